@@ -1,0 +1,608 @@
+/*
+ * The native core of the ptrace platform: launching the sandbox, waiting for
+ * and decoding stops, completing syscalls, copying memory, injecting syscalls.
+ * Every function is one job, returns a negative errno on failure and never
+ * calls back into Python.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/ptrace.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#include "core.h"
+
+/* ---------------------------------------------------------------- stops */
+
+static long sys_ptrace(long req, long pid, unsigned long addr, unsigned long data)
+{
+    long r = syscall(SYS_ptrace, req, pid, addr, data);
+    return r < 0 ? -errno : r;
+}
+
+/* Fill s from the wait status of a stopped or dead thread. */
+static void decode(struct stop *s, int pid, int status)
+{
+    memset(s, 0, sizeof(*s));
+    s->pid = pid;
+    s->status = status;
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+        s->kind = STOP_DEAD;
+        return;
+    }
+    int sig = WSTOPSIG(status);
+    int event = (unsigned)status >> 16;
+    s->sig = sig;
+    s->event = event;
+    if (event == PTRACE_EVENT_SECCOMP || sig == (SIGTRAP | 0x80)) {
+        struct ptrace_syscall_info info;
+        long n = sys_ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof(info),
+                            (unsigned long)&info);
+        if (n < 0) {
+            s->kind = STOP_GONE;
+            return;
+        }
+        s->rip = info.instruction_pointer;
+        s->rsp = info.stack_pointer;
+        if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
+            s->kind = STOP_SYSCALL_EXIT;
+            s->rval = info.exit.rval;
+            return;
+        }
+        /* seccomp and entry stops share the layout of nr and args */
+        s->kind = info.op == PTRACE_SYSCALL_INFO_SECCOMP ? STOP_SECCOMP
+                                                          : STOP_SYSCALL_ENTRY;
+        s->nr = info.entry.nr;
+        for (int i = 0; i < 6; i++)
+            s->args[i] = info.entry.args[i];
+        return;
+    }
+    if (event == PTRACE_EVENT_STOP) {
+        s->kind = STOP_GROUP;
+        return;
+    }
+    if (event) {
+        unsigned long msg = 0;
+        sys_ptrace(PTRACE_GETEVENTMSG, pid, 0, (unsigned long)&msg);
+        s->kind = STOP_EVENT;
+        s->msg = msg;
+        return;
+    }
+    s->kind = STOP_SIGNAL;
+}
+
+/* Wait for the next stop of pid (-1: any tracee). 0, or -errno (EINTR, ECHILD). */
+int wait_stop(int pid, struct stop *s)
+{
+    int status;
+    int r = waitpid(pid, &status, __WALL);
+    if (r < 0)
+        return -errno;
+    decode(s, r, status);
+    return 0;
+}
+
+/* Non-blocking variant: 1 if a stop was decoded, 0 if none is ready. */
+int poll_stop(struct stop *s)
+{
+    int status;
+    int r = waitpid(-1, &status, __WALL | WNOHANG);
+    if (r < 0)
+        return -errno;
+    if (r == 0)
+        return 0;
+    decode(s, r, status);
+    return 1;
+}
+
+int resume(int pid, int request, int sig)
+{
+    return (int)sys_ptrace(request, pid, 0, sig);
+}
+
+#define REG_OFF(name) offsetof(struct user_regs_struct, name)
+
+/*
+ * Answer the syscall at a seccomp stop: skip it (orig_rax = -1) with result
+ * in rax. At a syscall-exit stop only rax needs setting.
+ */
+int complete(int pid, int at_exit, long result)
+{
+    long r;
+    if (!at_exit) {
+        r = sys_ptrace(PTRACE_POKEUSR, pid, REG_OFF(orig_rax), (unsigned long)-1);
+        if (r < 0)
+            return (int)r;
+    }
+    r = sys_ptrace(PTRACE_POKEUSR, pid, REG_OFF(rax), (unsigned long)result);
+    if (r < 0)
+        return (int)r;
+    return (int)sys_ptrace(PTRACE_CONT, pid, 0, 0);
+}
+
+/* The fused hot path: answer one syscall, then wait for the next stop. */
+int complete_and_wait(int pid, int at_exit, long result, struct stop *s)
+{
+    int r = complete(pid, at_exit, result);
+    if (r < 0 && r != -ESRCH)
+        return r;
+    for (;;) {
+        r = wait_stop(-1, s);
+        if (r != -EINTR)
+            return r;
+        s->kind = STOP_NONE;
+        return r;
+    }
+}
+
+/* Let the host run the syscall (or just continue), then wait for the next stop. */
+int resume_and_wait(int pid, int request, int sig, struct stop *s)
+{
+    int r = (int)sys_ptrace(request, pid, 0, sig);
+    if (r < 0 && r != -ESRCH)
+        return r;
+    return wait_stop(-1, s);
+}
+
+int get_regs(int pid, struct user_regs_struct *regs)
+{
+    return (int)sys_ptrace(PTRACE_GETREGS, pid, 0, (unsigned long)regs);
+}
+
+int set_regs(int pid, const struct user_regs_struct *regs)
+{
+    return (int)sys_ptrace(PTRACE_SETREGS, pid, 0, (unsigned long)regs);
+}
+
+int get_sigmask(int pid, uint64_t *mask)
+{
+    return (int)sys_ptrace(PTRACE_GETSIGMASK, pid, sizeof(*mask), (unsigned long)mask);
+}
+
+int set_sigmask(int pid, uint64_t mask)
+{
+    return (int)sys_ptrace(PTRACE_SETSIGMASK, pid, sizeof(mask), (unsigned long)&mask);
+}
+
+/* --------------------------------------------------------------- memory */
+
+/*
+ * Copy len bytes from the tracee. Returns the number of bytes copied, which
+ * is short only when a fault stopped the copy; -EFAULT if nothing could be read.
+ */
+long mem_read(int pid, uint64_t addr, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct iovec local = { (char *)buf + done, len - done };
+        struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0) {
+            /* a copy that spans an unmapped page fails whole: retry up to the page end */
+            size_t chunk = 4096 - ((addr + done) & 4095);
+            if (chunk >= len - done)
+                break;
+            local.iov_len = remote.iov_len = chunk;
+            n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+            if (n <= 0)
+                break;
+        }
+        done += n;
+    }
+    if (done == 0 && len > 0)
+        return -EFAULT;
+    return (long)done;
+}
+
+/* Like mem_read, for writes. Honours page protections as the program would. */
+long mem_write(int pid, uint64_t addr, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        struct iovec local = { (char *)buf + done, len - done };
+        struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };
+        ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0) {
+            size_t chunk = 4096 - ((addr + done) & 4095);
+            if (chunk >= len - done)
+                break;
+            local.iov_len = remote.iov_len = chunk;
+            n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+            if (n <= 0)
+                break;
+        }
+        done += n;
+    }
+    if (done == 0 && len > 0)
+        return -EFAULT;
+    return (long)done;
+}
+
+/* Write through /proc/pid/mem, which may write read-only pages (the loader needs it). */
+long mem_write_force(int pid, uint64_t addr, const void *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    ssize_t n = pwrite(fd, buf, len, (off_t)addr);
+    int err = errno;
+    close(fd);
+    return n < 0 ? -err : n;
+}
+
+/*
+ * Read a NUL-terminated string of at most max bytes (NUL excluded) into buf,
+ * which holds max + 1 bytes. Returns its length, -EFAULT, or -ENAMETOOLONG.
+ * Reads page by page so that a string ending just before an unmapped page works.
+ */
+long read_cstring(int pid, uint64_t addr, char *buf, size_t max)
+{
+    size_t done = 0;
+    while (done <= max) {
+        size_t chunk = 4096 - ((addr + done) & 4095);
+        if (chunk > max + 1 - done)
+            chunk = max + 1 - done;
+        struct iovec local = { buf + done, chunk };
+        struct iovec remote = { (void *)(uintptr_t)(addr + done), chunk };
+        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (n <= 0)
+            return -EFAULT;
+        char *nul = memchr(buf + done, 0, n);
+        if (nul)
+            return nul - buf;
+        done += n;
+    }
+    return -ENAMETOOLONG;
+}
+
+/* ------------------------------------------------------------ injection */
+
+/*
+ * Wait for the syscall stop of pid that an injection expects, passing over
+ * anything else that thread does meanwhile. Signals are blocked during an
+ * injection (set_sigmask), so only SIGKILL/SIGSTOP can interfere.
+ */
+static int wait_injected(int pid, int want, struct stop *s)
+{
+    for (;;) {
+        int r = wait_stop(pid, s);
+        if (r == -EINTR)
+            continue;
+        if (r < 0)
+            return r;
+        if (s->kind == want || (want == STOP_SECCOMP && s->kind == STOP_SYSCALL_EXIT))
+            return 0;
+        if (s->kind == STOP_DEAD || s->kind == STOP_GONE)
+            return -ESRCH;
+        if (s->kind == STOP_EVENT && s->event == PTRACE_EVENT_EXIT)
+            return -ESRCH;
+        /* a group stop or a signal we cannot block: let the thread go on */
+        int sig = s->kind == STOP_SIGNAL ? s->sig : 0;
+        if (sys_ptrace(PTRACE_SYSCALL, pid, 0, sig) < 0)
+            return -ESRCH;
+    }
+}
+
+/*
+ * Run syscall nr(args) inside the stopped thread pid and store its result.
+ * at_seccomp: the thread sits at a seccomp stop, whose syscall is replaced;
+ * otherwise it sits at a syscall-exit stop and is pointed at the syscall
+ * instruction insn. Either way it ends at a syscall-exit stop. The caller
+ * saves and restores the registers around a sequence of injections.
+ */
+int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
+                   const uint64_t *args, long *result)
+{
+    struct user_regs_struct regs;
+    struct stop s;
+    int r = get_regs(pid, &regs);
+    if (r < 0)
+        return r;
+    regs.orig_rax = nr;
+    regs.rax = nr;
+    regs.rdi = args[0];
+    regs.rsi = args[1];
+    regs.rdx = args[2];
+    regs.r10 = args[3];
+    regs.r8 = args[4];
+    regs.r9 = args[5];
+    if (!at_seccomp)
+        regs.rip = insn;
+    r = set_regs(pid, &regs);
+    if (r < 0)
+        return r;
+    if (!at_seccomp) {
+        /*
+         * Enter the syscall under PTRACE_SYSCALL: an entry stop comes first,
+         * then a seccomp stop if the filter traps this call (it may allow it).
+         */
+        if (sys_ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
+            return -ESRCH;
+        r = wait_injected(pid, STOP_SYSCALL_ENTRY, &s);
+        if (r < 0)
+            return r;
+        if (sys_ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
+            return -ESRCH;
+        r = wait_injected(pid, STOP_SECCOMP, &s);
+        if (r < 0)
+            return r;
+        if (s.kind == STOP_SYSCALL_EXIT) {
+            *result = s.rval;
+            return 0;
+        }
+    }
+    if (sys_ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
+        return -ESRCH;
+    r = wait_injected(pid, STOP_SYSCALL_EXIT, &s);
+    if (r < 0)
+        return r;
+    *result = s.rval;
+    return 0;
+}
+
+/* Send one host fd over the control socket; the tracee receives it by an injected recvmsg. */
+int send_fd(int sock, int fd)
+{
+    char byte = 'F';
+    struct iovec iov = { &byte, 1 };
+    union {
+        struct cmsghdr hdr;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    struct msghdr msg = { 0 };
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = u.buf;
+    msg.msg_controllen = sizeof(u.buf);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return sendmsg(sock, &msg, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+/* Read directory entries of one of our host directory fds, in the kernel's own format and order. */
+long host_getdents64(int fd, void *buf, size_t len)
+{
+    long n = syscall(SYS_getdents64, fd, buf, len);
+    return n < 0 ? -errno : n;
+}
+
+/* The host's struct sysinfo (112 bytes), for the model to adjust. */
+int host_sysinfo(void *buf)
+{
+    return syscall(SYS_sysinfo, buf) < 0 ? -errno : 0;
+}
+
+/* statx of name under one of our host dir fds, never following a symlink (256 bytes). */
+int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf)
+{
+    return syscall(SYS_statx, dirfd, name, flags | AT_SYMLINK_NOFOLLOW, mask, buf) < 0 ? -errno : 0;
+}
+
+/* --------------------------------------------------------------- launch */
+
+/*
+ * The seccomp filter: allow the calls that touch no virtual state, trace the
+ * rest. Anything not x86-64 (int 0x80, x32) fails with ENOSYS: the model only
+ * speaks the x86-64 ABI.
+ */
+#define ALLOW_NR(n) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, 1), \
+                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+
+static int install_filter(int trace_all)
+{
+    struct sock_filter allow_some[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        /* mmap: anonymous mappings name no file, so the host may run them */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 4),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+        ALLOW_NR(SYS_munmap),
+        ALLOW_NR(SYS_mprotect),
+        ALLOW_NR(SYS_madvise),
+        ALLOW_NR(SYS_futex),
+        ALLOW_NR(SYS_rt_sigreturn),
+        ALLOW_NR(SYS_rt_sigprocmask),
+        ALLOW_NR(SYS_sched_yield),
+        ALLOW_NR(SYS_clock_gettime),
+        ALLOW_NR(SYS_clock_getres),
+        ALLOW_NR(SYS_gettimeofday),
+        ALLOW_NR(SYS_time),
+        ALLOW_NR(SYS_nanosleep),
+        ALLOW_NR(SYS_clock_nanosleep),
+        ALLOW_NR(SYS_getpid),
+        ALLOW_NR(SYS_gettid),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+    };
+    struct sock_filter trace_everything[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+    };
+    struct sock_fprog prog;
+    if (trace_all) {
+        prog.len = sizeof(trace_everything) / sizeof(trace_everything[0]);
+        prog.filter = trace_everything;
+    } else {
+        prog.len = sizeof(allow_some) / sizeof(allow_some[0]);
+        prog.filter = allow_some;
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return -errno;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+        return -errno;
+    return 0;
+}
+
+static void write_map(const char *file, const char *text)
+{
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (write(fd, text, strlen(text)) < 0) { /* reported by the child's failure */ }
+        close(fd);
+    }
+}
+
+/* Keep only the fds in keep[] (already at their final numbers). */
+static void close_all_but(const int *keep, int nkeep)
+{
+    int maxfd = (int)sysconf(_SC_OPEN_MAX);
+    if (maxfd < 0 || maxfd > 65536)
+        maxfd = 65536;
+    for (int fd = 0; fd < maxfd; fd++) {
+        int kept = 0;
+        for (int i = 0; i < nkeep; i++)
+            kept |= keep[i] == fd;
+        if (!kept)
+            close(fd);
+    }
+}
+
+/* Move fd to number want (closing the old number). */
+static int move_fd(int fd, int want)
+{
+    if (fd == want)
+        return 0;
+    if (dup2(fd, want) < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+/*
+ * The program process: wait until the supervisor has seized us, install the
+ * filter, and exec the stub (the supervisor builds the real image in it).
+ */
+static void program_child(const struct launch *l)
+{
+    char c;
+    int gate = l->gate_fd;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setpgid(0, 0);
+    if (move_fd(l->ctrl_fd, CTRL_FD) < 0 || move_fd(l->stub_fd, STUB_FD) < 0)
+        _exit(126);
+    int keep[] = { CTRL_FD, STUB_FD, gate };
+    close_all_but(keep, 3);
+    if (read(gate, &c, 1) != 1)
+        _exit(126);
+    close(gate);
+    if (install_filter(l->trace_all) < 0)
+        _exit(126);
+    char *argv[] = { "pylinuxabi-stub", NULL };
+    char *envp[] = { NULL };
+    syscall(SYS_execveat, STUB_FD, "", argv, envp, AT_EMPTY_PATH);
+    _exit(127);
+}
+
+/*
+ * pid 1 of the sandbox: a native, untraced init that starts the program as
+ * pid 2, tells the supervisor it exists, and reaps whatever is reparented to
+ * it. Being pid 1 it would make the program immune to its own default-action
+ * signals (SIGNAL_UNKILLABLE); as pid 2 the program dies of them as on Linux.
+ */
+static void init_main(const struct launch *l)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setsid();
+    pid_t child = fork();
+    if (child == 0) {
+        close(l->report_fd);
+        program_child(l);
+    }
+    close(l->ctrl_fd);
+    close(l->stub_fd);
+    close(l->gate_fd);
+    int keep[] = { l->report_fd };
+    close_all_but(keep, 1);
+    char ok = child > 0 ? 'Y' : 'N';
+    if (write(l->report_fd, &ok, 1) != 1)
+        _exit(126);
+    close(l->report_fd);
+    for (;;) {
+        int status;
+        pid_t r = waitpid(-1, &status, 0);
+        if (r == child || (r < 0 && errno == ECHILD))
+            _exit(0);
+    }
+}
+
+/*
+ * Start the sandbox and return the host pid of its init (pid 1 inside).
+ * Init writes one byte to l->report_fd once the program (pid 2) exists; the
+ * program waits for a byte on l->gate_fd, which the supervisor writes after
+ * PTRACE_SEIZE.
+ */
+int launch(const struct launch *l)
+{
+    long flags = CLONE_NEWPID | SIGCHLD;
+    if (l->new_user)
+        flags |= CLONE_NEWUSER;
+    if (l->new_net)
+        flags |= CLONE_NEWNET;
+    int sync[2];
+    if (pipe2(sync, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    if (pid < 0) {
+        int err = errno;
+        close(sync[0]);
+        close(sync[1]);
+        return -err;
+    }
+    if (pid == 0) {
+        char c;
+        close(sync[1]);
+        /* the uid/gid maps must be written before init does anything */
+        if (read(sync[0], &c, 1) != 1)
+            _exit(126);
+        close(sync[0]);
+        init_main(l);
+    }
+    close(sync[0]);
+    if (l->new_user) {
+        char path[64], text[64];
+        snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+        write_map(path, "deny");
+        snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+        snprintf(text, sizeof(text), "0 %d 1", l->host_uid);
+        write_map(path, text);
+        snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+        snprintf(text, sizeof(text), "0 %d 1", l->host_gid);
+        write_map(path, text);
+    }
+    int r = write(sync[1], "g", 1) == 1 ? pid : -EIO;
+    close(sync[1]);
+    return r;
+}

@@ -1,0 +1,71 @@
+/* Declarations shared by core.c and the cffi build (native/build.py). */
+#ifndef PYLINUXABI_CORE_H
+#define PYLINUXABI_CORE_H
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/user.h>
+
+/* host fd numbers every tracee holds: the control socket and the stub binary */
+#define CTRL_FD 1000
+#define STUB_FD 1001
+
+enum stop_kind {
+    STOP_NONE = 0,          /* wait was interrupted */
+    STOP_SECCOMP = 1,       /* PTRACE_EVENT_SECCOMP: a syscall to answer */
+    STOP_SYSCALL_ENTRY = 2,
+    STOP_SYSCALL_EXIT = 3,
+    STOP_EVENT = 4,         /* fork/vfork/clone/exec/exit/vfork-done */
+    STOP_SIGNAL = 5,        /* signal-delivery-stop */
+    STOP_GROUP = 6,         /* PTRACE_EVENT_STOP */
+    STOP_DEAD = 7,          /* exited or killed: status says which */
+    STOP_GONE = 8,          /* vanished while being decoded */
+};
+
+struct stop {
+    int pid;
+    int kind;
+    int status;
+    int sig;
+    int event;
+    long nr;
+    uint64_t args[6];
+    uint64_t rip;
+    uint64_t rsp;
+    long rval;
+    uint64_t msg;
+};
+
+struct launch {
+    int new_user;
+    int new_net;
+    int trace_all;
+    int host_uid;
+    int host_gid;
+    int report_fd;
+    int gate_fd;
+    int ctrl_fd;
+    int stub_fd;
+};
+
+int wait_stop(int pid, struct stop *s);
+int poll_stop(struct stop *s);
+int resume(int pid, int request, int sig);
+int complete(int pid, int at_exit, long result);
+int complete_and_wait(int pid, int at_exit, long result, struct stop *s);
+int resume_and_wait(int pid, int request, int sig, struct stop *s);
+int get_regs(int pid, struct user_regs_struct *regs);
+int set_regs(int pid, const struct user_regs_struct *regs);
+int get_sigmask(int pid, uint64_t *mask);
+int set_sigmask(int pid, uint64_t mask);
+long mem_read(int pid, uint64_t addr, void *buf, size_t len);
+long mem_write(int pid, uint64_t addr, const void *buf, size_t len);
+long mem_write_force(int pid, uint64_t addr, const void *buf, size_t len);
+long read_cstring(int pid, uint64_t addr, char *buf, size_t max);
+int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
+                   const uint64_t *args, long *result);
+int send_fd(int sock, int fd);
+long host_getdents64(int fd, void *buf, size_t len);
+int host_sysinfo(void *buf);
+int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf);
+int launch(const struct launch *l);
+#endif

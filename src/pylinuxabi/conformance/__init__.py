@@ -1,0 +1,1 @@
+"""Differential runs of a program natively and under pylinuxabi (later issue)."""

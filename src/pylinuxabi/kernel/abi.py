@@ -1,0 +1,62 @@
+"""The x86-64 Linux ABI structs the model exchanges with programs, defined once.
+
+Pure data: struct layouts and pack/unpack helpers, no state.
+"""
+import struct
+
+STAT = struct.Struct("<QQQIIIiQqqqqqqqqq24x")                    # struct stat, 144 bytes
+STATX_HEAD = struct.Struct("<IIQIIIHHQQQQ")                       # up to stx_attributes_mask
+STATX_TS = struct.Struct("<qIi")
+STATX_DEVS = struct.Struct("<IIIIQ")                              # rdev, dev, mnt_id
+STATX_SIZE = 256
+IOVEC = struct.Struct("<QQ")
+RLIMIT = struct.Struct("<QQ")
+TIMESPEC = struct.Struct("<qq")
+U64 = struct.Struct("<Q")
+I32 = struct.Struct("<i")
+U32 = struct.Struct("<I")
+UTSNAME_FIELD = 65
+
+STATX_TYPE, STATX_MODE, STATX_NLINK, STATX_UID, STATX_GID = 0x1, 0x2, 0x4, 0x8, 0x10
+STATX_BASIC_STATS = 0x7FF
+STATX_BTIME = 0x800
+RLIM_INFINITY = (1 << 64) - 1
+
+
+def pack_stat(s):
+    return STAT.pack(s.dev, s.ino, s.nlink, s.mode, s.uid, s.gid, 0, s.rdev, s.size,
+                     s.blksize, s.blocks,
+                     s.atime_ns // 10**9, s.atime_ns % 10**9,
+                     s.mtime_ns // 10**9, s.mtime_ns % 10**9,
+                     s.ctime_ns // 10**9, s.ctime_ns % 10**9)
+
+
+def _ts(ns):
+    return STATX_TS.pack(ns // 10**9, ns % 10**9, 0)
+
+
+def pack_statx(s, mnt_id=0):
+    """struct statx for a Stat (btime only when the filesystem knows it)."""
+    mask = STATX_BASIC_STATS | (STATX_BTIME if s.btime_ns is not None else 0)
+    head = STATX_HEAD.pack(mask, s.blksize, 0, s.nlink, s.uid, s.gid, s.mode & 0xFFFF, 0,
+                           s.ino, s.size, s.blocks, 0)
+    times = _ts(s.atime_ns) + _ts(s.btime_ns or 0) + _ts(s.ctime_ns) + _ts(s.mtime_ns)
+    devs = STATX_DEVS.pack(s.rdev >> 8 & 0xFFF | (s.rdev >> 32 & ~0xFFF),
+                           s.rdev & 0xFF | (s.rdev >> 12 & ~0xFF),
+                           s.dev >> 8 & 0xFFF | (s.dev >> 32 & ~0xFFF),
+                           s.dev & 0xFF | (s.dev >> 12 & ~0xFF), mnt_id)
+    out = head + times + devs
+    return out + bytes(STATX_SIZE - len(out))
+
+
+def pack_utsname(*fields):
+    return b"".join(f[:UTSNAME_FIELD - 1].ljust(UTSNAME_FIELD, b"\0") for f in fields)
+
+
+def signed64(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def signed32(v):
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v

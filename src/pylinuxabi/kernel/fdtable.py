@@ -1,0 +1,87 @@
+"""The fd table: virtual fd numbers → open files plus the close-on-exec flag.
+
+Shared between threads (CLONE_FILES); knows nothing of the host's fds.
+"""
+import errno
+
+from pylinuxabi.kernel.errors import SyscallError
+
+
+class FdTable:
+    def __init__(self):
+        self.fds = {}           # fd -> OpenFile
+        self.cloexec = set()
+        self.limit = 1024       # RLIMIT_NOFILE soft limit, kept in sync by the process
+
+    def get(self, fd):
+        """The open file behind fd, or EBADF."""
+        f = self.fds.get(fd)
+        if f is None:
+            raise SyscallError(errno.EBADF)
+        return f
+
+    def _lowest_free(self, start):
+        fd = start
+        while fd in self.fds:
+            fd += 1
+        if fd >= self.limit:
+            raise SyscallError(errno.EMFILE)
+        return fd
+
+    def install(self, file, cloexec=False, lowest=0):
+        """Give `file` the lowest free fd ≥ lowest."""
+        fd = self._lowest_free(lowest)
+        self._set(fd, file, cloexec)
+        return fd
+
+    def install_at(self, fd, file, cloexec=False):
+        """Put `file` at exactly fd, closing what was there (dup2)."""
+        if fd < 0 or fd >= self.limit:
+            raise SyscallError(errno.EBADF)
+        old = self.fds.get(fd)
+        self._set(fd, file, cloexec)
+        if old is not None:
+            _put(old)
+
+    def _set(self, fd, file, cloexec):
+        file.refs += 1
+        self.fds[fd] = file
+        if cloexec:
+            self.cloexec.add(fd)
+        else:
+            self.cloexec.discard(fd)
+
+    def close(self, fd):
+        f = self.fds.pop(fd, None)
+        if f is None:
+            raise SyscallError(errno.EBADF)
+        self.cloexec.discard(fd)
+        _put(f)
+
+    def close_range(self, first, last, only_cloexec=False):
+        for fd in [fd for fd in self.fds if first <= fd <= last]:
+            if only_cloexec:
+                self.cloexec.add(fd)
+            else:
+                self.close(fd)
+
+    def close_on_exec(self):
+        for fd in list(self.cloexec):
+            self.close(fd)
+
+    def close_all(self):
+        for fd in list(self.fds):
+            self.close(fd)
+
+    def copy(self):
+        t = FdTable()
+        t.limit = self.limit
+        for fd, f in self.fds.items():
+            t._set(fd, f, fd in self.cloexec)
+        return t
+
+
+def _put(file):
+    file.refs -= 1
+    if file.refs == 0:
+        file.release()

@@ -1,0 +1,285 @@
+"""The kernel's event loop: take each stop, run its handler, answer, repeat.
+
+It sees SyscallEvents from the platform and asks the platform to act; it
+never calls ptrace itself. Handlers come from the table it is given.
+"""
+import errno
+import logging
+import os
+import signal
+import sys
+import traceback
+
+from pylinuxabi.kernel import loader
+from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.kernel.task import Process, Task
+from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_EXIT,
+                                        EVENT_FORK, EVENT_VFORK, PTRACE_LISTEN, ThreadGone)
+from pylinuxabi._native import lib
+
+log = logging.getLogger("pylinuxabi")
+
+STOP_SECCOMP, STOP_EXIT, STOP_EVENT = lib.STOP_SECCOMP, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT
+STOP_SIGNAL, STOP_GROUP, STOP_DEAD, STOP_NONE = lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD, lib.STOP_NONE
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
+STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+
+
+class Resume:
+    """A handler's answer other than a number: let the host run the syscall.
+
+    exit_stop asks to see it return; on_exit(task, result) is then called and
+    its return value is what the program sees.
+    """
+
+    __slots__ = ("exit_stop", "on_exit")
+
+    def __init__(self, exit_stop=False, on_exit=None):
+        self.exit_stop = exit_stop
+        self.on_exit = on_exit
+
+
+PASS = Resume()
+
+
+class Kernel:
+    def __init__(self, platform, table, mounts, options):
+        self.platform = platform
+        self.table = table
+        self.mounts = mounts
+        self.options = options
+        self.processes = {}
+        self.tasks = {}
+        self.unimplemented = {}         # syscall name -> count
+        self.main_pid = None
+        self.main_status = None
+        self.tracer = None              # strace-style logger, if asked for
+        self.orphan_stops = set()       # new children whose first stop beat their parent's event
+        self.current = None             # the task whose syscall is being served
+
+    def current_process(self):
+        return self.current.process
+
+    # -- processes -------------------------------------------------------------
+    def add_task(self, tid, process):
+        t = Task(tid, process, self.platform.new_thread(tid))
+        process.tasks[tid] = t
+        self.tasks[tid] = t
+        return t
+
+    def spawn(self, argv, envp, fs, uid, gid, stdio, nofile):
+        """Start the program: launch the sandbox and exec argv[0] in its pid 2.
+
+        nofile is the RLIMIT_NOFILE soft limit the program inherits.
+        """
+        proc = Process.first(0, fs, uid, gid)
+        proc.kernel = self
+        proc.rlimits[7][0] = nofile
+        proc.files.limit = nofile
+        for fd, f in enumerate(stdio):
+            if f is not None:
+                proc.files.install_at(fd, f)
+        probe = Task(0, proc, self.platform.new_thread(0))
+        image = loader.prepare(probe, loader.find_program(probe, argv[0], envp), argv, envp)
+        pid = self.platform.launch()
+        proc.pid = pid
+        self.processes[pid] = proc
+        self.main_pid = pid
+        task = self.add_task(pid, proc)
+        stop = self.platform.wait()
+        if stop.kind != STOP_SECCOMP or stop.pid != pid:
+            raise OSError(errno.EIO, f"unexpected first stop of the program: kind {stop.kind}")
+        task.pending_exec = image
+        task.on_exit = None
+        return self.platform.resume_and_wait(task.thread, exit_stop=True)
+
+    # -- the loop ------------------------------------------------------------
+    def run(self, stop):
+        """Serve stops until the program's main process is gone; returns its wait status."""
+        tasks = self.tasks
+        table = self.table
+        platform = self.platform
+        strict = self.options.strict
+        tracer = self.tracer
+        while True:
+            kind = stop.kind
+            if kind == STOP_SECCOMP:
+                task = tasks.get(stop.pid)
+                if task is None:
+                    stop = self.stray(stop)
+                    continue
+                task.thread.state = AT_SECCOMP
+                self.current = task
+                entry = table[stop.nr] if 0 <= stop.nr < len(table) else table.unknown(stop.nr)
+                args = entry.decode(stop.args)
+                try:
+                    result = entry.handler(task, *args)
+                except SyscallError as e:
+                    result = -e.errno
+                except WouldBlock:
+                    result = -errno.EAGAIN
+                except ThreadGone:
+                    stop = platform.wait()
+                    continue
+                except Exception:
+                    if strict:
+                        raise
+                    log.error("handler %s crashed:\n%s", entry.name, traceback.format_exc())
+                    result = -errno.EIO
+                if result.__class__ is int:
+                    if tracer:
+                        tracer.syscall(task, entry, stop.args, result)
+                    stop = platform.complete_and_wait(task.thread, result)
+                    continue
+                if tracer or result.exit_stop:
+                    task.on_exit = (entry, tuple(stop.args), result.on_exit)
+                    stop = platform.resume_and_wait(task.thread, exit_stop=True)
+                else:
+                    stop = platform.resume_and_wait(task.thread)
+                continue
+            if kind == STOP_DEAD and stop.pid < 0:
+                break
+            stop = self.other_stop(stop)
+            if stop is None:
+                break
+        return self.main_status
+
+    def other_stop(self, stop):
+        """Everything that is not a seccomp stop: exits, events, signals, group stops."""
+        kind, pid = stop.kind, stop.pid
+        platform = self.platform
+        if kind == STOP_NONE:
+            if pid == -errno.ECHILD:
+                return None
+            return platform.wait()
+        task = self.tasks.get(pid)
+        if kind == STOP_DEAD:
+            self.task_died(pid, stop.status)
+            if self.main_status is not None and not self.processes:
+                return None
+            if self.main_status is not None:
+                self.platform.kill_all()
+            return platform.wait()
+        if task is None:
+            return self.stray(stop)
+        if kind == STOP_EXIT:
+            task.thread.state = AT_EXIT
+            pending, task.on_exit = task.on_exit, None
+            result = stop.rval
+            if pending is not None:
+                entry, args, on_exit = pending
+                if on_exit is not None:
+                    result = on_exit(task, result)
+                if self.tracer:
+                    self.tracer.syscall(task, entry, args, result)
+            if result != stop.rval:
+                return platform.complete_and_wait(task.thread, result)
+            return platform.resume_and_wait(task.thread)
+        if kind == STOP_EVENT:
+            return self.event(task, stop)
+        if kind == STOP_SIGNAL:
+            if log.isEnabledFor(logging.DEBUG):
+                regs = platform.get_regs(task.thread)
+                log.debug("pid %d: signal %d at rip %#x rsp %#x rdx %#x rax %#x\n%s", pid, stop.sig, regs.rip, regs.rsp, regs.rdx, regs.rax,
+                          open(f"/proc/{pid}/maps").read())
+            return platform.resume_and_wait(task.thread, sig=stop.sig)
+        if kind == STOP_GROUP:
+            if stop.sig in STOP_SIGNALS:
+                platform.resume(pid, 0, PTRACE_LISTEN)
+                return platform.wait()
+            return platform.resume_and_wait(task.thread)
+        return platform.resume_and_wait(task.thread)
+
+    def stray(self, stop):
+        """A stop of a thread we have no model of yet: a new child ahead of its parent's event."""
+        if stop.kind == STOP_DEAD:
+            return self.platform.wait()
+        self.orphan_stops.add(stop.pid)
+        return self.platform.wait()
+
+    def event(self, task, stop):
+        platform = self.platform
+        ev = stop.event
+        if ev == EVENT_EXEC:
+            return self.exec_event(task, stop)
+        if ev in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+            child = int(stop.msg)
+            self.new_child(task, child, ev)
+            if child in self.orphan_stops:
+                self.orphan_stops.discard(child)
+                platform.resume(child)
+            return platform.resume_and_wait(task.thread)
+        if ev == EVENT_EXIT:
+            return platform.resume_and_wait(task.thread)
+        return platform.resume_and_wait(task.thread)
+
+    def new_child(self, parent, tid, ev):
+        flags = parent.clone_flags or 0
+        parent.clone_flags = None
+        pproc = parent.process
+        if ev == EVENT_CLONE and flags & CLONE_THREAD:
+            self.add_task(tid, pproc)
+            return
+        files = pproc.files if flags & CLONE_FILES else pproc.files.copy()
+        fs = pproc.fs if flags & CLONE_FS else pproc.fs.copy()
+        proc = Process(tid, files, fs, pproc.creds.copy(), {k: list(v) for k, v in pproc.rlimits.items()},
+                       parent=pproc)
+        proc.kernel = self
+        proc.mm = pproc.mm.copy()
+        proc.exe = pproc.exe
+        proc.argv = pproc.argv
+        proc.sig_handlers = dict(pproc.sig_handlers)
+        self.processes[tid] = proc
+        self.add_task(tid, proc)
+
+    def task_died(self, tid, status):
+        task = self.tasks.pop(tid, None)
+        if task is None:
+            return
+        proc = task.process
+        proc.tasks.pop(tid, None)
+        if tid == proc.pid:
+            proc.exit_status = status
+        if not proc.tasks:
+            self.processes.pop(proc.pid, None)
+            if proc.files is not None:
+                proc.files.close_all()
+            if proc.pid == self.main_pid:
+                self.main_status = proc.exit_status if proc.exit_status is not None else status
+
+    def exec_event(self, task, stop):
+        """The stub is running in a fresh address space: build the pending image in it."""
+        platform = self.platform
+        former = int(stop.msg)
+        if former != task.tid and former in self.tasks:
+            # a non-leader thread exec'ed: it now has the leader's tid
+            self.tasks.pop(former, None)
+        image = task.pending_exec
+        task.pending_exec = None
+        task.on_exit = None
+        proc = task.process
+        try:
+            platform.to_syscall_exit(task.thread)
+            regs = platform.get_regs(task.thread)
+            if image is None or regs.rip != platform.stub_entry + 0:
+                raise SyscallError(errno.EPERM, "exec of something other than the stub")
+            brk = loader.build(platform, task, image, platform.stub_inject)
+        except ThreadGone:
+            log.debug("thread %d vanished during exec", task.tid, exc_info=True)
+            return platform.wait()
+        except Exception:
+            # past the point of no return: the process cannot go on, as in Linux
+            log.error("exec of %r failed:\n%s", image and image.argv[:1], traceback.format_exc())
+            if self.options.strict and not isinstance(sys.exc_info()[1], SyscallError):
+                raise
+            os.kill(task.tid, signal.SIGKILL)
+            return platform.resume_and_wait(task.thread)
+        proc.mm.brk_start = proc.mm.brk = brk
+        proc.exe = image.dentry
+        proc.argv = image.argv
+        proc.files.close_on_exec()
+        proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}
+        loader.release(image)
+        if self.tracer:
+            self.tracer.exec_done(task, image)
+        return platform.complete_and_wait(task.thread, 0)

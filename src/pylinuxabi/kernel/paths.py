@@ -1,0 +1,58 @@
+"""Path lookups on behalf of a task: dirfd/AT_FDCWD, AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW.
+
+The bridge between a task's fd table and cwd and the VFS path walk.
+"""
+import errno
+
+from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs.path import PATH_MAX, WalkContext, resolve, resolve_parent
+
+AT_FDCWD = -100
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200
+AT_SYMLINK_FOLLOW = 0x400
+AT_NO_AUTOMOUNT = 0x800
+AT_EMPTY_PATH = 0x1000
+AT_EACCESS = 0x200
+
+
+def read_path(task, addr):
+    """The path string at addr: EFAULT, ENAMETOOLONG as Linux's getname gives them."""
+    return task.mem.read_cstring(addr, PATH_MAX - 1)
+
+
+def start_dir(task, dirfd, path):
+    """Where a relative path starts: cwd or the directory open at dirfd."""
+    if path[:1] == b"/":
+        return task.fs.root
+    if dirfd == AT_FDCWD:
+        return task.fs.cwd
+    f = task.files.get(dirfd)
+    if f.dentry is None or not f.dentry.inode.is_dir():
+        raise SyscallError(errno.ENOTDIR)
+    return f.dentry
+
+
+def walk_context(task):
+    return WalkContext(task.fs.root, task.creds, task)
+
+
+def lookup(task, dirfd, path, follow=True, empty_path=False):
+    """The dentry named by (dirfd, path); with empty_path, "" means dirfd itself."""
+    if not path:
+        if not empty_path:
+            raise SyscallError(errno.ENOENT)
+        if dirfd == AT_FDCWD:
+            return task.fs.cwd
+        f = task.files.get(dirfd)
+        if f.dentry is None:
+            from pylinuxabi.vfs.procfs import ANON_MOUNT
+            from pylinuxabi.vfs.mount import Dentry
+            return Dentry(f.path(), None, f.inode, ANON_MOUNT)
+        return f.dentry
+    return resolve(walk_context(task), start_dir(task, dirfd, path), path, follow)
+
+
+def lookup_parent(task, dirfd, path):
+    """(parent dentry, last name) for calls that create or remove names."""
+    return resolve_parent(walk_context(task), start_dir(task, dirfd, path), path)

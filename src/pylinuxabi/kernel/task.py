@@ -1,0 +1,100 @@
+"""Tasks (threads) and processes (thread groups): the model of who runs.
+
+A Process owns what CLONE_* flags share (fd table, fs context, creds, limits,
+memory layout); a Task is one host thread of it.
+"""
+import resource
+
+from pylinuxabi.kernel.creds import Creds
+from pylinuxabi.kernel.fdtable import FdTable
+
+RLIMIT_NAMES = {getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")}
+RLIM_NLIMITS = 16
+
+
+class FsContext:
+    """root, cwd and umask (shared with CLONE_FS)."""
+
+    def __init__(self, root, cwd, umask=0o022):
+        self.root = root
+        self.cwd = cwd
+        self.umask = umask
+
+    def copy(self):
+        return FsContext(self.root, self.cwd, self.umask)
+
+
+class MemoryLayout:
+    """What we emulate of the address space: the program break."""
+
+    def __init__(self):
+        self.brk_start = 0
+        self.brk = 0
+
+    def copy(self):
+        m = MemoryLayout()
+        m.brk_start, m.brk = self.brk_start, self.brk
+        return m
+
+
+def host_rlimits():
+    """The supervisor's own limits, which the first process inherits as a child would."""
+    limits = {}
+    for r in range(RLIM_NLIMITS):
+        try:
+            soft, hard = resource.getrlimit(r)
+        except (ValueError, OSError):
+            continue
+        inf = (1 << 64) - 1
+        limits[r] = [inf if soft == resource.RLIM_INFINITY else soft,
+                     inf if hard == resource.RLIM_INFINITY else hard]
+    return limits
+
+
+class Process:
+    """A thread group: pid == the leader's tid (host and sandbox pids are equal)."""
+
+    def __init__(self, pid, files, fs, creds, rlimits, parent=None):
+        self.pid = pid
+        self.parent = parent
+        self.files = files
+        self.fs = fs
+        self.creds = creds
+        self.rlimits = rlimits
+        self.mm = MemoryLayout()
+        self.tasks = {}
+        self.exe = None             # dentry of the running executable
+        self.argv = []
+        self.sig_handlers = {}      # signal -> handler address (0 = SIG_DFL, 1 = SIG_IGN)
+        self.exit_status = None
+
+    @classmethod
+    def first(cls, pid, fs, uid, gid):
+        return cls(pid, FdTable(), fs, Creds(uid, gid), host_rlimits())
+
+
+class Task:
+    """One thread; `thread` is the platform's handle, `mem` its address space."""
+
+    __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit")
+
+    def __init__(self, tid, process, thread):
+        self.tid = tid
+        self.process = process
+        self.thread = thread
+        self.mem = thread.mem
+        self.pending_exec = None    # an Image being exec'ed
+        self.clone_flags = None     # flags of the clone this task is making
+        self.on_exit = None         # callback for the syscall-exit stop we asked for
+
+    @property
+    def files(self):
+        return self.process.files
+
+    @property
+    def fs(self):
+        return self.process.fs
+
+    @property
+    def creds(self):
+        return self.process.creds

@@ -1,0 +1,324 @@
+"""Platform 1: ptrace + seccomp RET_TRACE, one stop per emulated syscall.
+
+Wraps the native core (pylinuxabi._native); knows nothing of files or the model.
+"""
+import errno
+import os
+import signal
+import socket
+import struct
+from contextlib import contextmanager
+
+from pylinuxabi._native import ffi, lib
+from pylinuxabi.kernel.errors import SyscallError
+
+STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stub")
+
+PTRACE_SYSCALL = 24
+PTRACE_CONT = 7
+PTRACE_LISTEN = 0x4208
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+PTRACE_O_TRACESYSGOOD = 0x01
+PTRACE_O_TRACEFORK = 0x02
+PTRACE_O_TRACEVFORK = 0x04
+PTRACE_O_TRACECLONE = 0x08
+PTRACE_O_TRACEEXEC = 0x10
+PTRACE_O_TRACEEXIT = 0x40
+PTRACE_O_TRACESECCOMP = 0x80
+PTRACE_O_EXITKILL = 0x100000
+TRACE_OPTIONS = (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK
+                 | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT
+                 | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
+
+EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_VFORK_DONE, EVENT_EXIT = 1, 2, 3, 4, 5, 6
+
+# Where a thread sits, which decides how an answer or an injection is made.
+AT_SECCOMP = lib.STOP_SECCOMP
+AT_EXIT = lib.STOP_SYSCALL_EXIT
+
+SYS_close = 3
+SYS_recvmsg = 47
+MSG_CMSG_CLOEXEC = 0x40000000
+# All signals blocked but SIGKILL and SIGSTOP, which cannot be.
+BLOCK_ALL = ~((1 << (signal.SIGKILL - 1)) | (1 << (signal.SIGSTOP - 1))) & ((1 << 64) - 1)
+
+_MSGHDR = struct.Struct("<QI4xQQQQi4x")   # name, namelen, iov, iovlen, control, controllen, flags
+_IOVEC = struct.Struct("<QQ")
+
+
+def _stub_symbols():
+    """Entry point and the `inject` syscall instruction of the stub binary."""
+    from elftools.elf.elffile import ELFFile
+    with open(STUB_PATH, "rb") as f:
+        elf = ELFFile(f)
+        symtab = elf.get_section_by_name(".symtab")
+        return elf.header.e_entry, symtab.get_symbol_by_name("inject")[0]["st_value"]
+
+
+class Memory:
+    """A process's memory as the program sees it: faults are EFAULT."""
+
+    __slots__ = ("pid", "_buf", "_size")
+
+    def __init__(self, pid):
+        self.pid = pid
+        self._size = 65536
+        self._buf = ffi.new("char[]", self._size)
+
+    def _buffer(self, n):
+        if n > self._size:
+            self._size = max(n, self._size * 2)
+            self._buf = ffi.new("char[]", self._size)
+        return self._buf
+
+    def read(self, addr, n):
+        """Exactly n bytes at addr, or SyscallError(EFAULT)."""
+        if n == 0:
+            return b""
+        buf = self._buffer(n)
+        got = lib.mem_read(self.pid, addr, buf, n)
+        if got != n:
+            raise SyscallError(errno.EFAULT)
+        return ffi.buffer(buf, n)[:]
+
+    def read_some(self, addr, n):
+        """Up to n bytes at addr: stops at the first fault (b"" if none readable)."""
+        buf = self._buffer(n)
+        got = lib.mem_read(self.pid, addr, buf, n)
+        return ffi.buffer(buf, got)[:] if got > 0 else b""
+
+    def write(self, addr, data):
+        if not data:
+            return
+        if lib.mem_write(self.pid, addr, data, len(data)) != len(data):
+            raise SyscallError(errno.EFAULT)
+
+    def write_force(self, addr, data):
+        """Write even to read-only pages (the loader's bss and stack set-up)."""
+        if data and lib.mem_write_force(self.pid, addr, data, len(data)) != len(data):
+            raise SyscallError(errno.EFAULT)
+
+    def read_cstring(self, addr, limit=4096):
+        """A NUL-terminated string of at most `limit` bytes; EFAULT or ENAMETOOLONG."""
+        buf = self._buffer(limit + 1)
+        n = lib.read_cstring(self.pid, addr, buf, limit)
+        if n < 0:
+            raise SyscallError(-n)
+        return ffi.buffer(buf, n)[:]
+
+
+class Thread:
+    """One traced host thread and where it is stopped."""
+
+    __slots__ = ("tid", "state", "mem")
+
+    def __init__(self, tid, mem):
+        self.tid = tid
+        self.state = AT_SECCOMP
+        self.mem = mem
+
+
+class Injection:
+    """Host syscalls run inside a stopped thread; see PtracePlatform.inject."""
+
+    def __init__(self, platform, thread, insn):
+        self.platform = platform
+        self.thread = thread
+        self.insn = insn
+        self.saved = ffi.new("struct user_regs_struct *")
+        self.result = None          # what the interrupted syscall returns, if any
+
+    def syscall(self, nr, *args):
+        """Run one host syscall; returns its raw result (-errno on failure)."""
+        t = self.thread
+        argv = ffi.new("uint64_t[6]", [a & 0xFFFFFFFFFFFFFFFF for a in args] + [0] * (6 - len(args)))
+        out = ffi.new("long *")
+        r = lib.inject_syscall(t.tid, t.state == AT_SECCOMP, self.insn, nr, argv, out)
+        if r < 0:
+            raise ThreadGone(t.tid)
+        t.state = AT_EXIT
+        return out[0]
+
+    def scratch(self):
+        """Tracee memory free for our use: well below the red zone of the saved stack."""
+        return (self.saved.rsp - 8192) & ~0xF
+
+    def install_fd(self, hostfd):
+        """Give the process a copy of our host fd; returns its number there (close-on-exec)."""
+        base = self.scratch()
+        iov, data, control = base + 64, base + 80, base + 96
+        msg = _MSGHDR.pack(0, 0, iov, 1, control, 24, 0)
+        self.thread.mem.write(base, msg.ljust(64, b"\0") + _IOVEC.pack(data, 1) + bytes(16 + 24))
+        if lib.send_fd(self.platform.ctrl.fileno(), hostfd) < 0:
+            raise SyscallError(errno.EIO)
+        r = self.syscall(SYS_recvmsg, lib.CTRL_FD, base, MSG_CMSG_CLOEXEC)
+        if r != 1:
+            raise SyscallError(errno.EIO, f"recvmsg of a host fd failed: {r}")
+        return struct.unpack("<i", self.thread.mem.read(control + 16, 4))[0]
+
+    def close_fd(self, fd):
+        self.syscall(SYS_close, fd)
+
+
+class ThreadGone(Exception):
+    """The thread died (SIGKILL, exit of its group) while we were acting on it."""
+
+
+class PtracePlatform:
+    """Launches the sandbox and turns ptrace stops into calls the kernel understands."""
+
+    def __init__(self, trace_all=False, new_net=False):
+        self.trace_all = trace_all
+        self.new_net = new_net
+        self.stop = ffi.new("struct stop *")
+        self.stub_entry, self.stub_inject = _stub_symbols()
+        self.ctrl, self._ctrl_tracee = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.init_pid = None
+
+    # -- start-up ---------------------------------------------------------
+    def launch(self):
+        """Start init (pid 1) and the program process (pid 2); returns the latter's host pid.
+
+        The program is seized before it runs a single syscall of its own, then
+        execs the stub; its first stop is that execve's seccomp stop.
+        """
+        report_r, report_w = os.pipe()
+        gate_r, gate_w = os.pipe()
+        stub_fd = os.open(STUB_PATH, os.O_RDONLY | os.O_CLOEXEC)
+        params = ffi.new("struct launch *")
+        params.new_user = int(os.geteuid() != 0)
+        params.new_net = int(self.new_net)
+        params.trace_all = int(self.trace_all)
+        params.host_uid, params.host_gid = os.geteuid(), os.getegid()
+        params.report_fd, params.gate_fd = report_w, gate_r
+        params.ctrl_fd, params.stub_fd = self._ctrl_tracee.fileno(), stub_fd
+        pid = lib.launch(params)
+        for fd in (report_w, gate_r, stub_fd):
+            os.close(fd)
+        self._ctrl_tracee.close()
+        if pid < 0:
+            os.close(report_r)
+            os.close(gate_w)
+            raise OSError(-pid, "cannot start the sandbox: " + os.strerror(-pid))
+        self.init_pid = pid
+        ok = os.read(report_r, 1)
+        os.close(report_r)
+        if ok != b"Y":
+            raise OSError(errno.EAGAIN, "the sandbox's init could not start the program")
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            program = int(f.read().split()[0])
+        self._seize(program)
+        os.write(gate_w, b"g")
+        os.close(gate_w)
+        return program
+
+    def _seize(self, pid):
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.ptrace(PTRACE_SEIZE, pid, None, ctypes.c_void_p(TRACE_OPTIONS)) < 0:
+            err = ctypes.get_errno()
+            raise OSError(err, "PTRACE_SEIZE: " + os.strerror(err))
+
+    def kill_all(self):
+        """SIGKILL init, which takes every process of the sandbox with it."""
+        if self.init_pid:
+            try:
+                os.kill(self.init_pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def reap_init(self):
+        if self.init_pid:
+            try:
+                os.waitpid(self.init_pid, 0)
+            except ChildProcessError:
+                pass
+            self.init_pid = None
+
+    def new_thread(self, tid):
+        return Thread(tid, Memory(tid))
+
+    # -- the hot path: one C call per stop ---------------------------------
+    def wait(self):
+        """The next stop of any tracee (stop.kind == STOP_NONE if interrupted)."""
+        r = lib.wait_stop(-1, self.stop)
+        if r < 0:
+            self.stop.kind = lib.STOP_NONE
+            self.stop.pid = r
+        return self.stop
+
+    def complete_and_wait(self, thread, result):
+        """Answer the stopped syscall with `result`, resume, and wait for the next stop."""
+        r = lib.complete_and_wait(thread.tid, thread.state == AT_EXIT, result, self.stop)
+        if r < 0:
+            self.stop.kind = lib.STOP_NONE
+            self.stop.pid = r
+        return self.stop
+
+    def resume_and_wait(self, thread, sig=0, exit_stop=False):
+        """Let the host run the stopped syscall (or just go on), then wait.
+
+        exit_stop asks for a stop when the syscall returns.
+        """
+        req = PTRACE_SYSCALL if exit_stop else PTRACE_CONT
+        r = lib.resume_and_wait(thread.tid, req, sig, self.stop)
+        if r < 0:
+            self.stop.kind = lib.STOP_NONE
+            self.stop.pid = r
+        return self.stop
+
+    def resume(self, tid, sig=0, request=PTRACE_CONT):
+        return lib.resume(tid, request, sig)
+
+    # -- acting inside a process ------------------------------------------
+    @contextmanager
+    def inject(self, thread, insn=None):
+        """Run host syscalls inside `thread`, then put it back as it was.
+
+        Signals are blocked meanwhile so none is delivered into our borrowed
+        registers; the thread's own registers come back with `inj.result` as
+        its syscall's return value, and the thread is left at a syscall-exit
+        stop ready for PTRACE_CONT.
+        """
+        inj = Injection(self, thread, insn)
+        tid = thread.tid
+        mask = ffi.new("uint64_t *")
+        if lib.get_regs(tid, inj.saved) < 0 or lib.get_sigmask(tid, mask) < 0:
+            raise ThreadGone(tid)
+        if inj.insn is None:
+            inj.insn = inj.saved.rip - 2    # the syscall instruction it just executed
+        lib.set_sigmask(tid, BLOCK_ALL)
+        try:
+            yield inj
+        finally:
+            if thread.state == AT_EXIT:
+                if inj.result is not None:
+                    inj.saved.rax = inj.result & 0xFFFFFFFFFFFFFFFF
+                lib.set_regs(tid, inj.saved)
+            lib.set_sigmask(tid, mask[0])
+
+    def get_regs(self, thread):
+        regs = ffi.new("struct user_regs_struct *")
+        if lib.get_regs(thread.tid, regs) < 0:
+            raise ThreadGone(thread.tid)
+        return regs
+
+    def set_regs(self, thread, regs):
+        if lib.set_regs(thread.tid, regs) < 0:
+            raise ThreadGone(thread.tid)
+
+    def to_syscall_exit(self, thread):
+        """From an event stop (exec), run on to the syscall-exit stop so registers can be set."""
+        lib.resume(thread.tid, PTRACE_SYSCALL, 0)
+        while True:
+            r = lib.wait_stop(thread.tid, self.stop)
+            if r < 0 and r != -errno.EINTR:
+                raise ThreadGone(thread.tid)
+            if r == 0 and self.stop.kind == lib.STOP_SYSCALL_EXIT:
+                thread.state = AT_EXIT
+                return
+            if r == 0 and self.stop.kind in (lib.STOP_DEAD, lib.STOP_GONE):
+                raise ThreadGone(thread.tid)
+            if r == 0:
+                lib.resume(thread.tid, PTRACE_SYSCALL, 0)

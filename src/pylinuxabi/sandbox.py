@@ -1,0 +1,119 @@
+"""From options to a running sandbox: mounts, creds, stdio, the kernel, the first process.
+
+The composition root: the only place that wires platform, kernel, table and VFS.
+"""
+import os
+import resource
+import signal
+
+from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.kernel.kernel import Kernel
+from pylinuxabi.kernel.task import FsContext
+from pylinuxabi.platform.ptrace import PtracePlatform
+from pylinuxabi.syscalls import table as syscall_table
+from pylinuxabi.vfs.devfs import make_devfs
+from pylinuxabi.vfs.hostfs import HostFS
+from pylinuxabi.vfs.mount import Mount, MountTable
+from pylinuxabi.vfs.path import WalkContext, resolve
+from pylinuxabi.vfs.procfs import ProcRoot
+from pylinuxabi.vfs.stdio import TtyFile, host_stdio
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# what a terminal sends to the foreground group rather than to one process
+GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
+
+
+class Options:
+    def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
+                 trace_all=False, strace=None, workdir=None, new_net=False):
+        self.root = root
+        self.uid = uid
+        self.gid = gid
+        self.hostname = hostname
+        self.strict = strict
+        self.trace_all = trace_all or strace is not None
+        self.strace = strace
+        self.workdir = workdir
+        self.new_net = new_net
+
+
+def build_mounts(kernel, options):
+    """The root (the host's / read-only, or --root) with /dev and /proc grafted on."""
+    host = HostFS(options.root)
+    root = Mount("hostfs", options.root.encode(), host.root_inode, readonly=True)
+    table = MountTable(root)
+    ctx = WalkContext(table.root, _RootCreds())
+    for path, fs_type, inode in ((b"/dev", "devtmpfs", make_devfs(TtyFile)),
+                                 (b"/proc", "proc", ProcRoot(lambda: kernel.processes, kernel.current_process))):
+        try:
+            point = resolve(ctx, table.root, path)
+        except SyscallError:
+            continue        # a --root without that directory: nothing to mount it on
+        table.mount(point, fs_type, fs_type.encode(), inode)
+    return table
+
+
+class _RootCreds:
+    fsuid = fsgid = 0
+    groups = ()
+
+    def in_group(self, gid):
+        return gid == 0
+
+
+def raise_fd_limit():
+    """Our own files and the model's host fds need room: take the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return soft, hard
+
+
+def run(argv, envp, options):
+    """Run argv in a new sandbox; returns the exit status as a shell reports it."""
+    nofile = raise_fd_limit()
+    platform = PtracePlatform(trace_all=options.trace_all, new_net=options.new_net)
+    counts = {}
+    kernel = Kernel(platform, syscall_table.build(counts), None, options)
+    kernel.mounts = build_mounts(kernel, options)
+    root = kernel.mounts.root
+    workdir = options.workdir or (os.getcwd() if options.root == "/" else "/")
+    try:
+        cwd = resolve(WalkContext(root, _RootCreds()), root, workdir.encode())
+    except SyscallError:
+        cwd = root
+    fs = FsContext(root, cwd)
+    if options.strace is not None:
+        from pylinuxabi.tracer import Tracer
+        kernel.tracer = Tracer(options.strace)
+    stdio = [host_stdio(fd) for fd in (0, 1, 2)]
+    previous = {}
+
+    def forward(sig, frame):
+        pid = kernel.main_pid
+        if pid is None:
+            return
+        try:
+            os.kill(-pid if sig in GROUP_SIGNALS else pid, sig)
+        except ProcessLookupError:
+            pass
+
+    for sig in FORWARDED:
+        previous[sig] = signal.signal(sig, forward)
+    try:
+        first = kernel.spawn(argv, envp, fs, options.uid, options.gid, stdio, nofile[0])
+        status = kernel.run(first)
+    finally:
+        platform.kill_all()
+        platform.reap_init()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if counts:
+        import sys
+        listing = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+        print(f"pylinuxabi: unimplemented syscalls used: {listing}", file=sys.stderr)
+    if status is None:
+        return 1
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return 128 + os.WTERMSIG(status)

@@ -1,0 +1,306 @@
+"""File-descriptor syscalls: read/write families, seek, dup, fcntl, ioctl, close, getdents.
+
+Mostly argument checking; the work is the OpenFile's (vfs/file.py).
+"""
+import errno
+import os
+
+from pylinuxabi.kernel.abi import I32, IOVEC
+from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
+
+MAX_RW_COUNT = 0x7FFFF000
+IOV_MAX = 1024
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
+F_DUPFD_CLOEXEC = 1030
+FD_CLOEXEC = 1
+FIONREAD, FIONCLEX, FIOCLEX = 0x541B, 0x5450, 0x5451
+CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 1 << 1, 1 << 2
+RWF_SUPPORTED = 0x1F       # HIPRI | DSYNC | SYNC | NOWAIT | APPEND
+
+
+def _file(task, fd):
+    f = task.files.get(fd)
+    if f.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    return f
+
+
+def _readable(task, fd):
+    f = _file(task, fd)
+    f.check_readable()
+    return f
+
+
+def _writable(task, fd):
+    f = _file(task, fd)
+    f.check_writable()
+    return f
+
+
+def _check_dir(f):
+    if f.dentry is not None and f.inode.is_dir():
+        raise SyscallError(errno.EISDIR)
+
+
+def read_iovec(task, iov, iovcnt):
+    """[(base, len)] of a struct iovec array, checked as Linux's import_iovec does."""
+    if iovcnt < 0 or iovcnt > IOV_MAX:
+        raise SyscallError(errno.EINVAL)
+    raw = task.mem.read(iov, iovcnt * IOVEC.size)
+    vec = [IOVEC.unpack_from(raw, i * IOVEC.size) for i in range(iovcnt)]
+    total = 0
+    for _, n in vec:
+        if n > 0x7FFFFFFFFFFFFFFF:
+            raise SyscallError(errno.EINVAL)
+        total += n
+    if total > 0x7FFFFFFFFFFFFFFF:
+        raise SyscallError(errno.EINVAL)
+    return vec
+
+
+def scatter(task, vec, data):
+    """Copy data into the iovec buffers in order."""
+    pos = 0
+    for base, n in vec:
+        if pos >= len(data):
+            break
+        chunk = data[pos:pos + n]
+        task.mem.write(base, chunk)
+        pos += len(chunk)
+
+
+def gather(task, vec):
+    """The bytes the iovec buffers hold, capped at MAX_RW_COUNT."""
+    out = bytearray()
+    for base, n in vec:
+        n = min(n, MAX_RW_COUNT - len(out))
+        out += task.mem.read(base, n)
+    return bytes(out)
+
+
+def _count(vec):
+    return min(sum(n for _, n in vec), MAX_RW_COUNT)
+
+
+@syscall("read", "iuu")
+def read(task, fd, buf, count):
+    """read(2)."""
+    f = _readable(task, fd)
+    _check_dir(f)
+    if count == 0:
+        return 0
+    data = f.read(min(count, MAX_RW_COUNT))
+    task.mem.write(buf, data)
+    return len(data)
+
+
+@syscall("write", "iuu")
+def write(task, fd, buf, count):
+    """write(2)."""
+    f = _writable(task, fd)
+    if count == 0:
+        return 0
+    return f.write(task.mem.read(buf, min(count, MAX_RW_COUNT)))
+
+
+@syscall("pread64", "iuul")
+def pread64(task, fd, buf, count, offset):
+    """pread64(2)."""
+    f = _readable(task, fd)
+    _check_dir(f)
+    check(offset >= 0, errno.EINVAL)
+    data = f.pread(min(count, MAX_RW_COUNT), offset)
+    task.mem.write(buf, data)
+    return len(data)
+
+
+@syscall("pwrite64", "iuul")
+def pwrite64(task, fd, buf, count, offset):
+    """pwrite64(2)."""
+    f = _writable(task, fd)
+    check(offset >= 0, errno.EINVAL)
+    if count == 0:
+        return 0
+    return f.pwrite(task.mem.read(buf, min(count, MAX_RW_COUNT)), offset)
+
+
+def _preadv(task, fd, iov, iovcnt, offset, flags=0):
+    check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
+    f = _readable(task, fd)
+    vec = read_iovec(task, iov, iovcnt)
+    _check_dir(f)
+    count = _count(vec)
+    if offset == -1:
+        data = f.read(count) if count else b""
+    else:
+        check(offset >= 0, errno.EINVAL)
+        data = f.pread(count, offset) if count else b""
+    scatter(task, vec, data)
+    return len(data)
+
+
+def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
+    check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
+    f = _writable(task, fd)
+    vec = read_iovec(task, iov, iovcnt)
+    data = gather(task, vec)
+    if not data:
+        return 0
+    if offset == -1:
+        return f.write(data)
+    check(offset >= 0, errno.EINVAL)
+    return f.pwrite(data, offset)
+
+
+@syscall("readv", "iui")
+def readv(task, fd, iov, iovcnt):
+    """readv(2)."""
+    return _preadv(task, fd, iov, iovcnt, -1)
+
+
+@syscall("writev", "iui")
+def writev(task, fd, iov, iovcnt):
+    """writev(2)."""
+    return _pwritev(task, fd, iov, iovcnt, -1)
+
+
+@syscall("preadv", "iuill")
+def preadv(task, fd, iov, iovcnt, pos_l, pos_h):
+    """preadv(2): the offset comes split in two registers (only pos_l matters on 64-bit)."""
+    check(pos_l >= 0, errno.EINVAL)
+    return _preadv(task, fd, iov, iovcnt, pos_l)
+
+
+@syscall("pwritev", "iuill")
+def pwritev(task, fd, iov, iovcnt, pos_l, pos_h):
+    """pwritev(2)."""
+    check(pos_l >= 0, errno.EINVAL)
+    return _pwritev(task, fd, iov, iovcnt, pos_l)
+
+
+@syscall("preadv2", "iuilli")
+def preadv2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
+    """preadv2(2): offset -1 means the file offset."""
+    check(pos_l >= -1, errno.EINVAL)
+    return _preadv(task, fd, iov, iovcnt, pos_l, flags)
+
+
+@syscall("pwritev2", "iuilli")
+def pwritev2(task, fd, iov, iovcnt, pos_l, pos_h, flags):
+    """pwritev2(2)."""
+    check(pos_l >= -1, errno.EINVAL)
+    return _pwritev(task, fd, iov, iovcnt, pos_l, flags)
+
+
+@syscall("lseek", "ili")
+def lseek(task, fd, offset, whence):
+    """lseek(2)."""
+    f = _file(task, fd)
+    check(0 <= whence <= os.SEEK_HOLE, errno.EINVAL)
+    return f.lseek(offset, whence)
+
+
+@syscall("close", "i")
+def close(task, fd):
+    """close(2)."""
+    task.files.close(fd)
+    return 0
+
+
+@syscall("close_range", "UUU")
+def close_range(task, first, last, flags):
+    """close_range(2)."""
+    check(not flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC), errno.EINVAL)
+    check(first <= last, errno.EINVAL)
+    task.files.close_range(first, last, only_cloexec=bool(flags & CLOSE_RANGE_CLOEXEC))
+    return 0
+
+
+@syscall("dup", "i")
+def dup(task, fd):
+    """dup(2)."""
+    return task.files.install(task.files.get(fd))
+
+
+@syscall("dup2", "ii")
+def dup2(task, oldfd, newfd):
+    """dup2(2): same fd is a no-op that still checks oldfd."""
+    f = task.files.get(oldfd)
+    if oldfd == newfd:
+        return newfd
+    task.files.install_at(newfd, f)
+    return newfd
+
+
+@syscall("dup3", "iii")
+def dup3(task, oldfd, newfd, flags):
+    """dup3(2)."""
+    check(not flags & ~os.O_CLOEXEC, errno.EINVAL)
+    check(oldfd != newfd, errno.EINVAL)
+    f = task.files.get(oldfd)
+    task.files.install_at(newfd, f, cloexec=bool(flags & os.O_CLOEXEC))
+    return newfd
+
+
+@syscall("fcntl", "iiu")
+def fcntl(task, fd, cmd, arg):
+    """fcntl(2): descriptor and status flags; locks and leases come with the VFS issue."""
+    files = task.files
+    f = files.get(fd)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        lowest = arg & 0xFFFFFFFF
+        check(lowest < files.limit, errno.EINVAL)
+        return files.install(f, cloexec=cmd == F_DUPFD_CLOEXEC, lowest=lowest)
+    if cmd == F_GETFD:
+        return FD_CLOEXEC if fd in files.cloexec else 0
+    if cmd == F_SETFD:
+        if arg & FD_CLOEXEC:
+            files.cloexec.add(fd)
+        else:
+            files.cloexec.discard(fd)
+        return 0
+    if cmd == F_GETFL:
+        return f.flags & ~os.O_CLOEXEC
+    if cmd == F_SETFL:
+        if f.flags & O_PATH:
+            raise SyscallError(errno.EBADF)
+        f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
+        return 0
+    raise SyscallError(errno.EINVAL)
+
+
+@syscall("ioctl", "iUu")
+def ioctl(task, fd, request, arg):
+    """ioctl(2): the fd-table requests here, the rest by the file."""
+    f = task.files.get(fd)
+    if request == FIOCLEX:
+        task.files.cloexec.add(fd)
+        return 0
+    if request == FIONCLEX:
+        task.files.cloexec.discard(fd)
+        return 0
+    if f.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    if request == FIONREAD:
+        if f.dentry is not None and f.inode.is_dir():
+            raise SyscallError(errno.ENOTTY)
+        n = f.fionread()
+        task.mem.write(arg, I32.pack(min(n, 0x7FFFFFFF)))
+        return 0
+    result, out = f.ioctl(request, arg, task)
+    if out is not None:
+        task.mem.write(arg, out)
+    return result
+
+
+@syscall("getdents64", "iuU")
+def getdents64(task, fd, dirp, count):
+    """getdents64(2)."""
+    f = _file(task, fd)
+    if f.dentry is None or not f.inode.is_dir():
+        raise SyscallError(errno.ENOTDIR)
+    data = f.getdents64(count)
+    task.mem.write(dirp, data)
+    return len(data)

@@ -1,0 +1,249 @@
+"""Path syscalls: open, stat, access, readlink, cwd, umask.
+
+Mostly argument checking; names are resolved by our own path walk
+(kernel/paths.py) and the work is the inode's.
+"""
+import errno
+import os
+import struct
+
+from pylinuxabi.kernel.abi import pack_stat
+from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT,
+                                     AT_SYMLINK_NOFOLLOW, lookup, lookup_parent, read_path)
+from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
+from pylinuxabi.vfs.inode import R_OK, W_OK, X_OK
+
+O_LARGEFILE = 0o100000
+O_TMPFILE = 0o20000000
+VALID_OPEN_FLAGS = (0o3 | os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_APPEND
+                    | os.O_NONBLOCK | os.O_DSYNC | os.O_ASYNC | os.O_DIRECT | O_LARGEFILE
+                    | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_NOATIME | os.O_CLOEXEC | os.O_SYNC
+                    | O_PATH | O_TMPFILE)
+O_PATH_FLAGS = O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+AT_STATX_SYNC_TYPE = 0x6000
+STATX_RESERVED = 0x80000000
+STATX_MNT_ID_BITS = 0x1000 | 0x4000
+
+
+def do_open(task, dirfd, path, flags, mode):
+    """The common body of open, openat and creat; returns the new fd."""
+    if flags & O_PATH:
+        flags &= O_PATH_FLAGS
+    if flags & os.O_CREAT and flags & os.O_DIRECTORY:
+        raise SyscallError(errno.EINVAL)
+    if flags & O_TMPFILE == O_TMPFILE and not flags & (os.O_WRONLY | os.O_RDWR):
+        raise SyscallError(errno.EINVAL)
+    acc = flags & O_ACCMODE
+    if acc == O_ACCMODE and not flags & O_PATH:
+        raise SyscallError(errno.EINVAL)
+    follow = not flags & os.O_NOFOLLOW
+    try:
+        dentry = lookup(task, dirfd, path, follow=follow)
+    except SyscallError as e:
+        if e.errno != errno.ENOENT or not flags & os.O_CREAT:
+            raise
+        parent, name = lookup_parent(task, dirfd, path)
+        if name in (b".", b"..") or path.endswith(b"/"):
+            raise SyscallError(errno.EISDIR)
+        parent.inode.permission(task.creds, W_OK | X_OK)
+        raise SyscallError(errno.EROFS if parent.mount.readonly or parent.inode.readonly else errno.EACCES)
+    inode = dentry.inode
+    if flags & os.O_CREAT and flags & os.O_EXCL:
+        raise SyscallError(errno.EEXIST)
+    if inode.is_symlink() and not flags & O_PATH:
+        raise SyscallError(errno.ELOOP)
+    if flags & os.O_DIRECTORY and not inode.is_dir():
+        raise SyscallError(errno.ENOTDIR)
+    if not flags & O_PATH:
+        if inode.is_dir() and (acc != os.O_RDONLY or flags & (os.O_CREAT | os.O_TRUNC)):
+            raise SyscallError(errno.EISDIR)
+        want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | (W_OK if acc in (os.O_WRONLY, os.O_RDWR) else 0)
+        inode.permission(task.creds, want)
+        if (acc != os.O_RDONLY or flags & os.O_TRUNC) and dentry.mount.readonly \
+                and not (inode.mode & 0o170000) in (0o020000, 0o060000, 0o010000, 0o140000):
+            raise SyscallError(errno.EROFS)
+    kept = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC) | O_LARGEFILE
+    f = inode.open(dentry, flags if not flags & O_PATH else flags, task)
+    f.flags = kept
+    try:
+        return task.files.install(f, cloexec=bool(flags & os.O_CLOEXEC))
+    except SyscallError:
+        if f.refs == 0:
+            f.release()
+        raise
+
+
+@syscall("open", "uiU")
+def open_(task, path, flags, mode):
+    """open(2)."""
+    return do_open(task, AT_FDCWD, read_path(task, path), flags & 0xFFFFFFFF, mode)
+
+
+@syscall("openat", "iuiU")
+def openat(task, dirfd, path, flags, mode):
+    """openat(2)."""
+    return do_open(task, dirfd, read_path(task, path), flags & 0xFFFFFFFF, mode)
+
+
+@syscall("creat", "uU")
+def creat(task, path, mode):
+    """creat(2) is open(O_CREAT|O_WRONLY|O_TRUNC)."""
+    return do_open(task, AT_FDCWD, read_path(task, path), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
+
+
+def _stat_at(task, dirfd, path_addr, flags, allow_null=False):
+    if allow_null and path_addr == 0 and flags & AT_EMPTY_PATH:
+        path = b""
+    else:
+        path = read_path(task, path_addr)
+    return lookup(task, dirfd, path, follow=not flags & AT_SYMLINK_NOFOLLOW,
+                  empty_path=bool(flags & AT_EMPTY_PATH))
+
+
+@syscall("stat", "uu")
+def stat(task, path, buf):
+    """stat(2)."""
+    d = lookup(task, AT_FDCWD, read_path(task, path), follow=True)
+    task.mem.write(buf, pack_stat(d.inode.stat()))
+    return 0
+
+
+@syscall("lstat", "uu")
+def lstat(task, path, buf):
+    """lstat(2)."""
+    d = lookup(task, AT_FDCWD, read_path(task, path), follow=False)
+    task.mem.write(buf, pack_stat(d.inode.stat()))
+    return 0
+
+
+@syscall("fstat", "iu")
+def fstat(task, fd, buf):
+    """fstat(2)."""
+    f = task.files.get(fd)
+    task.mem.write(buf, pack_stat(f.stat()))
+    return 0
+
+
+@syscall("newfstatat", "iuui")
+def newfstatat(task, dirfd, path, buf, flags):
+    """newfstatat(2), the fstatat of x86-64."""
+    check(not flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT), errno.EINVAL)
+    if path and flags & AT_EMPTY_PATH and dirfd != AT_FDCWD:
+        p = read_path(task, path)
+        if not p:
+            task.mem.write(buf, pack_stat(task.files.get(dirfd).stat()))
+            return 0
+    d = _stat_at(task, dirfd, path, flags, allow_null=True)
+    task.mem.write(buf, pack_stat(d.inode.stat()))
+    return 0
+
+
+@syscall("statx", "iuiUu")
+def statx(task, dirfd, path, flags, mask, buf):
+    """statx(2)."""
+    check(not flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE), errno.EINVAL)
+    check((flags & AT_STATX_SYNC_TYPE) != AT_STATX_SYNC_TYPE, errno.EINVAL)
+    check(not mask & STATX_RESERVED, errno.EINVAL)
+    d = _stat_at(task, dirfd, path, flags, allow_null=True)
+    raw = bytearray(d.inode.statx(mask))
+    # the host's mount ids name host mounts: not ours to show
+    got, = struct.unpack_from("<I", raw, 0)
+    struct.pack_into("<I", raw, 0, got & ~STATX_MNT_ID_BITS)
+    raw[144:152] = bytes(8)
+    task.mem.write(buf, bytes(raw))
+    return 0
+
+
+def _access(task, dirfd, path, mode, flags):
+    check(not mode & ~(R_OK | W_OK | X_OK), errno.EINVAL)
+    check(not flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), errno.EINVAL)
+    d = lookup(task, dirfd, read_path(task, path), follow=not flags & AT_SYMLINK_NOFOLLOW,
+               empty_path=bool(flags & AT_EMPTY_PATH))
+    d.inode.permission(task.creds, mode)
+    if mode & W_OK and d.mount.readonly and (d.inode.mode & 0o170000) in (0o100000, 0o040000, 0o120000):
+        raise SyscallError(errno.EROFS)
+    return 0
+
+
+@syscall("access", "ui")
+def access(task, path, mode):
+    """access(2)."""
+    return _access(task, AT_FDCWD, path, mode, 0)
+
+
+@syscall("faccessat", "iui")
+def faccessat(task, dirfd, path, mode):
+    """faccessat(2): the raw syscall has no flags argument."""
+    return _access(task, dirfd, path, mode, 0)
+
+
+@syscall("faccessat2", "iuii")
+def faccessat2(task, dirfd, path, mode, flags):
+    """faccessat2(2)."""
+    return _access(task, dirfd, path, mode, flags)
+
+
+def _readlink(task, dirfd, path_addr, buf, size):
+    check(size > 0, errno.EINVAL)
+    path = read_path(task, path_addr)
+    d = lookup(task, dirfd, path, follow=False, empty_path=True)
+    if not d.inode.is_symlink():
+        raise SyscallError(errno.EINVAL if path else errno.ENOENT)
+    target = d.inode.readlink()[:size]
+    task.mem.write(buf, target)
+    return len(target)
+
+
+@syscall("readlink", "uui")
+def readlink(task, path, buf, size):
+    """readlink(2)."""
+    return _readlink(task, AT_FDCWD, path, buf, size)
+
+
+@syscall("readlinkat", "iuui")
+def readlinkat(task, dirfd, path, buf, size):
+    """readlinkat(2)."""
+    return _readlink(task, dirfd, path, buf, size)
+
+
+@syscall("getcwd", "uu")
+def getcwd(task, buf, size):
+    """getcwd(2): returns the length including the NUL."""
+    path = task.fs.cwd.path(task.fs.root) + b"\0"
+    if len(path) > size:
+        raise SyscallError(errno.ERANGE)
+    task.mem.write(buf, path)
+    return len(path)
+
+
+def _set_cwd(task, d):
+    if not d.inode.is_dir():
+        raise SyscallError(errno.ENOTDIR)
+    d.inode.permission(task.creds, X_OK)
+    task.fs.cwd = d
+    return 0
+
+
+@syscall("chdir", "u")
+def chdir(task, path):
+    """chdir(2)."""
+    return _set_cwd(task, lookup(task, AT_FDCWD, read_path(task, path), follow=True))
+
+
+@syscall("fchdir", "i")
+def fchdir(task, fd):
+    """fchdir(2)."""
+    f = task.files.get(fd)
+    if f.dentry is None:
+        raise SyscallError(errno.ENOTDIR)
+    return _set_cwd(task, f.dentry)
+
+
+@syscall("umask", "U")
+def umask(task, mask):
+    """umask(2)."""
+    old = task.fs.umask
+    task.fs.umask = mask & 0o777
+    return old

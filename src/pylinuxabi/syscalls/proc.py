@@ -1,0 +1,289 @@
+"""Process syscalls: exec, clone (observed), credentials, resource limits.
+
+Exec is ours (kernel/loader.py); the host runs clone and exit, and we keep
+the model of who is who.
+"""
+import errno
+import resource
+import struct
+
+from pylinuxabi.kernel import loader
+from pylinuxabi.kernel.abi import RLIMIT, U32
+from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.kernel.kernel import PASS, Resume
+from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
+from pylinuxabi.kernel.task import RLIM_NLIMITS
+from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+
+SYS_execveat = 322
+MAX_ARG_STRLEN = 131072
+MAX_ARG_STRINGS = 0x7FFFFFFF
+NGROUPS_MAX = 65536
+NR_OPEN = 1048576
+RLIMIT_NOFILE = 7
+CLONE_VM, CLONE_VFORK = 0x100, 0x4000
+SIGCHLD = 17
+# limits the host enforces on the process itself: the model mirrors them there
+HOST_ENFORCED = {resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STACK, resource.RLIMIT_CORE,
+                 resource.RLIMIT_AS, resource.RLIMIT_MEMLOCK, resource.RLIMIT_SIGPENDING,
+                 resource.RLIMIT_MSGQUEUE, resource.RLIMIT_NICE, resource.RLIMIT_RTPRIO, resource.RLIMIT_RTTIME}
+
+
+# -- exec ----------------------------------------------------------------------
+def read_string_array(task, addr):
+    """argv/envp: NULL-terminated array of string pointers (NULL array = empty)."""
+    out = []
+    total = 0
+    while addr:
+        ptr, = struct.unpack("<Q", task.mem.read(addr, 8))
+        if not ptr:
+            break
+        try:
+            s = task.mem.read_cstring(ptr, MAX_ARG_STRLEN - 1)
+        except SyscallError as e:
+            raise SyscallError(errno.E2BIG if e.errno == errno.ENAMETOOLONG else e.errno)
+        out.append(s)
+        total += len(s) + 1
+        if total > loader.ARG_MAX or len(out) > MAX_ARG_STRINGS:
+            raise SyscallError(errno.E2BIG)
+        addr += 8
+    return out
+
+
+def _exec_failed(task, result):
+    """The stub could not be exec'ed after all: drop the image, report the error."""
+    if task.pending_exec is not None:
+        loader.release(task.pending_exec)
+        task.pending_exec = None
+    return result
+
+
+def do_execve(task, dirfd, path_addr, argv_addr, envp_addr, flags):
+    check(not flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW), errno.EINVAL)
+    path = read_path(task, path_addr)
+    argv = read_string_array(task, argv_addr)
+    envp = read_string_array(task, envp_addr)
+    if not argv:
+        argv = [b""]                # Linux ≥ 5.18 gives argc ≥ 1
+    if not path and flags & AT_EMPTY_PATH:
+        path = lookup(task, dirfd, b"", empty_path=True).path(task.fs.root)
+    elif path[:1] != b"/" and dirfd != AT_FDCWD:
+        path = lookup(task, dirfd, b"", empty_path=True).path(task.fs.root) + b"/" + path
+    if flags & AT_SYMLINK_NOFOLLOW and lookup(task, AT_FDCWD, path, follow=False).inode.is_symlink():
+        raise SyscallError(errno.ELOOP)
+    image = loader.prepare(task, path, argv, envp)
+    # committed: turn this syscall into the host exec of the stub
+    platform = task.process.kernel.platform
+    regs = platform.get_regs(task.thread)
+    scratch = (regs.rsp - 8192) & ~0xF
+    name = scratch + 32
+    task.mem.write(scratch, struct.pack("<QQQQ", name, 0, 0, 0) + b"pylinuxabi-stub\0")
+    regs.orig_rax = SYS_execveat
+    regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = 1001, scratch + 24, scratch, scratch + 16, AT_EMPTY_PATH
+    platform.set_regs(task.thread, regs)
+    task.pending_exec = image
+    return Resume(exit_stop=True, on_exit=_exec_failed)
+
+
+@syscall("execve", "uuu")
+def execve(task, path, argv, envp):
+    """execve(2): our loader builds the image in a fresh stub process."""
+    return do_execve(task, AT_FDCWD, path, argv, envp, 0)
+
+
+@syscall("execveat", "iuuui")
+def execveat(task, dirfd, path, argv, envp, flags):
+    """execveat(2)."""
+    return do_execve(task, dirfd, path, argv, envp, flags)
+
+
+# -- clone: the host runs it, we note the flags for the new task's model -------------
+@syscall("clone", "u", kind=PASSTHROUGH)
+def clone(task, flags):
+    """clone(2)."""
+    task.clone_flags = flags
+    return PASS
+
+
+@syscall("clone3", "uu", kind=PASSTHROUGH)
+def clone3(task, args, size):
+    """clone3(2)."""
+    try:
+        task.clone_flags, = struct.unpack("<Q", task.mem.read(args, 8))
+    except SyscallError:
+        task.clone_flags = 0
+    return PASS
+
+
+@syscall("fork", kind=PASSTHROUGH)
+def fork(task):
+    """fork(2)."""
+    task.clone_flags = SIGCHLD
+    return PASS
+
+
+@syscall("vfork", kind=PASSTHROUGH)
+def vfork(task):
+    """vfork(2)."""
+    task.clone_flags = CLONE_VM | CLONE_VFORK | SIGCHLD
+    return PASS
+
+
+# -- credentials ---------------------------------------------------------------
+@syscall("getuid")
+def getuid(task):
+    """getuid(2)."""
+    return task.creds.ruid
+
+
+@syscall("geteuid")
+def geteuid(task):
+    """geteuid(2)."""
+    return task.creds.euid
+
+
+@syscall("getgid")
+def getgid(task):
+    """getgid(2)."""
+    return task.creds.rgid
+
+
+@syscall("getegid")
+def getegid(task):
+    """getegid(2)."""
+    return task.creds.egid
+
+
+@syscall("getresuid", "uuu")
+def getresuid(task, ruid, euid, suid):
+    """getresuid(2)."""
+    c = task.creds
+    for addr, v in ((ruid, c.ruid), (euid, c.euid), (suid, c.suid)):
+        task.mem.write(addr, U32.pack(v))
+    return 0
+
+
+@syscall("getresgid", "uuu")
+def getresgid(task, rgid, egid, sgid):
+    """getresgid(2)."""
+    c = task.creds
+    for addr, v in ((rgid, c.rgid), (egid, c.egid), (sgid, c.sgid)):
+        task.mem.write(addr, U32.pack(v))
+    return 0
+
+
+@syscall("getgroups", "iu")
+def getgroups(task, size, addr):
+    """getgroups(2)."""
+    groups = task.creds.groups
+    check(size >= 0, errno.EINVAL)
+    if size == 0:
+        return len(groups)
+    check(size >= len(groups), errno.EINVAL)
+    task.mem.write(addr, b"".join(U32.pack(g) for g in groups))
+    return len(groups)
+
+
+@syscall("setgroups", "iu")
+def setgroups(task, size, addr):
+    """setgroups(2): needs CAP_SETGID, which only root has here."""
+    check(0 <= size <= NGROUPS_MAX, errno.EINVAL)
+    if task.creds.euid != 0:
+        raise SyscallError(errno.EPERM)
+    raw = task.mem.read(addr, size * 4)
+    task.creds.groups = sorted(set(struct.unpack(f"<{size}I", raw)))
+    return 0
+
+
+def _valid_id(v):
+    check(v != 0xFFFFFFFF, errno.EINVAL)
+    return v
+
+
+@syscall("setuid", "U")
+def setuid(task, uid):
+    """setuid(2): root sets all three ids; others may only switch among real and saved."""
+    c = task.creds
+    _valid_id(uid)
+    if c.euid == 0:
+        c.ruid = c.euid = c.suid = c.fsuid = uid
+    elif uid in (c.ruid, c.suid):
+        c.euid = c.fsuid = uid
+    else:
+        raise SyscallError(errno.EPERM)
+    return 0
+
+
+@syscall("setgid", "U")
+def setgid(task, gid):
+    """setgid(2)."""
+    c = task.creds
+    _valid_id(gid)
+    if c.euid == 0:
+        c.rgid = c.egid = c.sgid = c.fsgid = gid
+    elif gid in (c.rgid, c.sgid):
+        c.egid = c.fsgid = gid
+    else:
+        raise SyscallError(errno.EPERM)
+    return 0
+
+
+# -- resource limits -----------------------------------------------------------
+def _target(task, pid):
+    if pid == 0 or pid == task.process.pid:
+        return task.process
+    proc = task.process.kernel.processes.get(pid)
+    if proc is None:
+        raise SyscallError(errno.ESRCH)
+    return proc
+
+
+def do_prlimit(task, proc, res, new):
+    check(0 <= res < RLIM_NLIMITS, errno.EINVAL)
+    old = tuple(proc.rlimits.get(res, (resource.RLIM_INFINITY,) * 2))
+    if new is not None:
+        soft, hard = new
+        check(soft <= hard, errno.EINVAL)
+        if hard > old[1] and task.creds.euid != 0:
+            raise SyscallError(errno.EPERM)
+        if res == RLIMIT_NOFILE and hard > NR_OPEN:
+            raise SyscallError(errno.EPERM)
+        proc.rlimits[res] = [soft, hard]
+        if res == RLIMIT_NOFILE:
+            proc.files.limit = soft
+        if res in HOST_ENFORCED:
+            inf = (1 << 64) - 1
+            try:
+                resource.prlimit(proc.pid, res, tuple(resource.RLIM_INFINITY if v == inf else v
+                                                      for v in (soft, hard)))
+            except (OSError, ValueError):
+                pass
+    return old
+
+
+@syscall("prlimit64", "iiuu")
+def prlimit64(task, pid, res, new_addr, old_addr):
+    """prlimit64(2)."""
+    proc = _target(task, pid)
+    new = RLIMIT.unpack(task.mem.read(new_addr, RLIMIT.size)) if new_addr else None
+    old = do_prlimit(task, proc, res, new)
+    if old_addr:
+        task.mem.write(old_addr, RLIMIT.pack(*old))
+    return 0
+
+
+@syscall("getrlimit", "iu")
+def getrlimit(task, res, addr):
+    """getrlimit(2)."""
+    old = do_prlimit(task, task.process, res, None)
+    task.mem.write(addr, RLIMIT.pack(*old))
+    return 0
+
+
+@syscall("setrlimit", "iu")
+def setrlimit(task, res, addr):
+    """setrlimit(2)."""
+    new = RLIMIT.unpack(task.mem.read(addr, RLIMIT.size))
+    do_prlimit(task, task.process, res, new)
+    return 0
+

@@ -1,0 +1,120 @@
+"""The registry of every x86-64 syscall: number, name, class, decoder, handler.
+
+Handler modules register with @syscall; build() imports them and returns the
+table the kernel dispatches on. Unknown and unimplemented calls get ENOSYS
+and are counted for the report `pylinuxabi run` prints at exit.
+"""
+import errno
+
+from pylinuxabi.kernel.abi import signed32, signed64
+from pylinuxabi.syscalls.names import SYSCALL_NAMES
+
+EMULATED = "emulated"           # answered by the model
+PASSTHROUGH = "passthrough"     # the host runs it (we may look at it on the way)
+ALLOWED = "allowed"             # the BPF filter lets it through without a stop
+UNIMPLEMENTED = "unimplemented"
+
+# Kept in step with install_filter() in native/core.c.
+BPF_ALLOWED = {"munmap", "mprotect", "madvise", "futex", "rt_sigreturn", "rt_sigprocmask",
+               "sched_yield", "clock_gettime", "clock_getres", "gettimeofday", "time",
+               "nanosleep", "clock_nanosleep", "getpid", "gettid"}
+
+# What the host runs (DESIGN §2): memory, threads and processes, signal delivery.
+HOST_RUNS = {"mremap", "msync", "mincore", "mlock", "munlock", "mlockall", "munlockall", "mlock2",
+             "clone", "fork", "vfork", "clone3", "exit", "exit_group", "wait4", "waitid",
+             "set_tid_address", "set_robust_list", "get_robust_list", "rseq", "futex_waitv",
+             "futex_wake", "futex_wait", "futex_requeue", "membarrier",
+             "rt_sigaction", "rt_sigpending", "rt_sigsuspend", "rt_sigtimedwait", "sigaltstack",
+             "rt_sigqueueinfo", "rt_tgsigqueueinfo", "kill", "tkill", "tgkill", "pause",
+             "alarm", "setitimer", "getitimer", "timer_create", "timer_settime", "timer_gettime",
+             "timer_getoverrun", "timer_delete", "clock_settime", "adjtimex", "clock_adjtime",
+             "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_setparam",
+             "sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
+             "sched_get_priority_min", "sched_rr_get_interval", "sched_getattr", "sched_setattr",
+             "getpriority", "setpriority", "getrusage", "times", "getcpu", "get_mempolicy",
+             "set_mempolicy", "mbind", "pkey_alloc", "pkey_free", "pkey_mprotect",
+             "map_shadow_stack", "mseal", "process_madvise", "arch_prctl", "getppid", "getpgrp",
+             "getpgid", "getsid", "setpgid", "setsid", "personality", "sched_get_priority_max"} | BPF_ALLOWED
+
+# argument kinds: i = int, l = long/off_t (signed 64), u = unsigned/pointer (64), U = unsigned int
+_CONVERT = {"i": signed32, "l": signed64, "u": None, "U": lambda v: v & 0xFFFFFFFF}
+
+
+def _decoder(spec):
+    convs = [_CONVERT[c] for c in spec]
+    n = len(convs)
+    if all(c is None for c in convs):
+        return lambda raw: raw[0:n]
+    pairs = list(enumerate(convs))
+    return lambda raw: [raw[i] if c is None else c(raw[i]) for i, c in pairs]
+
+
+class Syscall:
+    """One table entry."""
+
+    __slots__ = ("nr", "name", "kind", "handler", "decode")
+
+    def __init__(self, nr, name, kind, handler, spec=""):
+        self.nr = nr
+        self.name = name
+        self.kind = kind
+        self.handler = handler
+        self.decode = _decoder(spec)
+
+
+_registered = {}        # name -> (handler, spec)
+
+
+def syscall(name, args="", kind=EMULATED):
+    """Register the decorated function as the handler of `name`, taking `args` kinds.
+
+    kind=PASSTHROUGH marks a handler that only looks at a call the host runs.
+    """
+    def register(fn):
+        if name in _registered:
+            raise ValueError(f"two handlers for {name}")
+        _registered[name] = (fn, args, kind)
+        return fn
+    return register
+
+
+class Table(list):
+    """Entries indexed by syscall number; counts what the program used and we lack."""
+
+    def __init__(self, counts):
+        super().__init__()
+        self.counts = counts
+
+    def unknown(self, nr):
+        return Syscall(nr, f"syscall_{nr:#x}", UNIMPLEMENTED, self._enosys(f"syscall_{nr:#x}"))
+
+    def _enosys(self, name):
+        counts = self.counts
+
+        def enosys(task, *args):
+            counts[name] = counts.get(name, 0) + 1
+            return -errno.ENOSYS
+        return enosys
+
+
+def _passthrough(task, *args):
+    from pylinuxabi.kernel.kernel import PASS
+    return PASS
+
+
+def build(counts):
+    """The full table: every number 0..max with its class and handler."""
+    from pylinuxabi.syscalls import fd, fs, mm, proc, signal, misc  # noqa: F401  (they register)
+    table = Table(counts)
+    for nr in range(max(SYSCALL_NAMES) + 1):
+        name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
+        if name in _registered:
+            handler, spec, kind = _registered[name]
+        elif name in HOST_RUNS:
+            handler, spec = _passthrough, ""
+            kind = ALLOWED if name in BPF_ALLOWED else PASSTHROUGH
+        else:
+            handler, spec = table._enosys(name), ""
+            kind = UNIMPLEMENTED
+        table.append(Syscall(nr, name, kind, handler, spec))
+    return table

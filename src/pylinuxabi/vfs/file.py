@@ -1,0 +1,108 @@
+"""Open file descriptions: one OpenFile per open(), shared by dup and fork.
+
+The operations the read/write/seek/ioctl/poll/mmap syscalls call into.
+"""
+import errno
+import os
+
+from pylinuxabi.kernel.errors import SyscallError
+
+O_ACCMODE = 3
+O_PATH = 0o10000000
+# the status flags F_SETFL may change
+SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATIME
+
+
+class OpenFile:
+    """Base open file: every operation fails as Linux does for an object without it."""
+
+    def __init__(self, dentry, inode, flags):
+        self.dentry = dentry
+        self.inode = inode
+        self.flags = flags
+        self.offset = 0
+        self.refs = 0
+
+    # -- access -------------------------------------------------------------
+    @property
+    def readable(self):
+        return not self.flags & O_PATH and (self.flags & O_ACCMODE) in (os.O_RDONLY, os.O_RDWR)
+
+    @property
+    def writable(self):
+        return not self.flags & O_PATH and (self.flags & O_ACCMODE) in (os.O_WRONLY, os.O_RDWR)
+
+    def check_readable(self):
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+
+    def check_writable(self):
+        if not self.writable:
+            raise SyscallError(errno.EBADF)
+
+    # -- data -----------------------------------------------------------------
+    def read(self, count):
+        """Read at the file offset and advance it."""
+        data = self.pread(count, self.offset)
+        self.offset += len(data)
+        return data
+
+    def write(self, data):
+        if self.flags & os.O_APPEND:
+            self.offset = self.stat().size
+        n = self.pwrite(data, self.offset)
+        self.offset += n
+        return n
+
+    def pread(self, count, offset):
+        raise SyscallError(errno.EINVAL)
+
+    def pwrite(self, data, offset):
+        raise SyscallError(errno.EINVAL)
+
+    def seekable(self):
+        return True
+
+    def lseek(self, offset, whence):
+        if whence == os.SEEK_SET:
+            new = offset
+        elif whence == os.SEEK_CUR:
+            new = self.offset + offset
+        elif whence == os.SEEK_END:
+            new = self.stat().size + offset
+        elif whence in (os.SEEK_DATA, os.SEEK_HOLE):
+            size = self.stat().size
+            if offset < 0 or offset >= size:
+                raise SyscallError(errno.ENXIO)
+            new = offset if whence == os.SEEK_DATA else size
+        else:
+            raise SyscallError(errno.EINVAL)
+        if new < 0:
+            raise SyscallError(errno.EINVAL)
+        self.offset = new
+        return new
+
+    def getdents64(self, size):
+        """Raw linux_dirent64 records that fit in `size` bytes."""
+        raise SyscallError(errno.ENOTDIR)
+
+    def ioctl(self, request, arg, task):
+        """Returns (result, bytes to write at arg or None). ENOTTY when unknown."""
+        raise SyscallError(errno.ENOTTY)
+
+    def fionread(self):
+        raise SyscallError(errno.ENOTTY)
+
+    def stat(self):
+        return self.inode.stat()
+
+    def mmap_fd(self):
+        """A host fd the process can map, or None to map anonymous zero pages."""
+        raise SyscallError(errno.ENODEV)
+
+    def path(self):
+        """The name /proc/self/fd shows."""
+        return self.dentry.path() if self.dentry is not None else b"anon_inode:[unknown]"
+
+    def release(self):
+        """The last reference is gone."""

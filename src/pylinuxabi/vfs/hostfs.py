@@ -1,0 +1,199 @@
+"""hostfs: a host directory served read-only, confined to that directory.
+
+Host objects are opened only with openat(dirfd, one_component, O_NOFOLLOW)
+from directory fds we hold, so no host path string ever leaves the root.
+"""
+import errno
+import os
+import stat as st
+
+from pylinuxabi._native import ffi, lib
+from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
+from pylinuxabi.vfs.inode import Inode, Stat
+
+O_TMPFILE = 0o20000000 | os.O_DIRECTORY
+MAX_IO = 8 << 20
+AT_EMPTY_PATH = 0x1000        # one read or write moves at most this much: keeps memory bounded
+
+
+def _host_error(e):
+    return SyscallError(e.errno or errno.EIO)
+
+
+class HostInode(Inode):
+    """A host file, named by its parent's dir fd and its name in that directory."""
+
+    __slots__ = ("fs", "parent", "name", "_type", "_dirfd")
+
+    readonly = True
+
+    def __init__(self, fs, parent, name, mode):
+        self.fs = fs
+        self.parent = parent
+        self.name = name
+        self._type = st.S_IFMT(mode)
+        self._dirfd = None
+
+    def dirfd(self):
+        """Our O_PATH fd of this directory (opened on first use, held after)."""
+        if self._dirfd is None:
+            try:
+                self._dirfd = os.open(self.name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                      dir_fd=self.parent.dirfd())
+            except OSError as e:
+                raise _host_error(e)
+        return self._dirfd
+
+    @property
+    def mode(self):
+        return self._type
+
+    def is_dir(self):
+        return self._type == st.S_IFDIR
+
+    def is_symlink(self):
+        return self._type == st.S_IFLNK
+
+    def host_stat(self):
+        try:
+            if self.parent is None:
+                return os.stat(self.dirfd())
+            return os.stat(self.name, dir_fd=self.parent.dirfd(), follow_symlinks=False)
+        except OSError as e:
+            raise _host_error(e)
+
+    def stat(self):
+        return Stat.from_host(self.host_stat())
+
+    def statx(self, mask):
+        """Raw struct statx from the host (fields as Linux fills them, btime included)."""
+        buf = ffi.new("char[256]")
+        if self.parent is None:
+            r = lib.host_statx(self.dirfd(), b"", AT_EMPTY_PATH, mask, buf)
+        else:
+            r = lib.host_statx(self.parent.dirfd(), self.name, 0, mask, buf)
+        if r < 0:
+            raise SyscallError(-r)
+        return ffi.buffer(buf, 256)[:]
+
+    def lookup(self, name):
+        if self._type != st.S_IFDIR:
+            raise SyscallError(errno.ENOTDIR)
+        try:
+            s = os.stat(name, dir_fd=self.dirfd(), follow_symlinks=False)
+        except OSError as e:
+            raise _host_error(e)
+        return HostInode(self.fs, self, name, s.st_mode)
+
+    def readlink(self):
+        if self._type != st.S_IFLNK:
+            raise SyscallError(errno.EINVAL)
+        try:
+            return os.readlink(self.name, dir_fd=self.parent.dirfd())
+        except OSError as e:
+            raise _host_error(e)
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH:
+            return OpenFile(dentry, self, flags)
+        if (flags & O_ACCMODE) != os.O_RDONLY or flags & (os.O_TRUNC | os.O_CREAT) \
+                or flags & O_TMPFILE == O_TMPFILE:
+            raise SyscallError(errno.EROFS)
+        if self._type not in (st.S_IFREG, st.S_IFDIR):
+            # devices, fifos and sockets of the host are not ours to open (as on a nodev mount)
+            raise SyscallError(errno.EACCES)
+        host_flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
+        if self._type == st.S_IFDIR:
+            host_flags |= os.O_DIRECTORY
+        try:
+            if self.parent is None:
+                fd = os.open(".", host_flags, dir_fd=self.dirfd())
+            else:
+                fd = os.open(self.name, host_flags, dir_fd=self.parent.dirfd())
+        except OSError as e:
+            raise _host_error(e)
+        cls = HostDirFile if self._type == st.S_IFDIR else HostFile
+        return cls(dentry, self, flags, fd)
+
+
+class HostFile(OpenFile):
+    """An open regular host file: data through our own host fd."""
+
+    def __init__(self, dentry, inode, flags, fd):
+        super().__init__(dentry, inode, flags)
+        self.fd = fd
+
+    def pread(self, count, offset):
+        try:
+            return os.pread(self.fd, min(count, MAX_IO), offset)
+        except OSError as e:
+            raise _host_error(e)
+
+    def stat(self):
+        return Stat.from_host(os.fstat(self.fd))
+
+    def lseek(self, offset, whence):
+        if whence in (os.SEEK_DATA, os.SEEK_HOLE):
+            try:
+                self.offset = os.lseek(self.fd, offset, whence)
+            except OSError as e:
+                raise _host_error(e)
+            return self.offset
+        return super().lseek(offset, whence)
+
+    def fionread(self):
+        return max(0, os.fstat(self.fd).st_size - self.offset)
+
+    def mmap_fd(self):
+        return self.fd
+
+    def release(self):
+        os.close(self.fd)
+
+
+class HostDirFile(OpenFile):
+    """An open host directory: entries straight from the host's getdents64, in its order."""
+
+    def __init__(self, dentry, inode, flags, fd):
+        super().__init__(dentry, inode, flags)
+        self.fd = fd
+
+    def pread(self, count, offset):
+        raise SyscallError(errno.EISDIR)
+
+    def pwrite(self, data, offset):
+        raise SyscallError(errno.EISDIR)
+
+    def stat(self):
+        return Stat.from_host(os.fstat(self.fd))
+
+    def lseek(self, offset, whence):
+        try:
+            self.offset = os.lseek(self.fd, offset, whence)
+        except OSError as e:
+            raise _host_error(e)
+        return self.offset
+
+    def getdents64(self, size):
+        size = min(size, 1 << 20)
+        buf = ffi.new("char[]", size)
+        n = lib.host_getdents64(self.fd, buf, size)
+        if n < 0:
+            raise SyscallError(-n)
+        return ffi.buffer(buf, n)[:]
+
+    def release(self):
+        os.close(self.fd)
+
+
+class HostFS:
+    """One host directory tree; root() is its top inode."""
+
+    def __init__(self, host_path):
+        try:
+            fd = os.open(host_path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as e:
+            raise OSError(e.errno, f"cannot serve {host_path}: {e.strerror}")
+        self.root_inode = HostInode(self, None, b"/", st.S_IFDIR)
+        self.root_inode._dirfd = fd

@@ -1,0 +1,101 @@
+"""Inodes: what a file *is* (type, metadata, children, link target, data source).
+
+Each filesystem subclasses Inode; nothing here knows about tasks or ptrace.
+"""
+import errno
+import stat as st
+import time
+
+from pylinuxabi.kernel.errors import SyscallError
+
+R_OK, W_OK, X_OK = 4, 2, 1
+
+
+class Stat:
+    """The fields of struct stat/statx that the model answers with."""
+
+    __slots__ = ("dev", "ino", "mode", "nlink", "uid", "gid", "rdev", "size",
+                 "blksize", "blocks", "atime_ns", "mtime_ns", "ctime_ns", "btime_ns")
+
+    def __init__(self, **fields):
+        self.dev = self.ino = self.rdev = self.size = self.blocks = 0
+        self.uid = self.gid = 0
+        self.nlink = 1
+        self.mode = 0
+        self.blksize = 4096
+        self.btime_ns = None
+        now = time.time_ns()
+        self.atime_ns = self.mtime_ns = self.ctime_ns = now
+        for k, v in fields.items():
+            setattr(self, k, v)
+
+    @classmethod
+    def from_host(cls, s):
+        """From an os.stat_result of a host object."""
+        out = cls.__new__(cls)
+        out.dev, out.ino, out.mode, out.nlink = s.st_dev, s.st_ino, s.st_mode, s.st_nlink
+        out.uid, out.gid, out.rdev, out.size = s.st_uid, s.st_gid, s.st_rdev, s.st_size
+        out.blksize, out.blocks = s.st_blksize, s.st_blocks
+        out.atime_ns, out.mtime_ns, out.ctime_ns = s.st_atime_ns, s.st_mtime_ns, s.st_ctime_ns
+        out.btime_ns = None
+        return out
+
+
+class Inode:
+    """Base inode. Subclasses override what their filesystem supports."""
+
+    cacheable_children = True       # may dentries of children be kept?
+    readonly = False
+
+    # dev, ino are stable identities; mode holds the file type bits
+    def stat(self):
+        raise NotImplementedError
+
+    @property
+    def mode(self):
+        return self.stat().mode
+
+    def statx(self, mask):
+        """struct statx bytes; filesystems that know more than Stat override this."""
+        from pylinuxabi.kernel.abi import pack_statx
+        return pack_statx(self.stat())
+
+    def is_dir(self):
+        return st.S_ISDIR(self.mode)
+
+    def is_symlink(self):
+        return st.S_ISLNK(self.mode)
+
+    def lookup(self, name):
+        """The child inode called `name` (bytes); ENOENT if none."""
+        raise SyscallError(errno.ENOTDIR)
+
+    def readlink(self):
+        raise SyscallError(errno.EINVAL)
+
+    def follow(self, task):
+        """For magic links (/proc/self/fd/N): the Dentry they lead to, or None for a normal link."""
+        return None
+
+    def open(self, dentry, flags, task):
+        """A new OpenFile for this inode."""
+        raise SyscallError(errno.ENXIO)
+
+    def permission(self, creds, mask):
+        """Check rwx `mask` for `creds` against mode bits, as generic_permission does."""
+        if creds.fsuid == 0 and not (mask & X_OK and not self.is_dir()):
+            return
+        s = self.stat()
+        if creds.fsuid == 0:
+            # root passes everything but execute of a file with no x bit at all
+            if mask & X_OK and not st.S_ISDIR(s.mode) and not s.mode & 0o111:
+                raise SyscallError(errno.EACCES)
+            return
+        if creds.fsuid == s.uid:
+            bits = (s.mode >> 6) & 7
+        elif creds.in_group(s.gid):
+            bits = (s.mode >> 3) & 7
+        else:
+            bits = s.mode & 7
+        if mask & ~bits:
+            raise SyscallError(errno.EACCES)

@@ -1,0 +1,148 @@
+"""Host-backed files: the program's stdio and /dev/tty, shared with the user's shell.
+
+We read and write through our own dup of the host fd and never change its
+status flags (no O_NONBLOCK: the shell shares the file description).
+"""
+import errno
+import fcntl
+import os
+import stat as st
+import termios
+
+from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs.file import OpenFile
+from pylinuxabi.vfs.hostfs import MAX_IO
+from pylinuxabi.vfs.inode import Inode, Stat
+
+# ioctls answered by the host terminal itself: request → size of the struct at arg
+TTY_READ_IOCTLS = {termios.TCGETS: 60, termios.TIOCGWINSZ: 8}
+
+
+class HostFdInode(Inode):
+    """The inode behind a host fd: metadata straight from fstat."""
+
+    def __init__(self, fd, name):
+        self.fd = fd
+        self.name = name
+
+    def stat(self):
+        try:
+            return Stat.from_host(os.fstat(self.fd))
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def open(self, dentry, flags, task):
+        """Reopening (/dev/stdin, /proc/self/fd/N) shares the host object."""
+        try:
+            dup = os.dup(self.fd)
+        except OSError as e:
+            raise SyscallError(e.errno)
+        f = HostStreamFile(dup, flags, self.name)
+        f.dentry = dentry
+        return f
+
+
+class HostStreamFile(OpenFile):
+    """An open host stream (terminal, pipe, file) we were handed."""
+
+    def __init__(self, fd, flags, name):
+        super().__init__(None, HostFdInode(fd, name), flags)
+        self.fd = fd
+        self.name = name
+
+    def _is_seekable(self):
+        return st.S_ISREG(os.fstat(self.fd).st_mode) or st.S_ISBLK(os.fstat(self.fd).st_mode)
+
+    def read(self, count):
+        try:
+            return os.read(self.fd, min(count, MAX_IO))
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def write(self, data):
+        try:
+            return os.write(self.fd, data)
+        except BrokenPipeError:
+            raise SyscallError(errno.EPIPE)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def pread(self, count, offset):
+        if not self._is_seekable():
+            raise SyscallError(errno.ESPIPE)
+        try:
+            return os.pread(self.fd, min(count, MAX_IO), offset)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def pwrite(self, data, offset):
+        if not self._is_seekable():
+            raise SyscallError(errno.ESPIPE)
+        try:
+            return os.pwrite(self.fd, data, offset)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def lseek(self, offset, whence):
+        try:
+            return os.lseek(self.fd, offset, whence)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def stat(self):
+        return self.inode.stat()
+
+    def fionread(self):
+        try:
+            return int.from_bytes(fcntl.ioctl(self.fd, termios.FIONREAD, bytes(4)), "little", signed=True)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def ioctl(self, request, arg, task):
+        size = TTY_READ_IOCTLS.get(request)
+        if size is None:
+            raise SyscallError(errno.ENOTTY)
+        try:
+            return 0, fcntl.ioctl(self.fd, request, bytes(size))
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def mmap_fd(self):
+        if not self._is_seekable():
+            raise SyscallError(errno.ENODEV)
+        return self.fd
+
+    def path(self):
+        return self.name
+
+    def release(self):
+        os.close(self.fd)
+
+
+def host_stdio(fd):
+    """Our own dup of the supervisor's fd `fd`, as the program's open file (None if closed)."""
+    try:
+        dup = os.dup(fd)
+    except OSError:
+        return None
+    os.set_inheritable(dup, False)
+    flags = fcntl.fcntl(dup, fcntl.F_GETFL)
+    try:
+        name = os.readlink(f"/proc/self/fd/{fd}").encode()
+    except OSError:
+        name = b"?"
+    if name.startswith(b"/") and not name.startswith(b"/dev/"):
+        name = b"/dev/stdin" if fd == 0 else name        # a host path is not a name the program can use
+    return HostStreamFile(dup, flags & ~os.O_NONBLOCK, name)
+
+
+class TtyFile(HostStreamFile):
+    """/dev/tty: the supervisor's controlling terminal (ENXIO if it has none)."""
+
+    def __init__(self, dentry, inode, flags):
+        try:
+            fd = os.open("/dev/tty", (flags & 3) | os.O_NOCTTY | os.O_CLOEXEC)
+        except OSError as e:
+            raise SyscallError(e.errno if e.errno else errno.ENXIO)
+        super().__init__(fd, flags, b"/dev/tty")
+        self.dentry = dentry
