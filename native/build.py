@@ -16,8 +16,7 @@ enum stop_kind { STOP_NONE, STOP_SECCOMP, STOP_SYSCALL_ENTRY, STOP_SYSCALL_EXIT,
                  STOP_EVENT, STOP_SIGNAL, STOP_GROUP, STOP_DEAD, STOP_GONE };
 struct stop { int pid; int kind; int status; int sig; int event; long nr;
               uint64_t args[6]; uint64_t rip; uint64_t rsp; long rval; uint64_t msg; };
-struct launch { int new_user; int new_net; int trace_all; int host_uid; int host_gid;
-                int report_fd; int gate_fd; int ctrl_fd; int stub_fd; };
+struct launch { int trace_all; int gate_fd; int ctrl_fd; int stub_fd; };
 struct user_regs_struct {
     unsigned long long r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx,
                        rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss, fs_base,
@@ -43,7 +42,9 @@ int send_fd(int sock, int fd);
 long host_getdents64(int fd, void *buf, size_t len);
 int host_sysinfo(void *buf);
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf);
-int launch(const struct launch *l);
+int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
+int become_init(void);
+int spawn_program(const struct launch *l);
 """
 
 ffibuilder = FFI()

@@ -20,6 +20,7 @@
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -527,82 +528,56 @@ static void program_child(const struct launch *l)
 }
 
 /*
- * pid 1 of the sandbox: a native, untraced init that starts the program as
- * pid 2, tells the supervisor it exists, and reaps whatever is reparented to
- * it. Being pid 1 it would make the program immune to its own default-action
- * signals (SIGNAL_UNKILLABLE); as pid 2 the program dies of them as on Linux.
+ * Move the calling process into new namespaces: its next child will be pid 1
+ * of a new PID namespace (the supervisor), with a mount namespace of its own
+ * (for its own /proc) and, unless shared, an empty network namespace. A user
+ * namespace mapping our uid to 0 comes first when we are not root.
  */
-static void init_main(const struct launch *l)
+int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid)
 {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    setsid();
-    pid_t child = fork();
-    if (child == 0) {
-        close(l->report_fd);
-        program_child(l);
+    int flags = CLONE_NEWPID | CLONE_NEWNS;
+    if (new_user)
+        flags |= CLONE_NEWUSER;
+    if (new_net)
+        flags |= CLONE_NEWNET;
+    if (unshare(flags) < 0)
+        return -errno;
+    if (new_user) {
+        char text[64];
+        write_map("/proc/self/setgroups", "deny");
+        snprintf(text, sizeof(text), "0 %d 1", host_uid);
+        write_map("/proc/self/uid_map", text);
+        snprintf(text, sizeof(text), "0 %d 1", host_gid);
+        write_map("/proc/self/gid_map", text);
     }
-    close(l->ctrl_fd);
-    close(l->stub_fd);
-    close(l->gate_fd);
-    int keep[] = { l->report_fd };
-    close_all_but(keep, 1);
-    char ok = child > 0 ? 'Y' : 'N';
-    if (write(l->report_fd, &ok, 1) != 1)
-        _exit(126);
-    close(l->report_fd);
-    for (;;) {
-        int status;
-        pid_t r = waitpid(-1, &status, 0);
-        if (r == child || (r < 0 && errno == ECHILD))
-            _exit(0);
-    }
+    return 0;
 }
 
 /*
- * Start the sandbox and return the host pid of its init (pid 1 inside).
- * Init writes one byte to l->report_fd once the program (pid 2) exists; the
- * program waits for a byte on l->gate_fd, which the supervisor writes after
- * PTRACE_SEIZE.
+ * In the supervisor, pid 1 of the new namespace: die with our parent, and
+ * mount a /proc that speaks of this PID namespace (we use /proc/<pid>/mem).
  */
-int launch(const struct launch *l)
+int become_init(void)
 {
-    long flags = CLONE_NEWPID | SIGCHLD;
-    if (l->new_user)
-        flags |= CLONE_NEWUSER;
-    if (l->new_net)
-        flags |= CLONE_NEWNET;
-    int sync[2];
-    if (pipe2(sync, O_CLOEXEC) < 0)
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
         return -errno;
-    pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (pid < 0) {
-        int err = errno;
-        close(sync[0]);
-        close(sync[1]);
-        return -err;
-    }
-    if (pid == 0) {
-        char c;
-        close(sync[1]);
-        /* the uid/gid maps must be written before init does anything */
-        if (read(sync[0], &c, 1) != 1)
-            _exit(126);
-        close(sync[0]);
-        init_main(l);
-    }
-    close(sync[0]);
-    if (l->new_user) {
-        char path[64], text[64];
-        snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-        write_map(path, "deny");
-        snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-        snprintf(text, sizeof(text), "0 %d 1", l->host_uid);
-        write_map(path, text);
-        snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
-        snprintf(text, sizeof(text), "0 %d 1", l->host_gid);
-        write_map(path, text);
-    }
-    int r = write(sync[1], "g", 1) == 1 ? pid : -EIO;
-    close(sync[1]);
-    return r;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -errno;
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return -errno;
+    return 0;
+}
+
+/*
+ * Fork the program process (pid 2). It waits for a byte on l->gate_fd, which
+ * the supervisor writes after PTRACE_SEIZE. Returns its pid or -errno.
+ */
+int spawn_program(const struct launch *l)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0)
+        program_child(l);
+    return pid;
 }

@@ -36,12 +36,7 @@ struct stop {
 };
 
 struct launch {
-    int new_user;
-    int new_net;
     int trace_all;
-    int host_uid;
-    int host_gid;
-    int report_fd;
     int gate_fd;
     int ctrl_fd;
     int stub_fd;
@@ -67,5 +62,7 @@ int send_fd(int sock, int fd);
 long host_getdents64(int fd, void *buf, size_t len);
 int host_sysinfo(void *buf);
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf);
-int launch(const struct launch *l);
+int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
+int become_init(void);
+int spawn_program(const struct launch *l);
 #endif

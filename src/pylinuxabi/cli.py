@@ -3,12 +3,10 @@
 Parses options and hands them to sandbox.run; prints errors the way a shell would.
 """
 import argparse
-import errno
 import os
 import sys
 
 from pylinuxabi import sandbox
-from pylinuxabi.kernel.errors import SyscallError
 
 
 def _user(text):
@@ -53,9 +51,9 @@ def main(argv=None):
         envp = [b"%s=%s" % (k, v) for k, v in os.environb.items()]
         try:
             return sandbox.run([program] + [a.encode() for a in args.args], envp, options)
-        except (OSError, SyscallError) as e:
-            print(f"pylinuxabi: {args.program}: {os.strerror(e.errno) if e.errno else e}", file=sys.stderr)
-            return 127 if e.errno == errno.ENOENT else 126
+        except OSError as e:
+            print(f"pylinuxabi: {e.strerror or e}", file=sys.stderr)
+            return 125
     return 2
 
 

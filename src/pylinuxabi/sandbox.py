@@ -2,9 +2,12 @@
 
 The composition root: the only place that wires platform, kernel, table and VFS.
 """
+import errno
 import os
 import resource
 import signal
+import sys
+import traceback
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
@@ -21,6 +24,7 @@ from pylinuxabi.vfs.stdio import TtyFile, host_stdio
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # what a terminal sends to the foreground group rather than to one process
 GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
+SI_KERNEL = 0x80        # si_code of a signal a terminal sent
 
 
 class Options:
@@ -70,9 +74,47 @@ def raise_fd_limit():
 
 
 def run(argv, envp, options):
-    """Run argv in a new sandbox; returns the exit status as a shell reports it."""
+    """Run argv in a new sandbox; returns the exit status as a shell reports it.
+
+    We fork the supervisor as pid 1 of new namespaces (so it sees pids as the
+    program does, DESIGN §2) and wait for it here, passing on signals sent to
+    us; a terminal's signals reach the supervisor directly.
+    """
+    PtracePlatform.enter_sandbox(options.new_net)
+    watched = set(FORWARDED) | {signal.SIGCHLD}
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 126
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            code = supervise(argv, envp, options)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    try:
+        while True:
+            info = signal.sigwaitinfo(watched)
+            if info.si_signo == signal.SIGCHLD:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done == pid:
+                    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+            elif info.si_code != SI_KERNEL:
+                os.kill(pid, info.si_signo)     # a terminal's signals reached it already
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def supervise(argv, envp, options):
+    """In pid 1 of the sandbox: start the program and serve it until it exits."""
+    PtracePlatform.become_init()
     nofile = raise_fd_limit()
-    platform = PtracePlatform(trace_all=options.trace_all, new_net=options.new_net)
+    platform = PtracePlatform(trace_all=options.trace_all)
     counts = {}
     kernel = Kernel(platform, syscall_table.build(counts), None, options)
     kernel.mounts = build_mounts(kernel, options)
@@ -87,7 +129,6 @@ def run(argv, envp, options):
         from pylinuxabi.tracer import Tracer
         kernel.tracer = Tracer(options.strace)
     stdio = [host_stdio(fd) for fd in (0, 1, 2)]
-    previous = {}
 
     def forward(sig, frame):
         pid = kernel.main_pid
@@ -99,17 +140,18 @@ def run(argv, envp, options):
             pass
 
     for sig in FORWARDED:
-        previous[sig] = signal.signal(sig, forward)
+        signal.signal(sig, forward)
     try:
         first = kernel.spawn(argv, envp, fs, options.uid, options.gid, stdio, nofile[0])
         status = kernel.run(first)
+    except (OSError, SyscallError) as e:
+        err = e.errno
+        print(f"pylinuxabi: {argv[0].decode(errors='replace')}: {os.strerror(err) if err else e}",
+              file=sys.stderr)
+        return 127 if err == errno.ENOENT else 126
     finally:
         platform.kill_all()
-        platform.reap_init()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if counts:
-        import sys
         listing = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
         print(f"pylinuxabi: unimplemented syscalls used: {listing}", file=sys.stderr)
     if status is None:

@@ -155,10 +155,8 @@ class Kernel:
         task = self.tasks.get(pid)
         if kind == STOP_DEAD:
             self.task_died(pid, stop.status)
-            if self.main_status is not None and not self.processes:
-                return None
             if self.main_status is not None:
-                self.platform.kill_all()
+                return None         # the program is gone: the sandbox goes with it
             return platform.wait()
         if task is None:
             return self.stray(stop)

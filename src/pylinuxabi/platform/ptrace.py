@@ -94,6 +94,13 @@ class Memory:
         if lib.mem_write(self.pid, addr, data, len(data)) != len(data):
             raise SyscallError(errno.EFAULT)
 
+    def write_some(self, addr, data):
+        """Write as much of data as fits before the first fault; returns the count."""
+        if not data:
+            return 0
+        n = lib.mem_write(self.pid, addr, data, len(data))
+        return max(n, 0)
+
     def write_force(self, addr, data):
         """Write even to read-only pages (the loader's bss and stack set-up)."""
         if data and lib.mem_write_force(self.pid, addr, data, len(data)) != len(data):
@@ -168,73 +175,75 @@ class ThreadGone(Exception):
 class PtracePlatform:
     """Launches the sandbox and turns ptrace stops into calls the kernel understands."""
 
-    def __init__(self, trace_all=False, new_net=False):
+    def __init__(self, trace_all=False):
         self.trace_all = trace_all
-        self.new_net = new_net
         self.stop = ffi.new("struct stop *")
         self.stub_entry, self.stub_inject = _stub_symbols()
         self.ctrl, self._ctrl_tracee = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.init_pid = None
 
     # -- start-up ---------------------------------------------------------
-    def launch(self):
-        """Start init (pid 1) and the program process (pid 2); returns the latter's host pid.
+    @staticmethod
+    def enter_sandbox(new_net):
+        """Make our next child pid 1 of new namespaces (see native enter_namespaces)."""
+        r = lib.enter_namespaces(int(os.geteuid() != 0), int(new_net), os.geteuid(), os.getegid())
+        if r < 0:
+            raise OSError(-r, "cannot create the sandbox's namespaces: " + os.strerror(-r))
 
-        The program is seized before it runs a single syscall of its own, then
-        execs the stub; its first stop is that execve's seccomp stop.
+    @staticmethod
+    def become_init():
+        """In the forked supervisor: pid 1, our own /proc, dead with our parent."""
+        r = lib.become_init()
+        if r < 0:
+            raise OSError(-r, "cannot set up the supervisor: " + os.strerror(-r))
+
+    def launch(self):
+        """Fork the program process (pid 2) and seize it; returns its pid.
+
+        It is seized before it runs a single syscall of its own, then execs
+        the stub; its first stop is that execve's seccomp stop.
         """
-        report_r, report_w = os.pipe()
         gate_r, gate_w = os.pipe()
         stub_fd = os.open(STUB_PATH, os.O_RDONLY | os.O_CLOEXEC)
         params = ffi.new("struct launch *")
-        params.new_user = int(os.geteuid() != 0)
-        params.new_net = int(self.new_net)
         params.trace_all = int(self.trace_all)
-        params.host_uid, params.host_gid = os.geteuid(), os.getegid()
-        params.report_fd, params.gate_fd = report_w, gate_r
+        params.gate_fd = gate_r
         params.ctrl_fd, params.stub_fd = self._ctrl_tracee.fileno(), stub_fd
-        pid = lib.launch(params)
-        for fd in (report_w, gate_r, stub_fd):
+        pid = lib.spawn_program(params)
+        for fd in (gate_r, stub_fd):
             os.close(fd)
         self._ctrl_tracee.close()
         if pid < 0:
-            os.close(report_r)
             os.close(gate_w)
-            raise OSError(-pid, "cannot start the sandbox: " + os.strerror(-pid))
-        self.init_pid = pid
-        ok = os.read(report_r, 1)
-        os.close(report_r)
-        if ok != b"Y":
-            raise OSError(errno.EAGAIN, "the sandbox's init could not start the program")
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            program = int(f.read().split()[0])
-        self._seize(program)
-        os.write(gate_w, b"g")
-        os.close(gate_w)
-        return program
+            raise OSError(-pid, "cannot start the program: " + os.strerror(-pid))
+        try:
+            self._seize(pid)
+        finally:
+            os.write(gate_w, b"g")
+            os.close(gate_w)
+        return pid
 
     def _seize(self, pid):
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         if libc.ptrace(PTRACE_SEIZE, pid, None, ctypes.c_void_p(TRACE_OPTIONS)) < 0:
             err = ctypes.get_errno()
+            os.kill(pid, signal.SIGKILL)
             raise OSError(err, "PTRACE_SEIZE: " + os.strerror(err))
 
-    def kill_all(self):
-        """SIGKILL init, which takes every process of the sandbox with it."""
-        if self.init_pid:
+    @staticmethod
+    def kill_all():
+        """As pid 1 of the sandbox: SIGKILL every other process in it, and reap them."""
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        while True:
             try:
-                os.kill(self.init_pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-    def reap_init(self):
-        if self.init_pid:
-            try:
-                os.waitpid(self.init_pid, 0)
+                os.waitpid(-1, os.__dict__.get("WALL", 0x40000000))
             except ChildProcessError:
-                pass
-            self.init_pid = None
+                return
+            except InterruptedError:
+                continue
 
     def new_thread(self, tid):
         return Thread(tid, Memory(tid))

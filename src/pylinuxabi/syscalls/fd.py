@@ -15,7 +15,7 @@ IOV_MAX = 1024
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
 FD_CLOEXEC = 1
-FIONREAD, FIONCLEX, FIOCLEX = 0x541B, 0x5450, 0x5451
+FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC = 0x541B, 0x5421, 0x5450, 0x5451, 0x5452
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 1 << 1, 1 << 2
 RWF_SUPPORTED = 0x1F       # HIPRI | DSYNC | SYNC | NOWAIT | APPEND
 
@@ -44,6 +44,25 @@ def _check_dir(f):
         raise SyscallError(errno.EISDIR)
 
 
+TASK_SIZE_MAX = (1 << 47) - 4096
+
+
+def access_ok(addr, size):
+    """Linux's access_ok: the range lies in user space (contents are not checked)."""
+    if addr + size > TASK_SIZE_MAX:
+        raise SyscallError(errno.EFAULT)
+
+
+def copy_out(task, f, buf, data):
+    """Give read data to the program: a fault part-way makes a short read (EFAULT if none)."""
+    n = task.mem.write_some(buf, data)
+    if n < len(data):
+        f.unread(len(data) - n)
+        if n == 0:
+            raise SyscallError(errno.EFAULT)
+    return n
+
+
 def read_iovec(task, iov, iovcnt):
     """[(base, len)] of a struct iovec array, checked as Linux's import_iovec does."""
     if iovcnt < 0 or iovcnt > IOV_MAX:
@@ -51,24 +70,32 @@ def read_iovec(task, iov, iovcnt):
     raw = task.mem.read(iov, iovcnt * IOVEC.size)
     vec = [IOVEC.unpack_from(raw, i * IOVEC.size) for i in range(iovcnt)]
     total = 0
-    for _, n in vec:
+    for base, n in vec:
         if n > 0x7FFFFFFFFFFFFFFF:
             raise SyscallError(errno.EINVAL)
+        access_ok(base, n)
         total += n
     if total > 0x7FFFFFFFFFFFFFFF:
         raise SyscallError(errno.EINVAL)
     return vec
 
 
-def scatter(task, vec, data):
-    """Copy data into the iovec buffers in order."""
+def scatter(task, f, vec, data):
+    """Copy data into the iovec buffers in order, stopping at a fault; returns the count."""
     pos = 0
     for base, n in vec:
         if pos >= len(data):
             break
         chunk = data[pos:pos + n]
-        task.mem.write(base, chunk)
-        pos += len(chunk)
+        done = task.mem.write_some(base, chunk)
+        pos += done
+        if done < len(chunk):
+            break
+    if pos < len(data):
+        f.unread(len(data) - pos)
+        if pos == 0:
+            raise SyscallError(errno.EFAULT)
+    return pos
 
 
 def gather(task, vec):
@@ -80,6 +107,14 @@ def gather(task, vec):
     return bytes(out)
 
 
+class _NoUnread:
+    """positional reads leave the file offset alone, whatever reached the program"""
+
+    @staticmethod
+    def unread(n):
+        pass
+
+
 def _count(vec):
     return min(sum(n for _, n in vec), MAX_RW_COUNT)
 
@@ -89,62 +124,69 @@ def read(task, fd, buf, count):
     """read(2)."""
     f = _readable(task, fd)
     _check_dir(f)
+    access_ok(buf, count)
     if count == 0:
         return 0
-    data = f.read(min(count, MAX_RW_COUNT))
-    task.mem.write(buf, data)
-    return len(data)
+    return copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT)))
 
 
 @syscall("write", "iuu")
 def write(task, fd, buf, count):
     """write(2)."""
     f = _writable(task, fd)
-    if count == 0:
-        return 0
-    return f.write(task.mem.read(buf, min(count, MAX_RW_COUNT)))
+    access_ok(buf, count)
+    count = min(count, MAX_RW_COUNT)
+    if f.discards_writes:
+        return count
+    return f.write(task.mem.read(buf, count) if count else b"")
 
 
 @syscall("pread64", "iuul")
 def pread64(task, fd, buf, count, offset):
     """pread64(2)."""
+    check(offset >= 0, errno.EINVAL)
     f = _readable(task, fd)
     _check_dir(f)
-    check(offset >= 0, errno.EINVAL)
+    access_ok(buf, count)
     data = f.pread(min(count, MAX_RW_COUNT), offset)
-    task.mem.write(buf, data)
-    return len(data)
+    n = task.mem.write_some(buf, data)
+    if n == 0 and data:
+        raise SyscallError(errno.EFAULT)
+    return n
 
 
 @syscall("pwrite64", "iuul")
 def pwrite64(task, fd, buf, count, offset):
     """pwrite64(2)."""
-    f = _writable(task, fd)
     check(offset >= 0, errno.EINVAL)
-    if count == 0:
-        return 0
-    return f.pwrite(task.mem.read(buf, min(count, MAX_RW_COUNT)), offset)
+    f = _writable(task, fd)
+    access_ok(buf, count)
+    count = min(count, MAX_RW_COUNT)
+    if f.discards_writes:
+        return count
+    return f.pwrite(task.mem.read(buf, count) if count else b"", offset)
 
 
 def _preadv(task, fd, iov, iovcnt, offset, flags=0):
-    check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     f = _readable(task, fd)
     vec = read_iovec(task, iov, iovcnt)
+    check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     _check_dir(f)
     count = _count(vec)
     if offset == -1:
-        data = f.read(count) if count else b""
-    else:
-        check(offset >= 0, errno.EINVAL)
-        data = f.pread(count, offset) if count else b""
-    scatter(task, vec, data)
-    return len(data)
+        return scatter(task, f, vec, f.read(count) if count else b"")
+    check(offset >= 0, errno.EINVAL)
+    data = f.pread(count, offset) if count else b""
+    n = scatter(task, _NoUnread, vec, data)
+    return n
 
 
 def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
-    check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     f = _writable(task, fd)
     vec = read_iovec(task, iov, iovcnt)
+    check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
+    if f.discards_writes:
+        return _count(vec)
     data = gather(task, vec)
     if not data:
         return 0
@@ -266,6 +308,8 @@ def fcntl(task, fd, cmd, arg):
     if cmd == F_SETFL:
         if f.flags & O_PATH:
             raise SyscallError(errno.EBADF)
+        if arg & os.O_DIRECT and not f.supports_direct:
+            raise SyscallError(errno.EINVAL)
         f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
         return 0
     raise SyscallError(errno.EINVAL)
@@ -275,19 +319,24 @@ def fcntl(task, fd, cmd, arg):
 def ioctl(task, fd, request, arg):
     """ioctl(2): the fd-table requests here, the rest by the file."""
     f = task.files.get(fd)
+    if f.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
     if request == FIOCLEX:
         task.files.cloexec.add(fd)
         return 0
     if request == FIONCLEX:
         task.files.cloexec.discard(fd)
         return 0
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    if request in (FIONBIO, FIOASYNC):
+        on = I32.unpack(task.mem.read(arg, 4))[0]
+        bit = os.O_NONBLOCK if request == FIONBIO else os.O_ASYNC
+        f.flags = f.flags | bit if on else f.flags & ~bit
+        return 0
     if request == FIONREAD:
         if f.dentry is not None and f.inode.is_dir():
             raise SyscallError(errno.ENOTTY)
         n = f.fionread()
-        task.mem.write(arg, I32.pack(min(n, 0x7FFFFFFF)))
+        task.mem.write(arg, I32.pack(max(min(n, 0x7FFFFFFF), -0x80000000)))
         return 0
     result, out = f.ioctl(request, arg, task)
     if out is not None:
@@ -301,6 +350,10 @@ def getdents64(task, fd, dirp, count):
     f = _file(task, fd)
     if f.dentry is None or not f.inode.is_dir():
         raise SyscallError(errno.ENOTDIR)
+    access_ok(dirp, count)
+    pos = f.lseek(0, os.SEEK_CUR)
     data = f.getdents64(count)
-    task.mem.write(dirp, data)
+    if task.mem.write_some(dirp, data) < len(data):
+        f.lseek(pos, os.SEEK_SET)       # nothing was consumed
+        raise SyscallError(errno.EFAULT)
     return len(data)

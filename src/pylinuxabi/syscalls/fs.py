@@ -27,45 +27,57 @@ STATX_RESERVED = 0x80000000
 STATX_MNT_ID_BITS = 0x1000 | 0x4000
 
 
-def do_open(task, dirfd, path, flags, mode):
-    """The common body of open, openat and creat; returns the new fd."""
+def open_flags(flags):
+    """Check and normalise open flags before anything else, as build_open_flags does."""
     if flags & O_PATH:
         flags &= O_PATH_FLAGS
     if flags & os.O_CREAT and flags & os.O_DIRECTORY:
         raise SyscallError(errno.EINVAL)
     if flags & O_TMPFILE == O_TMPFILE and not flags & (os.O_WRONLY | os.O_RDWR):
         raise SyscallError(errno.EINVAL)
+    return flags
+
+
+def do_open(task, dirfd, path, flags, mode):
+    """The common body of open, openat and creat; returns the new fd."""
     acc = flags & O_ACCMODE
-    if acc == O_ACCMODE and not flags & O_PATH:
-        raise SyscallError(errno.EINVAL)
     follow = not flags & os.O_NOFOLLOW
+    if flags & os.O_CREAT:
+        parent, name = lookup_parent(task, dirfd, path)
+        if name in (b".", b"..") or path.endswith(b"/"):
+            raise SyscallError(errno.EISDIR)
+        follow = follow and not flags & os.O_EXCL
     try:
         dentry = lookup(task, dirfd, path, follow=follow)
     except SyscallError as e:
         if e.errno != errno.ENOENT or not flags & os.O_CREAT:
             raise
-        parent, name = lookup_parent(task, dirfd, path)
-        if name in (b".", b"..") or path.endswith(b"/"):
-            raise SyscallError(errno.EISDIR)
         parent.inode.permission(task.creds, W_OK | X_OK)
         raise SyscallError(errno.EROFS if parent.mount.readonly or parent.inode.readonly else errno.EACCES)
     inode = dentry.inode
-    if flags & os.O_CREAT and flags & os.O_EXCL:
-        raise SyscallError(errno.EEXIST)
-    if inode.is_symlink() and not flags & O_PATH:
-        raise SyscallError(errno.ELOOP)
+    if flags & os.O_CREAT:
+        if flags & os.O_EXCL:
+            raise SyscallError(errno.EEXIST)
+        if inode.is_dir():
+            raise SyscallError(errno.EISDIR)
     if flags & os.O_DIRECTORY and not inode.is_dir():
         raise SyscallError(errno.ENOTDIR)
+    if inode.is_symlink() and not flags & O_PATH:
+        raise SyscallError(errno.ELOOP)
     if not flags & O_PATH:
-        if inode.is_dir() and (acc != os.O_RDONLY or flags & (os.O_CREAT | os.O_TRUNC)):
+        if inode.is_dir() and (acc != os.O_RDONLY or flags & os.O_TRUNC):
             raise SyscallError(errno.EISDIR)
-        want = (R_OK if acc in (os.O_RDONLY, os.O_RDWR) else 0) | (W_OK if acc in (os.O_WRONLY, os.O_RDWR) else 0)
+        # access mode 3 asks for both (it is for ioctl-only opens)
+        want = (R_OK if acc != os.O_WRONLY else 0) | (W_OK if acc != os.O_RDONLY else 0)
         inode.permission(task.creds, want)
         if (acc != os.O_RDONLY or flags & os.O_TRUNC) and dentry.mount.readonly \
                 and not (inode.mode & 0o170000) in (0o020000, 0o060000, 0o010000, 0o140000):
             raise SyscallError(errno.EROFS)
-    kept = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC) | O_LARGEFILE
-    f = inode.open(dentry, flags if not flags & O_PATH else flags, task)
+    if flags & O_PATH:
+        kept = flags & ~os.O_CLOEXEC
+    else:
+        kept = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC) | O_LARGEFILE
+    f = inode.open(dentry, flags, task)
     f.flags = kept
     try:
         return task.files.install(f, cloexec=bool(flags & os.O_CLOEXEC))
@@ -78,13 +90,15 @@ def do_open(task, dirfd, path, flags, mode):
 @syscall("open", "uiU")
 def open_(task, path, flags, mode):
     """open(2)."""
-    return do_open(task, AT_FDCWD, read_path(task, path), flags & 0xFFFFFFFF, mode)
+    flags = open_flags(flags & 0xFFFFFFFF)
+    return do_open(task, AT_FDCWD, read_path(task, path), flags, mode)
 
 
 @syscall("openat", "iuiU")
 def openat(task, dirfd, path, flags, mode):
     """openat(2)."""
-    return do_open(task, dirfd, read_path(task, path), flags & 0xFFFFFFFF, mode)
+    flags = open_flags(flags & 0xFFFFFFFF)
+    return do_open(task, dirfd, read_path(task, path), flags, mode)
 
 
 @syscall("creat", "uU")
@@ -129,7 +143,8 @@ def fstat(task, fd, buf):
 @syscall("newfstatat", "iuui")
 def newfstatat(task, dirfd, path, buf, flags):
     """newfstatat(2), the fstatat of x86-64."""
-    check(not flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT), errno.EINVAL)
+    check(not flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | AT_STATX_SYNC_TYPE),
+          errno.EINVAL)
     if path and flags & AT_EMPTY_PATH and dirfd != AT_FDCWD:
         p = read_path(task, path)
         if not p:

@@ -8,6 +8,7 @@ import os
 from pylinuxabi._native import ffi, lib
 from pylinuxabi.kernel.abi import pack_utsname
 from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.syscalls.fd import access_ok
 from pylinuxabi.syscalls.table import syscall
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
@@ -45,6 +46,11 @@ def getrandom(task, buf, count, flags):
     """getrandom(2)."""
     check(not flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE), errno.EINVAL)
     check((flags & (GRND_RANDOM | GRND_INSECURE)) != (GRND_RANDOM | GRND_INSECURE), errno.EINVAL)
+    access_ok(buf, count)
     count = min(count, MAX_GETRANDOM)
-    task.mem.write(buf, os.urandom(count))
-    return count
+    if count == 0:
+        return 0
+    n = task.mem.write_some(buf, os.urandom(count))
+    if n == 0:
+        raise SyscallError(errno.EFAULT)
+    return n

@@ -264,8 +264,8 @@ def do_prlimit(task, proc, res, new):
 @syscall("prlimit64", "iiuu")
 def prlimit64(task, pid, res, new_addr, old_addr):
     """prlimit64(2)."""
-    proc = _target(task, pid)
     new = RLIMIT.unpack(task.mem.read(new_addr, RLIMIT.size)) if new_addr else None
+    proc = _target(task, pid)
     old = do_prlimit(task, proc, res, new)
     if old_addr:
         task.mem.write(old_addr, RLIMIT.pack(*old))

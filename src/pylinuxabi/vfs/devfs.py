@@ -13,6 +13,8 @@ DEVFS_DEV = os.makedev(0, 5)
 
 
 class NullFile(OpenFile):
+    discards_writes = True
+
     def pread(self, count, offset):
         return b""
 
@@ -45,6 +47,8 @@ class ZeroFile(NullFile):
 
 
 class FullFile(ZeroFile):
+    discards_writes = False
+
     def pwrite(self, data, offset):
         raise SyscallError(errno.ENOSPC)
 
@@ -58,6 +62,12 @@ class FullFile(ZeroFile):
 class RandomFile(NullFile):
     def pread(self, count, offset):
         return os.urandom(min(count, 1 << 25))
+
+    def ioctl(self, request, arg, task):
+        raise SyscallError(errno.EINVAL)     # the random driver knows only its RNDxxx requests
+
+    def fionread(self):
+        raise SyscallError(errno.EINVAL)
 
     def read(self, count):
         return os.urandom(min(count, 1 << 25))

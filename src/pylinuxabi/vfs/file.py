@@ -16,6 +16,9 @@ SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATI
 class OpenFile:
     """Base open file: every operation fails as Linux does for an object without it."""
 
+    discards_writes = False     # /dev/null: writes never look at the buffer
+    supports_direct = False     # may O_DIRECT be set (the filesystem has direct I/O)?
+
     def __init__(self, dentry, inode, flags):
         self.dentry = dentry
         self.inode = inode
@@ -46,6 +49,11 @@ class OpenFile:
         data = self.pread(count, self.offset)
         self.offset += len(data)
         return data
+
+    def unread(self, n):
+        """The last read's final n bytes never reached the program (a fault): give them back."""
+        if self.seekable():
+            self.offset -= n
 
     def write(self, data):
         if self.flags & os.O_APPEND:

@@ -97,7 +97,7 @@ class HostInode(Inode):
     def open(self, dentry, flags, task):
         if flags & O_PATH:
             return OpenFile(dentry, self, flags)
-        if (flags & O_ACCMODE) != os.O_RDONLY or flags & (os.O_TRUNC | os.O_CREAT) \
+        if (flags & O_ACCMODE) != os.O_RDONLY or flags & os.O_TRUNC \
                 or flags & O_TMPFILE == O_TMPFILE:
             raise SyscallError(errno.EROFS)
         if self._type not in (st.S_IFREG, st.S_IFDIR):
@@ -119,6 +119,8 @@ class HostInode(Inode):
 
 class HostFile(OpenFile):
     """An open regular host file: data through our own host fd."""
+
+    supports_direct = True
 
     def __init__(self, dentry, inode, flags, fd):
         super().__init__(dentry, inode, flags)
@@ -143,7 +145,7 @@ class HostFile(OpenFile):
         return super().lseek(offset, whence)
 
     def fionread(self):
-        return max(0, os.fstat(self.fd).st_size - self.offset)
+        return os.fstat(self.fd).st_size - self.offset     # negative past EOF, as Linux
 
     def mmap_fd(self):
         return self.fd
