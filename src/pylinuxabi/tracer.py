@@ -30,10 +30,27 @@ class Tracer:
                 return mem.read(addr, n)
             except Exception:
                 return None
-        line = strace.format_call(entry.nr, tuple(args), result, read_string, read_bytes)
-        self.out.write(self._prefix(task) + line + "\n")
-        self.out.flush()
+        self._line(task, strace.format_call(entry.nr, tuple(args), result, read_string, read_bytes))
+
+    def no_return(self, task, entry, args):
+        """exit and exit_group: shown as they start, since they never return."""
+        self._line(task, strace.format_call(entry.nr, tuple(args), None, None, None))
 
     def exec_done(self, task, image):
-        self.out.write(self._prefix(task) + f"--- exec {image.argv[0].decode(errors='replace')} ---\n")
-        self.out.flush()
+        """A successful execve, shown with what it was asked (its memory is gone now)."""
+        argv = ", ".join(strace.quote_bytes(a[:strace.MAX_STRLEN]) + ("..." if len(a) > strace.MAX_STRLEN else "")
+                         for a in image.argv)
+        self._line(task, f"execve({strace.quote_bytes(image.execfn)}, [{argv}], "
+                         f"/* {len(image.envp)} vars */) = 0")
+
+    def exited(self, task, status):
+        self._line(task, strace.format_exit(status))
+
+    def _line(self, task, text):
+        if self.out is None:
+            return
+        try:
+            self.out.write(self._prefix(task) + text + "\n")
+            self.out.flush()
+        except OSError:
+            self.out = None         # the reader went away (| head): stop logging, keep serving

@@ -22,6 +22,7 @@ log = logging.getLogger("pylinuxabi")
 STOP_SECCOMP, STOP_EXIT, STOP_EVENT = lib.STOP_SECCOMP, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT
 STOP_SIGNAL, STOP_GROUP, STOP_DEAD, STOP_NONE = lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD, lib.STOP_NONE
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
+NO_RETURN = (60, 231)      # exit, exit_group
 STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 
@@ -131,6 +132,8 @@ class Kernel:
                         tracer.syscall(task, entry, stop.args, result)
                     stop = platform.complete_and_wait(task.thread, result)
                     continue
+                if tracer and entry.nr in NO_RETURN:
+                    tracer.no_return(task, entry, stop.args)
                 if tracer or result.exit_stop:
                     task.on_exit = (entry, tuple(stop.args), result.on_exit)
                     stop = platform.resume_and_wait(task.thread, exit_stop=True)
@@ -238,6 +241,8 @@ class Kernel:
         proc.tasks.pop(tid, None)
         if tid == proc.pid:
             proc.exit_status = status
+            if self.tracer:
+                self.tracer.exited(task, status)
         if not proc.tasks:
             self.processes.pop(proc.pid, None)
             if proc.files is not None:

@@ -239,11 +239,11 @@ class PtracePlatform:
             pass
         while True:
             try:
-                os.waitpid(-1, os.__dict__.get("WALL", 0x40000000))
+                pid, status = os.waitpid(-1, 0x40000000)      # __WALL
             except ChildProcessError:
                 return
-            except InterruptedError:
-                continue
+            if os.WIFSTOPPED(status):
+                lib.resume(pid, PTRACE_CONT, 0)     # a tracee stopped on its way out (EVENT_EXIT)
 
     def new_thread(self, tid):
         return Thread(tid, Memory(tid))
