@@ -395,6 +395,13 @@ int host_sysinfo(void *buf)
     return syscall(SYS_sysinfo, buf) < 0 ? -errno : 0;
 }
 
+/* struct stat (144 bytes) of name under one of our host dir fds, not following a symlink. */
+int host_stat(int dirfd, const char *name, void *buf)
+{
+    int flags = name[0] ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH;
+    return syscall(SYS_newfstatat, dirfd, name, buf, flags) < 0 ? -errno : 0;
+}
+
 /* statx of name under one of our host dir fds, never following a symlink (256 bytes). */
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf)
 {

@@ -90,7 +90,14 @@ def run(argv, envp, options):
         code = 126
         try:
             signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-            code = supervise(argv, envp, options)
+            profile = os.environ.get("PYLINUXABI_PROFILE")
+            if profile:         # a developer's tool: cProfile the supervisor into this file
+                import cProfile
+                profiler = cProfile.Profile()
+                code = profiler.runcall(supervise, argv, envp, options)
+                profiler.dump_stats(profile)
+            else:
+                code = supervise(argv, envp, options)
         except BaseException:
             traceback.print_exc()
         finally:

@@ -120,7 +120,7 @@ def _stat_at(task, dirfd, path_addr, flags, allow_null=False):
 def stat(task, path, buf):
     """stat(2)."""
     d = lookup(task, AT_FDCWD, read_path(task, path), follow=True)
-    task.mem.write(buf, pack_stat(d.inode.stat()))
+    task.mem.write(buf, d.inode.stat_raw())
     return 0
 
 
@@ -128,7 +128,7 @@ def stat(task, path, buf):
 def lstat(task, path, buf):
     """lstat(2)."""
     d = lookup(task, AT_FDCWD, read_path(task, path), follow=False)
-    task.mem.write(buf, pack_stat(d.inode.stat()))
+    task.mem.write(buf, d.inode.stat_raw())
     return 0
 
 
@@ -151,7 +151,7 @@ def newfstatat(task, dirfd, path, buf, flags):
             task.mem.write(buf, pack_stat(task.files.get(dirfd).stat()))
             return 0
     d = _stat_at(task, dirfd, path, flags, allow_null=True)
-    task.mem.write(buf, pack_stat(d.inode.stat()))
+    task.mem.write(buf, d.inode.stat_raw())
     return 0
 
 

@@ -37,16 +37,21 @@ HOST_RUNS = {"mremap", "msync", "mincore", "mlock", "munlock", "mlockall", "munl
              "getpgid", "getsid", "setpgid", "setsid", "personality", "sched_get_priority_max"} | BPF_ALLOWED
 
 # argument kinds: i = int, l = long/off_t (signed 64), u = unsigned/pointer (64), U = unsigned int
-_CONVERT = {"i": signed32, "l": signed64, "u": None, "U": lambda v: v & 0xFFFFFFFF}
 
 
 def _decoder(spec):
-    convs = [_CONVERT[c] for c in spec]
-    n = len(convs)
-    if all(c is None for c in convs):
-        return lambda raw: raw[0:n]
-    pairs = list(enumerate(convs))
-    return lambda raw: [raw[i] if c is None else c(raw[i]) for i, c in pairs]
+    """A function from the six raw registers to the handler's arguments.
+
+    Generated as one expression per spec: this runs on every syscall.
+    """
+    names = {"i": "s32", "l": "s64", "U": "u32"}
+    parts = [f"{names[c]}(r[{i}])" if c in names else f"r[{i}]" for i, c in enumerate(spec)]
+    source = f"lambda r: ({', '.join(parts)}{',' if len(parts) == 1 else ''})"
+    return eval(source, {"s32": signed32, "s64": signed64, "u32": _u32})
+
+
+def _u32(v):
+    return v & 0xFFFFFFFF
 
 
 class Syscall:

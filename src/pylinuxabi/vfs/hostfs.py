@@ -14,7 +14,8 @@ from pylinuxabi.vfs.inode import Inode, Stat
 
 O_TMPFILE = 0o20000000 | os.O_DIRECTORY
 MAX_IO = 8 << 20
-AT_EMPTY_PATH = 0x1000        # one read or write moves at most this much: keeps memory bounded
+AT_EMPTY_PATH = 0x1000
+_STAT_BUF = ffi.new("char[144]")       # the supervisor is single-threaded: one buffer serves        # one read or write moves at most this much: keeps memory bounded
 
 
 def _host_error(e):
@@ -65,6 +66,16 @@ class HostInode(Inode):
 
     def stat(self):
         return Stat.from_host(self.host_stat())
+
+    def stat_raw(self):
+        buf = _STAT_BUF
+        if self.parent is None:
+            r = lib.host_stat(self.dirfd(), b"", buf)
+        else:
+            r = lib.host_stat(self.parent.dirfd(), self.name, buf)
+        if r < 0:
+            raise SyscallError(-r)
+        return ffi.buffer(buf, 144)[:]
 
     def statx(self, mask):
         """Raw struct statx from the host (fields as Linux fills them, btime included)."""

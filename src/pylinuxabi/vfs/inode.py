@@ -55,6 +55,11 @@ class Inode:
     def mode(self):
         return self.stat().mode
 
+    def stat_raw(self):
+        """struct stat bytes (hostfs answers from the host in one call)."""
+        from pylinuxabi.kernel.abi import pack_stat
+        return pack_stat(self.stat())
+
     def statx(self, mask):
         """struct statx bytes; filesystems that know more than Stat override this."""
         from pylinuxabi.kernel.abi import pack_statx
