@@ -15,7 +15,7 @@ from pylinuxabi.vfs.hostfs import MAX_IO
 from pylinuxabi.vfs.inode import Inode, Stat
 
 # ioctls answered by the host terminal itself: request → size of the struct at arg
-TTY_READ_IOCTLS = {termios.TCGETS: 60, termios.TIOCGWINSZ: 8}
+TTY_READ_IOCTLS = {termios.TCGETS: 36, termios.TIOCGWINSZ: 8}     # kernel struct termios is 36 bytes
 
 
 class HostFdInode(Inode):
