@@ -344,6 +344,19 @@ def ioctl(task, fd, request, arg):
     return result
 
 
+POSIX_FADV_NOREUSE = 5
+
+
+@syscall("fadvise64", "illi")
+def fadvise64(task, fd, offset, length, advice):
+    """fadvise64(2): advice changes no result, but its arguments are checked."""
+    f = _file(task, fd)
+    if not f.seekable():
+        raise SyscallError(errno.ESPIPE)
+    check(0 <= advice <= POSIX_FADV_NOREUSE and length >= 0, errno.EINVAL)
+    return 0
+
+
 @syscall("getdents64", "iuU")
 def getdents64(task, fd, dirp, count):
     """getdents64(2)."""

@@ -51,7 +51,11 @@ class HostStreamFile(OpenFile):
         self.name = name
 
     def _is_seekable(self):
-        return st.S_ISREG(os.fstat(self.fd).st_mode) or st.S_ISBLK(os.fstat(self.fd).st_mode)
+        mode = os.fstat(self.fd).st_mode
+        return st.S_ISREG(mode) or st.S_ISBLK(mode)
+
+    def seekable(self):
+        return self._is_seekable()
 
     def read(self, count):
         try:
