@@ -6,6 +6,7 @@ status flags (no O_NONBLOCK: the shell shares the file description).
 import errno
 import fcntl
 import os
+import select
 import stat as st
 import termios
 
@@ -43,12 +44,35 @@ class HostFdInode(Inode):
 
 
 class HostStreamFile(OpenFile):
-    """An open host stream (terminal, pipe, file) we were handed."""
+    """An open host stream (terminal, pipe, file) we were handed.
+
+    A read or write that must wait blocks the supervisor (the program's other
+    threads wait too: parking comes with the process model), but a signal
+    the supervisor forwards to the program ends the wait with EINTR: the
+    readiness wait also watches `interrupt_fd`, the supervisor's signal
+    wake-up pipe.
+    """
+
+    interrupt_fd = None
 
     def __init__(self, fd, flags, name):
         super().__init__(None, HostFdInode(fd, name), flags)
         self.fd = fd
         self.name = name
+
+    def _wait(self, for_write):
+        intr = HostStreamFile.interrupt_fd
+        if intr is None:
+            return
+        try:
+            while os.read(intr, 512):           # what arrived before this wait is not for it
+                pass
+        except BlockingIOError:
+            pass
+        watch = ([intr], [self.fd], []) if for_write else ([self.fd, intr], [], [])
+        ready = select.select(*watch)
+        if intr in ready[0]:
+            raise SyscallError(errno.EINTR)
 
     def _is_seekable(self):
         mode = os.fstat(self.fd).st_mode
@@ -58,12 +82,14 @@ class HostStreamFile(OpenFile):
         return self._is_seekable()
 
     def read(self, count):
+        self._wait(False)
         try:
             return os.read(self.fd, min(count, MAX_IO))
         except OSError as e:
             raise SyscallError(e.errno)
 
     def write(self, data):
+        self._wait(True)
         try:
             return os.write(self.fd, data)
         except BrokenPipeError:
