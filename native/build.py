@@ -42,6 +42,7 @@ int send_fd(int sock, int fd);
 long host_getdents64(int fd, void *buf, size_t len);
 int host_sysinfo(void *buf);
 int host_stat(int dirfd, const char *name, void *buf);
+int host_statfs(int dirfd, const char *name, void *buf);
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf);
 int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
 int become_init(void);

@@ -402,6 +402,17 @@ int host_stat(int dirfd, const char *name, void *buf)
     return syscall(SYS_newfstatat, dirfd, name, buf, flags) < 0 ? -errno : 0;
 }
 
+/* struct statfs (120 bytes) of name under one of our host dir fds ("" = the dir itself). */
+int host_statfs(int dirfd, const char *name, void *buf)
+{
+    int fd = openat(dirfd, name[0] ? name : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = syscall(SYS_fstatfs, fd, buf) < 0 ? -errno : 0;
+    close(fd);
+    return r;
+}
+
 /* statx of name under one of our host dir fds, never following a symlink (256 bytes). */
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf)
 {

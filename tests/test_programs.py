@@ -32,6 +32,7 @@ PROGRAMS = {
     "sysmisc": ("dynamic", "static"),
     "ids": ("dynamic", "static", "static-pie"),
     "thread_state": ("dynamic", "static", "static-pie"),
+    "xattr_statfs": ("dynamic",),
 }
 SLOW = {"dirs"}
 

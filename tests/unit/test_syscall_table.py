@@ -141,10 +141,11 @@ def test_named_unimplemented_call_is_counted_under_its_name(table, counts):
 def test_numbers_beyond_the_table_get_an_unknown_entry(table, counts):
     e = table.unknown(500)
     assert (e.nr, e.name, e.kind) == (500, "syscall_0x1f4", T.UNIMPLEMENTED)
+    before = counts.get("syscall_0x1f4", 0)
     assert e.handler(None) == -errno.ENOSYS
-    assert counts["syscall_0x1f4"] == 1
+    assert counts["syscall_0x1f4"] == before + 1
 
 
-def test_registering_two_handlers_for_one_name_is_refused():
+def test_registering_two_handlers_for_one_name_is_refused(table):
     with pytest.raises(ValueError):
         T.syscall("read")(lambda task: 0)

@@ -49,6 +49,14 @@ def pack_statx(s, mnt_id=0):
     return out + bytes(STATX_SIZE - len(out))
 
 
+STATFS = struct.Struct("<qqQQQQQ2iqqq4q")        # struct statfs, 120 bytes
+
+
+def pack_statfs(magic, bsize=4096, namelen=255):
+    """A statfs for a filesystem with no blocks of its own (synthetic ones)."""
+    return STATFS.pack(magic, bsize, 0, 0, 0, 0, 0, 0, 0, namelen, bsize, 0x20, 0, 0, 0, 0)
+
+
 def pack_utsname(*fields):
     return b"".join(f[:UTSNAME_FIELD - 1].ljust(UTSNAME_FIELD, b"\0") for f in fields)
 

@@ -77,6 +77,34 @@ class HostInode(Inode):
             raise SyscallError(-r)
         return ffi.buffer(buf, 144)[:]
 
+    def _proc_path(self):
+        """Our own /proc/self/fd/N/name for this object: the kernel walks one component from a dir fd we hold."""
+        if self.parent is None:
+            return f"/proc/self/fd/{self.dirfd()}"
+        return f"/proc/self/fd/{self.parent.dirfd()}/".encode() + self.name
+
+    def getxattr(self, name):
+        try:
+            return os.getxattr(self._proc_path(), name, follow_symlinks=False)
+        except OSError as e:
+            raise _host_error(e)
+
+    def listxattr(self):
+        try:
+            return [n.encode() for n in os.listxattr(self._proc_path(), follow_symlinks=False)]
+        except OSError as e:
+            raise _host_error(e)
+
+    def statfs(self):
+        buf = ffi.new("char[120]")
+        if self.parent is None:
+            r = lib.host_statfs(self.dirfd(), b"", buf)
+        else:
+            r = lib.host_statfs(self.parent.dirfd(), self.name, buf)
+        if r < 0:
+            raise SyscallError(-r)
+        return ffi.buffer(buf, 120)[:]
+
     def statx(self, mask):
         """Raw struct statx from the host (fields as Linux fills them, btime included)."""
         buf = ffi.new("char[256]")

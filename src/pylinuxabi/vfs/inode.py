@@ -71,6 +71,21 @@ class Inode:
     def is_symlink(self):
         return st.S_ISLNK(self.mode)
 
+    def getxattr(self, name):
+        """The value of extended attribute `name`; ENODATA if it has none."""
+        raise SyscallError(errno.ENODATA)
+
+    def listxattr(self):
+        """The names of its extended attributes (a list of bytes)."""
+        return []
+
+    def statfs(self):
+        """struct statfs bytes of the filesystem holding this inode."""
+        from pylinuxabi.kernel.abi import pack_statfs
+        return pack_statfs(self.fs_magic)
+
+    fs_magic = 0x01021994       # TMPFS_MAGIC: what a synthetic filesystem looks most like
+
     def lookup(self, name):
         """The child inode called `name` (bytes); ENOENT if none."""
         raise SyscallError(errno.ENOTDIR)

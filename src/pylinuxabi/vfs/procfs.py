@@ -24,6 +24,7 @@ class ProcRoot(SynthDir):
     """
 
     cacheable_children = False
+    fs_magic = 0x9FA0       # PROC_SUPER_MAGIC
 
     def __init__(self, processes, current):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
