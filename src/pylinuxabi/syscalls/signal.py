@@ -2,6 +2,7 @@
 
 The copy decides, e.g., whether a forwarded signal would be ignored.
 """
+from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import PASS
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
@@ -14,7 +15,7 @@ def rt_sigaction(task, sig, act, oldact, sigsetsize):
     if act and 1 <= sig <= 64 and sigsetsize == 8:
         try:
             handler = int.from_bytes(task.mem.read(act, 8), "little")
-        except Exception:
-            return PASS
+        except SyscallError:
+            return PASS             # the host will give the program its EFAULT
         task.process.sig_handlers[sig] = handler
     return PASS
