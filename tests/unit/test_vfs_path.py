@@ -432,10 +432,6 @@ def test_resolve_parent_follows_a_symlink_to_the_parent(tree):
     assert tree.parent(b"/dl/new") == (tree.walk(b"/dir"), b"new")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "resolve_parent does not check search (x) permission on the parent directory; "
-    "Linux's link_path_walk calls may_lookup on it before the last component "
-    "(filename_parentat gives EACCES). Latent: do_open walks the full path afterwards"))
 @pytest.mark.parametrize("path", [b"/secret/new", b"new"])
 def test_resolve_parent_needs_search_permission_on_the_parent(tree, path):
     secret = tree.walk(b"/secret")

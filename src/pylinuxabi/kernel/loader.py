@@ -17,7 +17,7 @@ from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.inode import X_OK
 
 PAGE = 4096
-MAX_INTERP_DEPTH = 4        # #! nesting, as BINPRM_MAX_RECURSION
+MAX_INTERP_DEPTH = 5        # #! scripts run through at most 5 levels (exec_binprm)
 BINPRM_BUF_SIZE = 256
 ELF_ET_DYN_BASE = 0x555555554000
 SYS_mmap, SYS_munmap, SYS_close = 9, 11, 3
@@ -145,11 +145,13 @@ def prepare(task, path, argv, envp, depth=0, execfn=None):
         file.release()
         if depth >= MAX_INTERP_DEPTH:
             raise SyscallError(errno.ELOOP)
+        # binfmt_script: the interpreter ends at the first blank; the rest,
+        # blanks trimmed at both ends, is one argument kept as written
         line = head[2:].split(b"\n", 1)[0].strip(b" \t")
-        interp, _, arg = line.replace(b"\t", b" ").partition(b" ")
+        end = next((i for i, c in enumerate(line) if c in b" \t"), len(line))
+        interp, arg = line[:end], line[end:].strip(b" \t")
         if not interp:
             raise SyscallError(errno.ENOEXEC)
-        arg = arg.strip(b" ")
         new_argv = [interp] + ([arg] if arg else []) + [path] + argv[1:]
         return prepare(task, interp, new_argv, envp, depth + 1, execfn or path)
     if head[:4] != b"\x7fELF":

@@ -49,6 +49,7 @@ def resolve_parent(ctx, start, path):
         parent = _walk(ctx, start, head or b"/", True)
     if not parent.inode.is_dir():
         raise SyscallError(errno.ENOTDIR)
+    parent.inode.permission(ctx.creds, X_OK)
     if len(last) > NAME_MAX:
         raise SyscallError(errno.ENAMETOOLONG)
     return parent, last
