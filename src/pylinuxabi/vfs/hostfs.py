@@ -119,6 +119,8 @@ class HostInode(Inode):
     def lookup(self, name):
         if self._type != st.S_IFDIR:
             raise SyscallError(errno.ENOTDIR)
+        if name in (b".", b"..") or b"/" in name:
+            raise SyscallError(errno.EINVAL)    # the walk handles these; never let the host do it
         try:
             s = os.stat(name, dir_fd=self.dirfd(), follow_symlinks=False)
         except OSError as e:
