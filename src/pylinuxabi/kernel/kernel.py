@@ -262,11 +262,10 @@ class Kernel:
         task.on_exit = None
         proc = task.process
         try:
-            platform.to_syscall_exit(task.thread)
-            regs = platform.get_regs(task.thread)
-            if image is None or regs.rip != platform.stub_entry + 0:
-                raise SyscallError(errno.EPERM, "exec of something other than the stub")
-            brk = loader.build(platform, task, image, platform.stub_inject)
+            platform.prepare_image(task.thread)
+            if image is None:
+                raise SyscallError(errno.EPERM, "an exec we did not ask for")
+            brk = loader.build(platform, task, image)
         except ThreadGone:
             log.debug("thread %d vanished during exec", task.tid, exc_info=True)
             return platform.wait()

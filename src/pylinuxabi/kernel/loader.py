@@ -239,7 +239,7 @@ def read_auxv(mem, sp):
     return auxv
 
 
-def build(platform, task, image, stub_insn):
+def build(platform, task, image):
     """Map `image` into the stub-fresh process of `task` and point it at the entry.
 
     The task sits at the syscall-exit stop of the stub's execve. Returns the
@@ -250,7 +250,7 @@ def build(platform, task, image, stub_insn):
     stub_sp = regs.rsp
     auxv = read_auxv(mem, stub_sp)
     elf, interp = image.elf, image.interp
-    with platform.inject(task.thread, insn=stub_insn) as inj:
+    with platform.inject_fresh(task.thread) as inj:
         hint = ELF_ET_DYN_BASE + (int.from_bytes(os.urandom(4), "little") & 0xFFFFF) * PAGE
         bias = map_elf(inj, elf, hint if elf.is_dyn else 0)
         entry = bias + elf.entry

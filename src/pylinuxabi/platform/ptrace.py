@@ -39,6 +39,8 @@ AT_EXIT = lib.STOP_SYSCALL_EXIT
 
 SYS_close = 3
 SYS_recvmsg = 47
+SYS_execveat = 322
+AT_EMPTY_PATH = 0x1000
 MSG_CMSG_CLOEXEC = 0x40000000
 # All signals blocked but SIGKILL and SIGSTOP, which cannot be.
 BLOCK_ALL = ~((1 << (signal.SIGKILL - 1)) | (1 << (signal.SIGSTOP - 1))) & ((1 << 64) - 1)
@@ -307,6 +309,10 @@ class PtracePlatform:
                 lib.set_regs(tid, inj.saved)
             lib.set_sigmask(tid, mask[0])
 
+    def inject_fresh(self, thread):
+        """inject() into a process that runs the stub: its own syscall instruction serves."""
+        return self.inject(thread, insn=self.stub_inject)
+
     def get_regs(self, thread):
         regs = ffi.new("struct user_regs_struct *")
         if lib.get_regs(thread.tid, regs) < 0:
@@ -316,6 +322,31 @@ class PtracePlatform:
     def set_regs(self, thread, regs):
         if lib.set_regs(thread.tid, regs) < 0:
             raise ThreadGone(thread.tid)
+
+    def exec_stub(self, thread):
+        """Turn the stopped syscall into the host's execveat of the stub.
+
+        The kernel replaces the address space; an EVENT_EXEC stop follows
+        (or the syscall's exit stop if it fails). Its strings go below the
+        red zone of the thread's stack.
+        """
+        regs = self.get_regs(thread)
+        scratch = (regs.rsp - 8192) & ~0xF
+        name = scratch + 32
+        thread.mem.write(scratch, struct.pack("<QQQQ", name, 0, 0, 0) + b"pylinuxabi-stub\0")
+        regs.orig_rax = SYS_execveat
+        regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = lib.STUB_FD, scratch + 24, scratch, scratch + 16, AT_EMPTY_PATH
+        self.set_regs(thread, regs)
+
+    def prepare_image(self, thread):
+        """After EVENT_EXEC: run on to the exit stop and check that the stub is what runs.
+
+        The check guards against another thread rewriting the stub's name
+        under us: anything but the stub's entry point is not ours to build on.
+        """
+        self.to_syscall_exit(thread)
+        if self.get_regs(thread).rip != self.stub_entry:
+            raise SyscallError(errno.EPERM, "exec of something other than the stub")
 
     def to_syscall_exit(self, thread):
         """From an event stop (exec), run on to the syscall-exit stop so registers can be set."""

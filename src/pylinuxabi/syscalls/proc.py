@@ -15,7 +15,6 @@ from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 from pylinuxabi.kernel.task import RLIM_NLIMITS
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
-SYS_execveat = 322
 MAX_ARG_STRLEN = 131072
 MAX_ARG_STRINGS = 0x7FFFFFFF
 NGROUPS_MAX = 65536
@@ -72,15 +71,8 @@ def do_execve(task, dirfd, path_addr, argv_addr, envp_addr, flags):
     if flags & AT_SYMLINK_NOFOLLOW and lookup(task, AT_FDCWD, path, follow=False).inode.is_symlink():
         raise SyscallError(errno.ELOOP)
     image = loader.prepare(task, path, argv, envp)
-    # committed: turn this syscall into the host exec of the stub
-    platform = task.process.kernel.platform
-    regs = platform.get_regs(task.thread)
-    scratch = (regs.rsp - 8192) & ~0xF
-    name = scratch + 32
-    task.mem.write(scratch, struct.pack("<QQQQ", name, 0, 0, 0) + b"pylinuxabi-stub\0")
-    regs.orig_rax = SYS_execveat
-    regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = 1001, scratch + 24, scratch, scratch + 16, AT_EMPTY_PATH
-    platform.set_regs(task.thread, regs)
+    # committed: the host replaces the address space with the stub's, we build the image in it
+    task.process.kernel.platform.exec_stub(task.thread)
     task.pending_exec = image
     return Resume(exit_stop=True, on_exit=_exec_failed)
 
