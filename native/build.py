@@ -16,7 +16,7 @@ enum stop_kind { STOP_NONE, STOP_SECCOMP, STOP_SYSCALL_ENTRY, STOP_SYSCALL_EXIT,
                  STOP_EVENT, STOP_SIGNAL, STOP_GROUP, STOP_DEAD, STOP_GONE };
 struct stop { int pid; int kind; int status; int sig; int event; long nr;
               uint64_t args[6]; uint64_t rip; uint64_t rsp; long rval; uint64_t msg; };
-struct launch { int trace_all; int gate_fd; int ctrl_fd; int stub_fd; };
+struct launch { int trace_all; int gate_fd; int ctrl_fd; int stub_fd; uint64_t sig_ignored; uint64_t sig_blocked; };
 struct user_regs_struct {
     unsigned long long r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx,
                        rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss, fs_base,

@@ -537,6 +537,20 @@ static void program_child(const struct launch *l)
     if (read(gate, &c, 1) != 1)
         _exit(126);
     close(gate);
+    /* signals as whoever started pylinuxabi left them, not as the supervisor has them */
+    for (int sig = 1; sig < 65; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        struct sigaction sa = { 0 };
+        sa.sa_handler = (l->sig_ignored >> (sig - 1)) & 1 ? SIG_IGN : SIG_DFL;
+        sigaction(sig, &sa, NULL);
+    }
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (int sig = 1; sig < 65; sig++)
+        if ((l->sig_blocked >> (sig - 1)) & 1)
+            sigaddset(&blocked, sig);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
     if (install_filter(l->trace_all) < 0)
         _exit(126);
     char *argv[] = { "pylinuxabi-stub", NULL };

@@ -40,6 +40,8 @@ struct launch {
     int gate_fd;
     int ctrl_fd;
     int stub_fd;
+    uint64_t sig_ignored;   /* bit n-1: signal n starts ignored in the program */
+    uint64_t sig_blocked;   /* bit n-1: signal n starts blocked */
 };
 
 int wait_stop(int pid, struct stop *s);

@@ -27,9 +27,27 @@ GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 SI_KERNEL = 0x80        # si_code of a signal a terminal sent
 
 
+def inherited_signals():
+    """(ignored, blocked) signal sets as whoever started us left them.
+
+    CPython itself ignores SIGPIPE and SIGXFSZ at start-up: those the program
+    gets at their defaults, as from a shell.
+    """
+    ignored = set()
+    for sig in range(1, signal.NSIG):
+        try:
+            if signal.getsignal(sig) == signal.SIG_IGN:
+                ignored.add(sig)
+        except ValueError:
+            continue
+    ignored -= {signal.SIGPIPE, signal.SIGXFSZ}
+    return ignored, signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
 class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
                  trace_all=False, strace=None, workdir=None, new_net=False):
+        self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
         self.gid = gid
@@ -80,16 +98,19 @@ def run(argv, envp, options):
     program does, DESIGN §2) and wait for it here, passing on signals sent to
     us; a terminal's signals reach the supervisor directly.
     """
+    ignored, old_mask = inherited_signals()
+    forwarded = [s for s in FORWARDED if s not in ignored]
     PtracePlatform.enter_sandbox(options.new_net)
-    watched = set(FORWARDED) | {signal.SIGCHLD}
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, watched)
+    watched = set(forwarded) | {signal.SIGCHLD}
+    signal.pthread_sigmask(signal.SIG_BLOCK, watched)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
+        # the forwarded signals stay blocked until the program exists to take them
         code = 126
+        options.signals = (ignored, old_mask, forwarded)
         try:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
             profile = os.environ.get("PYLINUXABI_PROFILE")
             if profile:         # a developer's tool: cProfile the supervisor into this file
                 import cProfile
@@ -121,7 +142,8 @@ def supervise(argv, envp, options):
     """In pid 1 of the sandbox: start the program and serve it until it exits."""
     PtracePlatform.become_init()
     nofile = raise_fd_limit()
-    platform = PtracePlatform(trace_all=options.trace_all)
+    ignored, old_mask, forwarded = options.signals
+    platform = PtracePlatform(trace_all=options.trace_all, sig_ignored=ignored, sig_blocked=old_mask)
     counts = {}
     kernel = Kernel(platform, syscall_table.build(counts), None, options)
     kernel.mounts = build_mounts(kernel, options)
@@ -146,13 +168,14 @@ def supervise(argv, envp, options):
         except ProcessLookupError:
             pass
 
-    for sig in FORWARDED:
+    for sig in forwarded:
         signal.signal(sig, forward)
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
     HostStreamFile.interrupt_fd = wake_r
     try:
         first = kernel.spawn(argv, envp, fs, options.uid, options.gid, stdio, nofile[0])
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)     # what came meanwhile goes on now
         status = kernel.run(first)
     except (OSError, SyscallError) as e:
         err = e.errno

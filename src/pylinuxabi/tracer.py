@@ -41,7 +41,7 @@ class Tracer:
         argv = ", ".join(strace.quote_bytes(a[:strace.MAX_STRLEN]) + ("..." if len(a) > strace.MAX_STRLEN else "")
                          for a in image.argv)
         self._line(task, f"execve({strace.quote_bytes(image.execfn)}, [{argv}], "
-                         f"/* {len(image.envp)} vars */) = 0")
+                         f"{image.envp_addr:#x} /* {len(image.envp)} vars */) = 0")
 
     def exited(self, task, status):
         self._line(task, strace.format_exit(status))

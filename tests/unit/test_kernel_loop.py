@@ -4,7 +4,7 @@ import errno
 
 import pytest
 
-from pylinuxabi._native import lib
+from pylinuxabi.platform.ptrace import STOP_DEAD, STOP_SECCOMP
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.kernel.task import FsContext, Process
@@ -68,12 +68,12 @@ def make_kernel(handlers, stops, strict=False):
 
 
 def _died(status):
-    return FakeStop(2, lib.STOP_DEAD, status=status)
+    return FakeStop(2, STOP_DEAD, status=status)
 
 
 def test_handler_result_is_the_syscall_result():
     kernel, platform, _ = make_kernel([("answer", lambda task, a: a + 1)], [_died(0)])
-    status = kernel.run(FakeStop(2, lib.STOP_SECCOMP, nr=0, args=(41, 0, 0, 0, 0, 0)))
+    status = kernel.run(FakeStop(2, STOP_SECCOMP, nr=0, args=(41, 0, 0, 0, 0, 0)))
     assert platform.answers == [42]
     assert status == 0
 
@@ -82,16 +82,16 @@ def test_SyscallError_becomes_minus_errno():
     def fail(task, a):
         raise SyscallError(errno.EBADF)
     kernel, platform, _ = make_kernel([("fail", fail)], [_died(0)])
-    kernel.run(FakeStop(2, lib.STOP_SECCOMP, nr=0))
+    kernel.run(FakeStop(2, STOP_SECCOMP, nr=0))
     assert platform.answers == [-errno.EBADF]
 
 
 def test_a_crashing_handler_gives_the_program_EIO_and_the_loop_goes_on(caplog):
     def buggy(task, a):
         return {}["missing"]
-    stops = [FakeStop(2, lib.STOP_SECCOMP, nr=0), _died(3 << 8)]
+    stops = [FakeStop(2, STOP_SECCOMP, nr=0), _died(3 << 8)]
     kernel, platform, _ = make_kernel([("buggy", buggy)], stops)
-    status = kernel.run(FakeStop(2, lib.STOP_SECCOMP, nr=0))
+    status = kernel.run(FakeStop(2, STOP_SECCOMP, nr=0))
     assert platform.answers == [-errno.EIO, -errno.EIO]
     assert status == 3 << 8
     assert "KeyError" in caplog.text and "buggy" in caplog.text
@@ -102,12 +102,12 @@ def test_a_crashing_handler_is_fatal_under_strict():
         raise RuntimeError("bug")
     kernel, _, _ = make_kernel([("buggy", buggy)], [_died(0)], strict=True)
     with pytest.raises(RuntimeError):
-        kernel.run(FakeStop(2, lib.STOP_SECCOMP, nr=0))
+        kernel.run(FakeStop(2, STOP_SECCOMP, nr=0))
 
 
 def test_unimplemented_syscalls_are_ENOSYS_and_counted():
-    stops = [FakeStop(2, lib.STOP_SECCOMP, nr=1), FakeStop(2, lib.STOP_SECCOMP, nr=999), _died(0)]
+    stops = [FakeStop(2, STOP_SECCOMP, nr=1), FakeStop(2, STOP_SECCOMP, nr=999), _died(0)]
     kernel, platform, counts = make_kernel([("x", lambda task, a: 0)], stops)
-    kernel.run(FakeStop(2, lib.STOP_SECCOMP, nr=1))
+    kernel.run(FakeStop(2, STOP_SECCOMP, nr=1))
     assert platform.answers == [-errno.ENOSYS] * 3
     assert counts == {"missing": 2, "syscall_0x3e7": 1}

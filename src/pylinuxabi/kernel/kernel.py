@@ -14,13 +14,10 @@ from pylinuxabi.kernel import loader
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.task import Process, Task
 from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_EXIT,
-                                        EVENT_FORK, EVENT_VFORK, PTRACE_LISTEN, ThreadGone)
-from pylinuxabi._native import lib
+                                        EVENT_FORK, EVENT_VFORK, STOP_DEAD, STOP_EVENT, STOP_EXIT,
+                                        STOP_GROUP, STOP_NONE, STOP_SECCOMP, STOP_SIGNAL, ThreadGone)
 
 log = logging.getLogger("pylinuxabi")
-
-STOP_SECCOMP, STOP_EXIT, STOP_EVENT = lib.STOP_SECCOMP, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT
-STOP_SIGNAL, STOP_GROUP, STOP_DEAD, STOP_NONE = lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD, lib.STOP_NONE
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
 NO_RETURN = (60, 231)      # exit, exit_group
 STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
@@ -140,8 +137,6 @@ class Kernel:
                 else:
                     stop = platform.resume_and_wait(task.thread)
                 continue
-            if kind == STOP_DEAD and stop.pid < 0:
-                break
             stop = self.other_stop(stop)
             if stop is None:
                 break
@@ -180,16 +175,21 @@ class Kernel:
             return self.event(task, stop)
         if kind == STOP_SIGNAL:
             if log.isEnabledFor(logging.DEBUG):
-                regs = platform.get_regs(task.thread)
-                log.debug("pid %d: signal %d at rip %#x rsp %#x rdx %#x rax %#x\n%s", pid, stop.sig, regs.rip, regs.rsp, regs.rdx, regs.rax,
-                          open(f"/proc/{pid}/maps").read())
+                self.log_signal(task, stop.sig)
             return platform.resume_and_wait(task.thread, sig=stop.sig)
         if kind == STOP_GROUP:
             if stop.sig in STOP_SIGNALS:
-                platform.resume(pid, 0, PTRACE_LISTEN)
+                platform.listen(task.thread)      # stays stopped until SIGCONT
                 return platform.wait()
             return platform.resume_and_wait(task.thread)
         return platform.resume_and_wait(task.thread)
+
+    def log_signal(self, task, sig):
+        """For developers (--debug logging): where a signal hit, and the address space."""
+        regs = self.platform.get_regs(task.thread)
+        with open(f"/proc/{task.tid}/maps") as f:
+            maps = f.read()
+        log.debug("pid %d: signal %d at rip %#x rsp %#x\n%s", task.tid, sig, regs.rip, regs.rsp, maps)
 
     def stray(self, stop):
         """A stop of a thread we have no model of yet: a new child ahead of its parent's event."""
@@ -209,10 +209,8 @@ class Kernel:
             if child in self.orphan_stops:
                 self.orphan_stops.discard(child)
                 platform.resume(child)
-            return platform.resume_and_wait(task.thread)
-        if ev == EVENT_EXIT:
-            return platform.resume_and_wait(task.thread)
-        return platform.resume_and_wait(task.thread)
+        # a syscall whose return we asked to see (strace of clone) still returns after the event
+        return platform.resume_and_wait(task.thread, exit_stop=task.on_exit is not None)
 
     def new_child(self, parent, tid, ev):
         flags = parent.clone_flags or 0

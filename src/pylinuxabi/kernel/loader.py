@@ -11,7 +11,6 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from pylinuxabi.kernel import abi
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.inode import X_OK
@@ -105,6 +104,7 @@ class Image:
         self.argv = argv
         self.envp = envp
         self.execfn = execfn
+        self.envp_addr = 0          # where build() put the envp array (for the strace line)
 
 
 def find_program(task, name, envp):
@@ -299,6 +299,7 @@ def _build_stack(mem, top, image, creds, host_auxv, overrides):
         vector += [k, v]
     vector += [AT_NULL, 0]
     sp = (base - 8 * len(vector)) & ~15
+    image.envp_addr = sp + 8 * (argc + 2)
     mem.write(base, bytes(strings))
     mem.write(sp, struct.pack(f"<{len(vector)}Q", *vector))
     return sp

@@ -33,6 +33,10 @@ TRACE_OPTIONS = (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFOR
 
 EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_VFORK_DONE, EVENT_EXIT = 1, 2, 3, 4, 5, 6
 
+# What a stop is (struct stop's kind), for the kernel's loop.
+STOP_NONE, STOP_SECCOMP, STOP_EXIT, STOP_EVENT = lib.STOP_NONE, lib.STOP_SECCOMP, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT
+STOP_SIGNAL, STOP_GROUP, STOP_DEAD = lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD
+
 # Where a thread sits, which decides how an answer or an injection is made.
 AT_SECCOMP = lib.STOP_SECCOMP
 AT_EXIT = lib.STOP_SYSCALL_EXIT
@@ -177,8 +181,10 @@ class ThreadGone(Exception):
 class PtracePlatform:
     """Launches the sandbox and turns ptrace stops into calls the kernel understands."""
 
-    def __init__(self, trace_all=False):
+    def __init__(self, trace_all=False, sig_ignored=(), sig_blocked=()):
         self.trace_all = trace_all
+        self.sig_ignored = sum(1 << (s - 1) for s in sig_ignored)
+        self.sig_blocked = sum(1 << (s - 1) for s in sig_blocked)
         self.stop = ffi.new("struct stop *")
         self.stub_entry, self.stub_inject = _stub_symbols()
         self.ctrl, self._ctrl_tracee = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -208,6 +214,7 @@ class PtracePlatform:
         stub_fd = os.open(STUB_PATH, os.O_RDONLY | os.O_CLOEXEC)
         params = ffi.new("struct launch *")
         params.trace_all = int(self.trace_all)
+        params.sig_ignored, params.sig_blocked = self.sig_ignored, self.sig_blocked
         params.gate_fd = gate_r
         params.ctrl_fd, params.stub_fd = self._ctrl_tracee.fileno(), stub_fd
         pid = lib.spawn_program(params)
@@ -281,6 +288,10 @@ class PtracePlatform:
 
     def resume(self, tid, sig=0, request=PTRACE_CONT):
         return lib.resume(tid, request, sig)
+
+    def listen(self, thread):
+        """Leave a thread in its group stop, but let SIGCONT and SIGKILL reach it."""
+        return lib.resume(thread.tid, PTRACE_LISTEN, 0)
 
     # -- acting inside a process ------------------------------------------
     @contextmanager
