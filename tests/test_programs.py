@@ -33,6 +33,7 @@ PROGRAMS = {
     "ids": ("dynamic", "static", "static-pie"),
     "thread_state": ("dynamic", "static", "static-pie"),
     "xattr_statfs": ("dynamic",),
+    "setids": ("dynamic", "static"),
 }
 SLOW = {"dirs"}
 

@@ -220,6 +220,101 @@ def setgid(task, gid):
     return 0
 
 
+def _may_become(c, ids, privileged):
+    """Linux's rule for unprivileged id changes: only to one of the ids already held."""
+    return privileged or all(i == NO_CHANGE or i in c for i in ids)
+
+
+NO_CHANGE = 0xFFFFFFFF
+
+
+@syscall("setresuid", "UUU")
+def setresuid(task, ruid, euid, suid):
+    """setresuid(2)."""
+    c = task.creds
+    if not _may_become((c.ruid, c.euid, c.suid), (ruid, euid, suid), c.euid == 0):
+        raise SyscallError(errno.EPERM)
+    c.ruid = c.ruid if ruid == NO_CHANGE else ruid
+    c.euid = c.euid if euid == NO_CHANGE else euid
+    c.suid = c.suid if suid == NO_CHANGE else suid
+    c.fsuid = c.euid
+    return 0
+
+
+@syscall("setresgid", "UUU")
+def setresgid(task, rgid, egid, sgid):
+    """setresgid(2)."""
+    c = task.creds
+    if not _may_become((c.rgid, c.egid, c.sgid), (rgid, egid, sgid), c.euid == 0):
+        raise SyscallError(errno.EPERM)
+    c.rgid = c.rgid if rgid == NO_CHANGE else rgid
+    c.egid = c.egid if egid == NO_CHANGE else egid
+    c.sgid = c.sgid if sgid == NO_CHANGE else sgid
+    c.fsgid = c.egid
+    return 0
+
+
+@syscall("setreuid", "UU")
+def setreuid(task, ruid, euid):
+    """setreuid(2): the saved id follows the new effective one when the real one is set
+    or the effective one moves away from the old real one."""
+    c = task.creds
+    privileged = c.euid == 0
+    if ruid != NO_CHANGE and not _may_become((c.ruid, c.euid), (ruid,), privileged):
+        raise SyscallError(errno.EPERM)
+    if euid != NO_CHANGE and not _may_become((c.ruid, c.euid, c.suid), (euid,), privileged):
+        raise SyscallError(errno.EPERM)
+    old_ruid = c.ruid
+    if ruid != NO_CHANGE:
+        c.ruid = ruid
+    if euid != NO_CHANGE:
+        c.euid = euid
+    if ruid != NO_CHANGE or (euid != NO_CHANGE and euid != old_ruid):
+        c.suid = c.euid
+    c.fsuid = c.euid
+    return 0
+
+
+@syscall("setregid", "UU")
+def setregid(task, rgid, egid):
+    """setregid(2)."""
+    c = task.creds
+    privileged = c.euid == 0
+    if rgid != NO_CHANGE and not _may_become((c.rgid, c.egid), (rgid,), privileged):
+        raise SyscallError(errno.EPERM)
+    if egid != NO_CHANGE and not _may_become((c.rgid, c.egid, c.sgid), (egid,), privileged):
+        raise SyscallError(errno.EPERM)
+    old_rgid = c.rgid
+    if rgid != NO_CHANGE:
+        c.rgid = rgid
+    if egid != NO_CHANGE:
+        c.egid = egid
+    if rgid != NO_CHANGE or (egid != NO_CHANGE and egid != old_rgid):
+        c.sgid = c.egid
+    c.fsgid = c.egid
+    return 0
+
+
+@syscall("setfsuid", "U")
+def setfsuid(task, uid):
+    """setfsuid(2): returns the old fsuid, and changes it only when allowed (never an error)."""
+    c = task.creds
+    old = c.fsuid
+    if uid != NO_CHANGE and (c.euid == 0 or uid in (c.ruid, c.euid, c.suid, c.fsuid)):
+        c.fsuid = uid
+    return old
+
+
+@syscall("setfsgid", "U")
+def setfsgid(task, gid):
+    """setfsgid(2)."""
+    c = task.creds
+    old = c.fsgid
+    if gid != NO_CHANGE and (c.euid == 0 or gid in (c.rgid, c.egid, c.sgid, c.fsgid)):
+        c.fsgid = gid
+    return old
+
+
 # -- resource limits -----------------------------------------------------------
 def _target(task, pid):
     if pid == 0 or pid == task.process.pid:
