@@ -39,6 +39,8 @@ long read_cstring(int pid, uint64_t addr, char *buf, size_t max);
 int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
                    const uint64_t *args, long *result);
 int send_fd(int sock, int fd);
+int futex_wake(uint32_t *addr);
+int host_tgkill(int tgid, int tid, int sig);
 long host_getdents64(int fd, void *buf, size_t len);
 int host_sysinfo(void *buf);
 int host_stat(int dirfd, const char *name, void *buf);

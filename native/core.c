@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/audit.h>
+#include <linux/futex.h>
 #include <linux/filter.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
@@ -358,6 +359,19 @@ int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
         return r;
     *result = s.rval;
     return 0;
+}
+
+/* Send sig to one thread of a traced process (the model raises SIGPIPE so). */
+int host_tgkill(int tgid, int tid, int sig)
+{
+    return syscall(SYS_tgkill, tgid, tid, sig) < 0 ? -errno : 0;
+}
+
+/* Wake every thread waiting on the futex word at addr (our own mapping of a shared page). */
+int futex_wake(uint32_t *addr)
+{
+    long n = syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+    return n < 0 ? -errno : (int)n;
 }
 
 /* Send one host fd over the control socket; the tracee receives it by an injected recvmsg. */

@@ -34,6 +34,7 @@ PROGRAMS = {
     "thread_state": ("dynamic", "static", "static-pie"),
     "xattr_statfs": ("dynamic",),
     "setids": ("dynamic", "static"),
+    "pipes": ("dynamic", "static"),
 }
 SLOW = {"dirs"}
 

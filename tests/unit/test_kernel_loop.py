@@ -33,6 +33,9 @@ class FakePlatform:
     def new_thread(self, tid):
         return FakeThread(tid)
 
+    def thread_gone(self, thread):
+        pass
+
     def wait(self):
         return self.stops.pop(0)
 

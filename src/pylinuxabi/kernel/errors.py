@@ -17,13 +17,24 @@ class SyscallError(Exception):
         return f"SyscallError({errno.errorcode.get(self.errno, self.errno)})"
 
 
-class WouldBlock(Exception):
-    """The syscall must wait for one of `waitables` (or `timeout` seconds) and be retried."""
+ERESTARTSYS = 512          # restart after a handler if SA_RESTART, else EINTR
+ERESTARTNOINTR = 513       # always restart
+ERESTARTNOHAND = 514       # restart only if no handler ran
 
-    def __init__(self, waitables=(), timeout=None):
+
+class WouldBlock(Exception):
+    """The syscall must wait until one of `waitables` (WaitQueues) is notified, then be retried.
+
+    `restart` is what a signal arriving meanwhile makes of it (Linux's
+    ERESTART* codes: ERESTARTSYS for reads and writes, ERESTARTNOHAND for
+    pause-like waits).
+    """
+
+    def __init__(self, waitables=(), timeout=None, restart=ERESTARTSYS):
         super().__init__("would block")
         self.waitables = waitables
         self.timeout = timeout
+        self.restart = restart
 
 
 def check(cond, err):

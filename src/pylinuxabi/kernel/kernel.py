@@ -11,10 +11,10 @@ import sys
 import traceback
 
 from pylinuxabi.kernel import loader
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.task import Process, Task
 from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_EXIT,
-                                        EVENT_FORK, EVENT_VFORK, STOP_DEAD, STOP_EVENT, STOP_EXIT,
+                                        EVENT_FORK, EVENT_VFORK, STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT,
                                         STOP_GROUP, STOP_NONE, STOP_SECCOMP, STOP_SIGNAL, ThreadGone)
 
 log = logging.getLogger("pylinuxabi")
@@ -61,6 +61,7 @@ class Kernel:
     # -- processes -------------------------------------------------------------
     def add_task(self, tid, process):
         t = Task(tid, process, self.platform.new_thread(tid))
+        t.wake_callback = lambda: self.wake(t)
         process.tasks[tid] = t
         self.tasks[tid] = t
         return t
@@ -114,8 +115,9 @@ class Kernel:
                     result = entry.handler(task, *args)
                 except SyscallError as e:
                     result = -e.errno
-                except WouldBlock:
-                    result = -errno.EAGAIN
+                except WouldBlock as wait:
+                    stop = self.block(task, wait)
+                    continue
                 except ThreadGone:
                     stop = platform.wait()
                     continue
@@ -160,6 +162,8 @@ class Kernel:
             return self.stray(stop)
         if kind == STOP_EXIT:
             task.thread.state = AT_EXIT
+            if task.thread.parked_regs is not None:
+                return self.wait_ended(task, stop.rval)
             pending, task.on_exit = task.on_exit, None
             result = stop.rval
             if pending is not None:
@@ -173,6 +177,8 @@ class Kernel:
             return platform.resume_and_wait(task.thread)
         if kind == STOP_EVENT:
             return self.event(task, stop)
+        if kind == STOP_ENTRY:
+            return platform.resume_and_wait(task.thread, exit_stop=True)    # a park re-entering its wait
         if kind == STOP_SIGNAL:
             if log.isEnabledFor(logging.DEBUG):
                 self.log_signal(task, stop.sig)
@@ -182,6 +188,68 @@ class Kernel:
                 platform.listen(task.thread)      # stays stopped until SIGCONT
                 return platform.wait()
             return platform.resume_and_wait(task.thread)
+        return platform.resume_and_wait(task.thread)
+
+    def send_signal(self, task, sig):
+        """A signal from the model to one thread (SIGPIPE): the host delivers it."""
+        self.platform.signal_thread(task.thread, task.process.pid, sig)
+
+    # -- blocking (DESIGN §4) ---------------------------------------------------
+    def block(self, task, wait):
+        """Park `task` in the host until one of the wait's queues is notified."""
+        task.restart = wait.restart
+        wake = task.wake_callback
+        for queue in wait.waitables:
+            queue.add(wake)
+        task.waiting_on = wait.waitables
+        try:
+            self.platform.park(task.thread)
+        except ThreadGone:
+            self.stop_waiting(task)
+        return self.platform.wait()
+
+    def wake(self, task):
+        """A queue `task` waits on was notified: end its park (it retries at the exit stop)."""
+        self.stop_waiting(task)
+        self.platform.wake(task.thread)
+
+    def stop_waiting(self, task):
+        for queue in task.waiting_on:
+            queue.remove(task.wake_callback)
+        task.waiting_on = ()
+
+    def wait_ended(self, task, rval):
+        """The host wait of a parked task returned: a signal, or a wake-up to retry the syscall."""
+        platform = self.platform
+        self.stop_waiting(task)
+        nr, raw = platform.parked_syscall(task.thread)
+        entry = self.table[nr]
+        if rval == -ERESTARTSYS:
+            # a signal: the original syscall goes back with its restart code and
+            # the host's signal delivery restarts it or makes it EINTR
+            platform.unpark(task.thread, -task.restart)
+            if self.tracer:
+                self.tracer.syscall(task, entry, raw, -task.restart)
+            return platform.resume_and_wait(task.thread)
+        try:
+            result = entry.handler(task, *entry.decode(raw))
+        except SyscallError as e:
+            result = -e.errno
+        except WouldBlock as wait:
+            return self.block(task, wait)
+        except ThreadGone:
+            return platform.wait()
+        except Exception:
+            if self.options.strict:
+                raise
+            log.error("handler %s crashed:\n%s", entry.name, traceback.format_exc())
+            result = -errno.EIO
+        if result.__class__ is not int:
+            log.error("handler %s asked to pass a syscall through after it had blocked", entry.name)
+            result = -errno.EIO
+        platform.unpark(task.thread, result)
+        if self.tracer:
+            self.tracer.syscall(task, entry, raw, result)
         return platform.resume_and_wait(task.thread)
 
     def log_signal(self, task, sig):
@@ -235,6 +303,8 @@ class Kernel:
         task = self.tasks.pop(tid, None)
         if task is None:
             return
+        self.stop_waiting(task)
+        self.platform.thread_gone(task.thread)
         proc = task.process
         proc.tasks.pop(tid, None)
         if tid == proc.pid:

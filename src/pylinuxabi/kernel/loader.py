@@ -252,6 +252,7 @@ def build(platform, task, image):
     elf, interp = image.elf, image.interp
     with platform.inject_fresh(task.thread) as inj:
         hint = ELF_ET_DYN_BASE + (int.from_bytes(os.urandom(4), "little") & 0xFFFFF) * PAGE
+        platform.map_park_page(inj)
         bias = map_elf(inj, elf, hint if elf.is_dyn else 0)
         entry = bias + elf.entry
         interp_bias = 0

@@ -76,7 +76,8 @@ class Process:
 class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
-    __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit")
+    __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
+                 "waiting_on", "wake_callback", "restart")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -86,6 +87,9 @@ class Task:
         self.pending_exec = None    # an Image being exec'ed
         self.clone_flags = None     # flags of the clone this task is making
         self.on_exit = None         # callback for the syscall-exit stop we asked for
+        self.waiting_on = ()        # wait queues of the syscall it is parked in
+        self.wake_callback = None   # what those queues call to wake it
+        self.restart = 0            # the ERESTART* code of that syscall
 
     @property
     def files(self):

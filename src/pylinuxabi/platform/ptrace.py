@@ -3,6 +3,7 @@
 Wraps the native core (pylinuxabi._native); knows nothing of files or the model.
 """
 import errno
+import mmap
 import os
 import signal
 import socket
@@ -35,6 +36,7 @@ EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_VFORK_DONE, EVENT_EXIT =
 
 # What a stop is (struct stop's kind), for the kernel's loop.
 STOP_NONE, STOP_SECCOMP, STOP_EXIT, STOP_EVENT = lib.STOP_NONE, lib.STOP_SECCOMP, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT
+STOP_ENTRY = lib.STOP_SYSCALL_ENTRY
 STOP_SIGNAL, STOP_GROUP, STOP_DEAD = lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD
 
 # Where a thread sits, which decides how an answer or an injection is made.
@@ -42,7 +44,15 @@ AT_SECCOMP = lib.STOP_SECCOMP
 AT_EXIT = lib.STOP_SYSCALL_EXIT
 
 SYS_close = 3
+SYS_mmap = 9
+SYS_futex = 202
 SYS_recvmsg = 47
+PROT_READ = 1
+MAP_SHARED, MAP_FIXED_NOREPLACE = 0x01, 0x100000
+FUTEX_WAIT = 0
+# the park page sits just above the stub, at a fixed address in every process
+PARK_ADDR = 0x7E0000010000
+PARK_SIZE = 65536
 SYS_execveat = 322
 AT_EMPTY_PATH = 0x1000
 MSG_CMSG_CLOEXEC = 0x40000000
@@ -122,14 +132,16 @@ class Memory:
 
 
 class Thread:
-    """One traced host thread and where it is stopped."""
+    """One traced host thread, where it is stopped, and its park slot."""
 
-    __slots__ = ("tid", "state", "mem")
+    __slots__ = ("tid", "state", "mem", "slot", "parked_regs")
 
-    def __init__(self, tid, mem):
+    def __init__(self, tid, mem, slot):
         self.tid = tid
         self.state = AT_SECCOMP
         self.mem = mem
+        self.slot = slot            # index of its futex word in the park page
+        self.parked_regs = None     # its registers at the syscall it is parked in
 
 
 class Injection:
@@ -188,6 +200,12 @@ class PtracePlatform:
         self.stop = ffi.new("struct stop *")
         self.stub_entry, self.stub_inject = _stub_symbols()
         self.ctrl, self._ctrl_tracee = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        # the park page (DESIGN §4): one futex word per thread, shared by every process
+        self.park_fd = os.memfd_create("pylinuxabi-park", os.MFD_CLOEXEC)
+        os.ftruncate(self.park_fd, PARK_SIZE)
+        self.park_map = mmap.mmap(self.park_fd, PARK_SIZE, mmap.MAP_SHARED)
+        self.park_words = ffi.cast("uint32_t *", ffi.from_buffer(self.park_map))
+        self.free_slots = list(range(PARK_SIZE // 4 - 1, -1, -1))
 
     # -- start-up ---------------------------------------------------------
     @staticmethod
@@ -255,7 +273,71 @@ class PtracePlatform:
                 lib.resume(pid, PTRACE_CONT, 0)     # a tracee stopped on its way out (EVENT_EXIT)
 
     def new_thread(self, tid):
-        return Thread(tid, Memory(tid))
+        if not self.free_slots:
+            raise OSError(errno.EAGAIN, "too many threads for the park page")
+        return Thread(tid, Memory(tid), self.free_slots.pop())
+
+    def thread_gone(self, thread):
+        self.free_slots.append(thread.slot)
+
+    # -- parking (DESIGN §4) ---------------------------------------------------
+    def map_park_page(self, inj):
+        """Map the park page, read-only, at its fixed address in a fresh process."""
+        fd = inj.install_fd(self.park_fd)
+        try:
+            r = inj.syscall(SYS_mmap, PARK_ADDR, PARK_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0)
+        finally:
+            inj.close_fd(fd)
+        if r != PARK_ADDR:
+            raise SyscallError(errno.ENOMEM, f"cannot map the park page: {r}")
+
+    def park(self, thread):
+        """Turn the stopped syscall into a host futex wait on the thread's park word.
+
+        The thread then waits in the host, interruptible by signals, while we
+        serve others; wake() ends the wait. The first park keeps the
+        program's registers to give them back with the result (unpark).
+        """
+        regs = ffi.new("struct user_regs_struct *")
+        if lib.get_regs(thread.tid, regs) < 0:
+            raise ThreadGone(thread.tid)
+        if thread.parked_regs is None:
+            thread.parked_regs = ffi.new("struct user_regs_struct *", regs[0])
+        if thread.state == AT_EXIT:
+            regs.rip -= 2           # parked again from the wait's return: execute the syscall again
+        regs.orig_rax = regs.rax = SYS_futex
+        regs.rdi = PARK_ADDR + 4 * thread.slot
+        regs.rsi = FUTEX_WAIT
+        regs.rdx = self.park_words[thread.slot]
+        regs.r10 = 0
+        if lib.set_regs(thread.tid, regs) < 0:
+            raise ThreadGone(thread.tid)
+        lib.resume(thread.tid, PTRACE_SYSCALL, 0)
+
+    def wake(self, thread):
+        """End the park of `thread` (or make its next park return at once)."""
+        words = self.park_words
+        words[thread.slot] = (words[thread.slot] + 1) & 0xFFFFFFFF
+        lib.futex_wake(words + thread.slot)
+
+    def unpark(self, thread, result):
+        """At the wait's exit stop: the program's registers back, `result` as its syscall's.
+
+        A restart code (-ERESTARTSYS…) with the original syscall number in
+        orig_rax lets the host's signal delivery restart or interrupt it as
+        Linux would.
+        """
+        regs = thread.parked_regs
+        thread.parked_regs = None
+        regs.rax = result & 0xFFFFFFFFFFFFFFFF
+        if lib.set_regs(thread.tid, regs) < 0:
+            raise ThreadGone(thread.tid)
+        thread.state = AT_EXIT
+
+    def parked_syscall(self, thread):
+        """(nr, six args) of the syscall a parked thread is waiting to finish."""
+        r = thread.parked_regs
+        return r.orig_rax, [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]
 
     # -- the hot path: one C call per stop ---------------------------------
     def wait(self):
@@ -288,6 +370,10 @@ class PtracePlatform:
 
     def resume(self, tid, sig=0, request=PTRACE_CONT):
         return lib.resume(tid, request, sig)
+
+    def signal_thread(self, thread, tgid, sig):
+        """Queue `sig` for one thread; it is delivered when the thread next runs."""
+        lib.host_tgkill(tgid, thread.tid, sig)
 
     def listen(self, thread):
         """Leave a thread in its group stop, but let SIGCONT and SIGKILL reach it."""

@@ -4,11 +4,13 @@ Mostly argument checking; the work is the OpenFile's (vfs/file.py).
 """
 import errno
 import os
+import signal
 
 from pylinuxabi.kernel.abi import I32, IOVEC
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
+from pylinuxabi.vfs.pipe import make_pipe
 
 MAX_RW_COUNT = 0x7FFFF000
 IOV_MAX = 1024
@@ -130,6 +132,16 @@ def read(task, fd, buf, count):
     return copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT)))
 
 
+def _epipe(task, write):
+    """Run a write; EPIPE also sends the thread SIGPIPE, as Linux's pipe_write does."""
+    try:
+        return write()
+    except SyscallError as e:
+        if e.errno == errno.EPIPE:
+            task.process.kernel.send_signal(task, signal.SIGPIPE)
+        raise
+
+
 @syscall("write", "iuu")
 def write(task, fd, buf, count):
     """write(2)."""
@@ -138,7 +150,7 @@ def write(task, fd, buf, count):
     count = min(count, MAX_RW_COUNT)
     if f.discards_writes:
         return count
-    return f.write(task.mem.read(buf, count) if count else b"")
+    return _epipe(task, lambda: f.write(task.mem.read(buf, count) if count else b""))
 
 
 @syscall("pread64", "iuul")
@@ -191,7 +203,7 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
     if not data:
         return 0
     if offset == -1:
-        return f.write(data)
+        return _epipe(task, lambda: f.write(data))
     check(offset >= 0, errno.EINVAL)
     return f.pwrite(data, offset)
 
@@ -355,6 +367,36 @@ def fadvise64(task, fd, offset, length, advice):
         raise SyscallError(errno.ESPIPE)
     check(0 <= advice <= POSIX_FADV_NOREUSE and length >= 0, errno.EINVAL)
     return 0
+
+
+@syscall("pipe2", "ui")
+def pipe2(task, fds, flags):
+    """pipe2(2)."""
+    check(not flags & ~(os.O_CLOEXEC | os.O_NONBLOCK | os.O_DIRECT), errno.EINVAL)
+    access_ok(fds, 8)
+    r, w = make_pipe(nonblock=bool(flags & os.O_NONBLOCK))
+    cloexec = bool(flags & os.O_CLOEXEC)
+    files = task.files
+    rfd = files.install(r, cloexec)
+    try:
+        wfd = files.install(w, cloexec)
+    except SyscallError:
+        files.close(rfd)
+        w.release()
+        raise
+    try:
+        task.mem.write(fds, I32.pack(rfd) + I32.pack(wfd))
+    except SyscallError:
+        files.close(rfd)
+        files.close(wfd)
+        raise
+    return 0
+
+
+@syscall("pipe", "u")
+def pipe(task, fds):
+    """pipe(2)."""
+    return pipe2(task, fds, 0)
 
 
 @syscall("getdents64", "iuU")
