@@ -32,14 +32,14 @@ static void interrupted_read(int restart)
         _exit(0);
     }
     alarms = 0;
-    alarm(1);
+    ualarm(200000, 0);                               /* fires while the read is parked */
     printf("restart=%d\n", restart);
     long r = read(p[0], &c, 1);
     if (restart)
         printf("read = %ld (%c) after %d alarm(s)\n", r, r == 1 ? c : '?', alarms);
     else
         printf("read = %ld %s after %d alarm(s)\n", r, r < 0 ? errname(errno) : "", alarms);
-    alarm(0);
+    ualarm(0, 0);
     waitpid(child, NULL, 0);
     close(p[0]);
     close(p[1]);
