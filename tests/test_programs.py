@@ -35,6 +35,7 @@ PROGRAMS = {
     "xattr_statfs": ("dynamic",),
     "setids": ("dynamic", "static"),
     "pipes": ("dynamic", "static"),
+    "poll": ("dynamic",),
 }
 SLOW = {"dirs"}
 

@@ -30,11 +30,12 @@ class WouldBlock(Exception):
     pause-like waits).
     """
 
-    def __init__(self, waitables=(), timeout=None, restart=ERESTARTSYS):
+    def __init__(self, waitables=(), timeout=None, restart=ERESTARTSYS, recheck=None):
         super().__init__("would block")
-        self.waitables = waitables
-        self.timeout = timeout
+        self.waitables = [q for q in waitables if q is not None]
+        self.timeout = timeout      # seconds the syscall may wait in all (None: for ever)
         self.restart = restart
+        self.recheck = recheck      # retry after this long even if nothing is notified (host fds)
 
 
 def check(cond, err):

@@ -12,6 +12,7 @@ class FdTable:
         self.fds = {}           # fd -> OpenFile
         self.cloexec = set()
         self.limit = 1024       # RLIMIT_NOFILE soft limit, kept in sync by the process
+        self.max_fds = 64       # the size Linux's table has grown to (select ignores fds past it)
 
     def get(self, fd):
         """The open file behind fd, or EBADF."""
@@ -44,6 +45,9 @@ class FdTable:
             _put(old)
 
     def _set(self, fd, file, cloexec):
+        if fd >= self.max_fds:
+            # expand_fdtable: a power of two times 128 entries
+            self.max_fds = 128 * (1 << (fd // 128).bit_length())
         file.refs += 1
         self.fds[fd] = file
         if cloexec:
@@ -76,6 +80,7 @@ class FdTable:
     def copy(self):
         t = FdTable()
         t.limit = self.limit
+        t.max_fds = self.max_fds
         for fd, f in self.fds.items():
             t._set(fd, f, fd in self.cloexec)
         return t

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 import traceback
 
 from pylinuxabi.kernel import loader
@@ -198,12 +199,17 @@ class Kernel:
     def block(self, task, wait):
         """Park `task` in the host until one of the wait's queues is notified."""
         task.restart = wait.restart
+        if wait.timeout is not None and task.deadline is None:
+            task.deadline = time.monotonic() + wait.timeout
+        park_for = task.remaining()
+        if wait.recheck is not None:
+            park_for = wait.recheck if park_for is None else min(park_for, wait.recheck)
         wake = task.wake_callback
         for queue in wait.waitables:
             queue.add(wake)
         task.waiting_on = wait.waitables
         try:
-            self.platform.park(task.thread)
+            self.platform.park(task.thread, park_for)
         except ThreadGone:
             self.stop_waiting(task)
         return self.platform.wait()
@@ -227,6 +233,7 @@ class Kernel:
         if rval == -ERESTARTSYS:
             # a signal: the original syscall goes back with its restart code and
             # the host's signal delivery restarts it or makes it EINTR
+            task.deadline = None
             platform.unpark(task.thread, -task.restart)
             if self.tracer:
                 self.tracer.syscall(task, entry, raw, -task.restart)
@@ -247,6 +254,7 @@ class Kernel:
         if result.__class__ is not int:
             log.error("handler %s asked to pass a syscall through after it had blocked", entry.name)
             result = -errno.EIO
+        task.deadline = None
         platform.unpark(task.thread, result)
         if self.tracer:
             self.tracer.syscall(task, entry, raw, result)

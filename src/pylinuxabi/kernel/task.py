@@ -4,6 +4,7 @@ A Process owns what CLONE_* flags share (fd table, fs context, creds, limits,
 memory layout); a Task is one host thread of it.
 """
 import resource
+import time
 
 from pylinuxabi.kernel.creds import Creds
 from pylinuxabi.kernel.fdtable import FdTable
@@ -77,7 +78,7 @@ class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
-                 "waiting_on", "wake_callback", "restart")
+                 "waiting_on", "wake_callback", "restart", "deadline")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -90,6 +91,15 @@ class Task:
         self.waiting_on = ()        # wait queues of the syscall it is parked in
         self.wake_callback = None   # what those queues call to wake it
         self.restart = 0            # the ERESTART* code of that syscall
+        self.deadline = None        # time.monotonic() at which that syscall's timeout ends
+
+    def timed_out(self):
+        """Has the timeout of the syscall being retried run out?"""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def remaining(self):
+        """Seconds left of that timeout (None: no timeout)."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
 
     @property
     def files(self):

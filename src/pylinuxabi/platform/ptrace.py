@@ -291,7 +291,7 @@ class PtracePlatform:
         if r != PARK_ADDR:
             raise SyscallError(errno.ENOMEM, f"cannot map the park page: {r}")
 
-    def park(self, thread):
+    def park(self, thread, timeout=None):
         """Turn the stopped syscall into a host futex wait on the thread's park word.
 
         The thread then waits in the host, interruptible by signals, while we
@@ -310,6 +310,11 @@ class PtracePlatform:
         regs.rsi = FUTEX_WAIT
         regs.rdx = self.park_words[thread.slot]
         regs.r10 = 0
+        if timeout is not None:
+            # the futex's relative timeout, read at its entry, below the red zone
+            ts = (regs.rsp - 8192) & ~0xF
+            thread.mem.write(ts, struct.pack("<qq", int(timeout), int(timeout % 1 * 1e9)))
+            regs.r10 = ts
         if lib.set_regs(thread.tid, regs) < 0:
             raise ThreadGone(thread.tid)
         lib.resume(thread.tid, PTRACE_SYSCALL, 0)

@@ -8,6 +8,8 @@ import os
 from pylinuxabi.kernel.errors import SyscallError
 
 O_ACCMODE = 3
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+POLLRDNORM, POLLWRNORM = 0x40, 0x100
 O_PATH = 0o10000000
 # the status flags F_SETFL may change
 SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATIME
@@ -17,6 +19,7 @@ class OpenFile:
     """Base open file: every operation fails as Linux does for an object without it."""
 
     discards_writes = False     # /dev/null: writes never look at the buffer
+    host_backed = False         # readiness comes from a host fd (no queue tells us of changes)
     supports_direct = False     # may O_DIRECT be set (the filesystem has direct I/O)?
 
     def __init__(self, dentry, inode, flags):
@@ -89,6 +92,14 @@ class OpenFile:
             raise SyscallError(errno.EINVAL)
         self.offset = new
         return new
+
+    def poll(self):
+        """Ready events now (POLLIN, POLLOUT, POLLHUP…): files that never wait are always ready."""
+        return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM
+
+    def wait_queues(self):
+        """Queues notified when poll() may change (none for files that never wait)."""
+        return ()
 
     def getdents64(self, size):
         """Raw linux_dirent64 records that fit in `size` bytes."""

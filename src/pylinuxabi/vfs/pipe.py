@@ -10,7 +10,7 @@ import stat as st
 
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import OpenFile
+from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
 from pylinuxabi.vfs.synthetic import SynthInode
 
 PIPE_BUF = 4096
@@ -96,6 +96,26 @@ class PipeEnd(OpenFile):
 
     def fionread(self):
         return len(self.pipe.buffer)
+
+    def poll(self):
+        """As pipe_poll: data or no writers for the read end; room or no readers for the write end."""
+        p = self.pipe
+        events = 0
+        if self.readable:
+            if p.buffer:
+                events |= POLLIN | POLLRDNORM
+            if p.writers == 0:
+                events |= POLLHUP
+        if self.writable:
+            if p.capacity - len(p.buffer) >= PIPE_BUF:
+                events |= POLLOUT | POLLWRNORM
+            if p.readers == 0:
+                events |= POLLERR
+        return events
+
+    def wait_queues(self):
+        p = self.pipe
+        return (p.readable if self.readable else None, p.writable if self.writable else None)
 
     def path(self):
         return self.pipe.name()

@@ -11,7 +11,7 @@ import stat as st
 import termios
 
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs.file import OpenFile
+from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM, OpenFile
 from pylinuxabi.vfs.hostfs import MAX_IO
 from pylinuxabi.vfs.inode import Inode, Stat
 
@@ -54,6 +54,7 @@ class HostStreamFile(OpenFile):
     """
 
     interrupt_fd = None
+    host_backed = True          # waiting for it means asking the host again later
 
     def __init__(self, fd, flags, name):
         super().__init__(None, HostFdInode(fd, name), flags)
@@ -121,6 +122,12 @@ class HostStreamFile(OpenFile):
 
     def stat(self):
         return self.inode.stat()
+
+    def poll(self):
+        """Readiness of the host object, asked of the host without waiting."""
+        r, w, x = select.select([self.fd], [self.fd], [self.fd], 0)
+        events = (POLLIN | POLLRDNORM if r else 0) | (POLLOUT | POLLWRNORM if w else 0)
+        return events | (POLLPRI if x else 0)
 
     def fionread(self):
         try:
