@@ -125,17 +125,19 @@ def run(argv, envp, options):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    try:
-        while True:
-            info = signal.sigwaitinfo(watched)
-            if info.si_signo == signal.SIGCHLD:
-                done, status = os.waitpid(pid, os.WNOHANG)
-                if done == pid:
-                    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-            elif info.si_code != SI_KERNEL:
+    # The watched signals stay blocked to the end: one that comes after the
+    # supervisor is gone must not kill us and change the exit status.
+    while True:
+        info = signal.sigwaitinfo(watched)
+        if info.si_signo == signal.SIGCHLD:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+        elif info.si_code != SI_KERNEL:
+            try:
                 os.kill(pid, info.si_signo)     # a terminal's signals reached it already
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+            except ProcessLookupError:
+                pass
 
 
 def supervise(argv, envp, options):
