@@ -36,6 +36,7 @@ PROGRAMS = {
     "setids": ("dynamic", "static"),
     "pipes": ("dynamic", "static"),
     "poll": ("dynamic",),
+    "prctl_clone": ("dynamic", "static"),
 }
 SLOW = {"dirs"}
 

@@ -293,7 +293,7 @@ class Kernel:
         parent.clone_flags = None
         pproc = parent.process
         if ev == EVENT_CLONE and flags & CLONE_THREAD:
-            self.add_task(tid, pproc)
+            self.add_task(tid, pproc).comm = parent.comm
             return
         files = pproc.files if flags & CLONE_FILES else pproc.files.copy()
         fs = pproc.fs if flags & CLONE_FS else pproc.fs.copy()
@@ -305,7 +305,7 @@ class Kernel:
         proc.argv = pproc.argv
         proc.sig_handlers = dict(pproc.sig_handlers)
         self.processes[tid] = proc
-        self.add_task(tid, proc)
+        self.add_task(tid, proc).comm = parent.comm
 
     def task_died(self, tid, status):
         task = self.tasks.pop(tid, None)
@@ -354,6 +354,7 @@ class Kernel:
             return platform.resume_and_wait(task.thread)
         proc.mm.brk_start = proc.mm.brk = brk
         proc.exe = image.dentry
+        task.comm = image.dentry.name[:15]
         proc.argv = image.argv
         proc.files.close_on_exec()
         proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}

@@ -68,6 +68,8 @@ class Process:
         self.argv = []
         self.sig_handlers = {}      # signal -> handler address (0 = SIG_DFL, 1 = SIG_IGN)
         self.exit_status = None
+        self.dumpable = 1
+        self.no_new_privs = False
 
     @classmethod
     def first(cls, pid, fs, uid, gid):
@@ -78,7 +80,7 @@ class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
-                 "waiting_on", "wake_callback", "restart", "deadline")
+                 "waiting_on", "wake_callback", "restart", "deadline", "comm")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -92,6 +94,7 @@ class Task:
         self.wake_callback = None   # what those queues call to wake it
         self.restart = 0            # the ERESTART* code of that syscall
         self.deadline = None        # time.monotonic() at which that syscall's timeout ends
+        self.comm = b""             # its name (PR_SET_NAME, /proc/<pid>/comm)
 
     def timed_out(self):
         """Has the timeout of the syscall being retried run out?"""

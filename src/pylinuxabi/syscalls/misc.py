@@ -8,6 +8,7 @@ import os
 from pylinuxabi._native import ffi, lib
 from pylinuxabi.kernel.abi import pack_utsname
 from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.kernel.kernel import PASS
 from pylinuxabi.syscalls.fd import access_ok
 from pylinuxabi.syscalls.table import syscall
 
@@ -54,3 +55,46 @@ def getrandom(task, buf, count, flags):
     if n == 0:
         raise SyscallError(errno.EFAULT)
     return n
+
+
+# -- prctl: the subset programs use at start-up ----------------------------------
+PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
+PR_SET_NAME, PR_GET_NAME = 15, 16
+PR_CAPBSET_READ = 23
+PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
+PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
+CAP_LAST_CAP = 40
+TASK_COMM_LEN = 16
+HOST_PRCTL = {PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER}
+
+
+@syscall("prctl", "iuuuu")
+def prctl(task, option, arg2, arg3, arg4, arg5):
+    """prctl(2): names, dumpable, death signal, subreaper, no_new_privs, capability bounds."""
+    proc = task.process
+    if option == PR_SET_NAME:
+        name = task.mem.read_some(arg2, TASK_COMM_LEN)
+        task.comm = name.split(b"\0", 1)[0][:TASK_COMM_LEN - 1]
+        return 0
+    if option == PR_GET_NAME:
+        task.mem.write(arg2, task.comm.ljust(TASK_COMM_LEN, b"\0"))
+        return 0
+    if option in HOST_PRCTL:
+        return PASS         # who is whose parent is the host's business: it keeps these
+    if option == PR_GET_DUMPABLE:
+        return proc.dumpable
+    if option == PR_SET_DUMPABLE:
+        check(arg2 in (0, 1), errno.EINVAL)
+        proc.dumpable = arg2
+        return 0
+    if option == PR_SET_NO_NEW_PRIVS:
+        check(arg2 == 1 and not (arg3 or arg4 or arg5), errno.EINVAL)
+        proc.no_new_privs = True        # the sandbox's filter set it on the host already
+        return 0
+    if option == PR_GET_NO_NEW_PRIVS:
+        check(not (arg2 or arg3 or arg4 or arg5), errno.EINVAL)
+        return int(proc.no_new_privs)
+    if option == PR_CAPBSET_READ:
+        check(0 <= arg2 <= CAP_LAST_CAP, errno.EINVAL)
+        return 1
+    raise SyscallError(errno.EINVAL)

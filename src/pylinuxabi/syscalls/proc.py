@@ -90,21 +90,31 @@ def execveat(task, dirfd, path, argv, envp, flags):
 
 
 # -- clone: the host runs it, we note the flags for the new task's model -------------
-@syscall("clone", "u", kind=PASSTHROUGH)
-def clone(task, flags):
-    """clone(2)."""
+# New namespaces would be the host's: refused as for a process without
+# CAP_SYS_ADMIN in its user namespace.
+CLONE_NAMESPACES = (0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
+                    | 0x02000000 | 0x00000080)   # NEWNS UTS IPC USER PID NET CGROUP NEWTIME
+
+
+def _clone_flags(task, flags):
+    if flags & CLONE_NAMESPACES:
+        raise SyscallError(errno.EPERM)
     task.clone_flags = flags
     return PASS
 
 
+@syscall("clone", "u", kind=PASSTHROUGH)
+def clone(task, flags):
+    """clone(2)."""
+    return _clone_flags(task, flags)
+
+
 @syscall("clone3", "uu", kind=PASSTHROUGH)
 def clone3(task, args, size):
-    """clone3(2)."""
-    try:
-        task.clone_flags, = struct.unpack("<Q", task.mem.read(args, 8))
-    except SyscallError:
-        task.clone_flags = 0
-    return PASS
+    """clone3(2): flags are the first field of struct clone_args."""
+    check(size >= 64, errno.EINVAL)         # CLONE_ARGS_SIZE_VER0
+    flags, = struct.unpack("<Q", task.mem.read(args, 8))
+    return _clone_flags(task, flags)
 
 
 @syscall("fork", kind=PASSTHROUGH)
