@@ -37,6 +37,7 @@ PROGRAMS = {
     "pipes": ("dynamic", "static"),
     "poll": ("dynamic",),
     "prctl_clone": ("dynamic", "static"),
+    "thread_exec": ("dynamic",),
 }
 SLOW = {"dirs"}
 

@@ -307,6 +307,21 @@ class Kernel:
         self.processes[tid] = proc
         self.add_task(tid, proc).comm = parent.comm
 
+    def exec_took_leader(self, leader, former):
+        """A thread other than the leader exec'ed: Linux gave it the leader's tid (and
+        the old leader died unreported). Our model of it moves there too."""
+        proc = leader.process
+        self.stop_waiting(leader)
+        self.platform.thread_gone(leader.thread)
+        task = self.tasks.pop(former)
+        proc.tasks.pop(former, None)
+        self.platform.retid(task.thread, leader.tid)
+        task.tid = leader.tid
+        task.mem = task.thread.mem
+        self.tasks[task.tid] = task
+        proc.tasks[task.tid] = task
+        return task
+
     def task_died(self, tid, status):
         task = self.tasks.pop(tid, None)
         if task is None:
@@ -331,8 +346,7 @@ class Kernel:
         platform = self.platform
         former = int(stop.msg)
         if former != task.tid and former in self.tasks:
-            # a non-leader thread exec'ed: it now has the leader's tid
-            self.tasks.pop(former, None)
+            task = self.exec_took_leader(task, former)
         image = task.pending_exec
         task.pending_exec = None
         task.on_exit = None

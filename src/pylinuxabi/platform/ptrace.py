@@ -277,6 +277,11 @@ class PtracePlatform:
             raise OSError(errno.EAGAIN, "too many threads for the park page")
         return Thread(tid, Memory(tid), self.free_slots.pop())
 
+    def retid(self, thread, tid):
+        """The host thread now answers to another tid (a non-leader thread exec'ed)."""
+        thread.tid = tid
+        thread.mem.pid = tid
+
     def thread_gone(self, thread):
         self.free_slots.append(thread.slot)
 
