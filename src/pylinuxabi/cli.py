@@ -34,6 +34,7 @@ def parser():
 
 
 def main(argv=None):
+    sandbox.capture_signals()
     argv = list(sys.argv[1:] if argv is None else argv)
     # `--strace PROGRAM` must not take PROGRAM as its file: only `--strace=FILE` names one
     for i, a in enumerate(argv):

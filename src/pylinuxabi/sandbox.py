@@ -27,6 +27,22 @@ GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 SI_KERNEL = 0x80        # si_code of a signal a terminal sent
 
 
+_inherited = None
+
+
+def capture_signals():
+    """Note the signal state we were started with, then hold the ones we forward.
+
+    Called first thing: a SIGTERM that comes while we start stays pending and
+    is passed on once there is a program to take it.
+    """
+    global _inherited
+    if _inherited is None:
+        _inherited = inherited_signals()
+        signal.pthread_sigmask(signal.SIG_BLOCK, set(FORWARDED) | {signal.SIGCHLD})
+    return _inherited
+
+
 def inherited_signals():
     """(ignored, blocked) signal sets as whoever started us left them.
 
@@ -98,11 +114,10 @@ def run(argv, envp, options):
     program does, DESIGN §2) and wait for it here, passing on signals sent to
     us; a terminal's signals reach the supervisor directly.
     """
-    ignored, old_mask = inherited_signals()
+    ignored, old_mask = capture_signals()
     forwarded = [s for s in FORWARDED if s not in ignored]
     PtracePlatform.enter_sandbox(options.new_net)
     watched = set(forwarded) | {signal.SIGCHLD}
-    signal.pthread_sigmask(signal.SIG_BLOCK, watched)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
