@@ -185,24 +185,28 @@ int set_sigmask(int pid, uint64_t mask)
 
 /* --------------------------------------------------------------- memory */
 
+typedef ssize_t (*vm_copy_fn)(pid_t, const struct iovec *, unsigned long,
+                              const struct iovec *, unsigned long, unsigned long);
+
 /*
- * Copy len bytes from the tracee. Returns the number of bytes copied, which
- * is short only when a fault stopped the copy; -EFAULT if nothing could be read.
+ * Copy len bytes between us and the tracee with process_vm_readv/writev.
+ * Returns the number copied, short only when a fault stopped the copy;
+ * -EFAULT if nothing could be copied. A copy that spans an unmapped page
+ * fails whole, so on failure it retries up to the end of the page.
  */
-long mem_read(int pid, uint64_t addr, void *buf, size_t len)
+static long vm_copy(vm_copy_fn fn, int pid, uint64_t addr, void *buf, size_t len)
 {
     size_t done = 0;
     while (done < len) {
         struct iovec local = { (char *)buf + done, len - done };
         struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };
-        ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        ssize_t n = fn(pid, &local, 1, &remote, 1, 0);
         if (n <= 0) {
-            /* a copy that spans an unmapped page fails whole: retry up to the page end */
             size_t chunk = 4096 - ((addr + done) & 4095);
             if (chunk >= len - done)
                 break;
             local.iov_len = remote.iov_len = chunk;
-            n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+            n = fn(pid, &local, 1, &remote, 1, 0);
             if (n <= 0)
                 break;
         }
@@ -213,28 +217,15 @@ long mem_read(int pid, uint64_t addr, void *buf, size_t len)
     return (long)done;
 }
 
-/* Like mem_read, for writes. Honours page protections as the program would. */
+long mem_read(int pid, uint64_t addr, void *buf, size_t len)
+{
+    return vm_copy(process_vm_readv, pid, addr, buf, len);
+}
+
+/* Honours page protections as the program's own write would. */
 long mem_write(int pid, uint64_t addr, const void *buf, size_t len)
 {
-    size_t done = 0;
-    while (done < len) {
-        struct iovec local = { (char *)buf + done, len - done };
-        struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };
-        ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
-        if (n <= 0) {
-            size_t chunk = 4096 - ((addr + done) & 4095);
-            if (chunk >= len - done)
-                break;
-            local.iov_len = remote.iov_len = chunk;
-            n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
-            if (n <= 0)
-                break;
-        }
-        done += n;
-    }
-    if (done == 0 && len > 0)
-        return -EFAULT;
-    return (long)done;
+    return vm_copy(process_vm_writev, pid, addr, (void *)buf, len);
 }
 
 /* Write through /proc/pid/mem, which may write read-only pages (the loader needs it). */

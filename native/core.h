@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/user.h>
 
+/* cdef-begin: from here to cdef-end, native/build.py hands the text to cffi */
 /* host fd numbers every tracee holds: the control socket and the stub binary */
 #define CTRL_FD 1000
 #define STUB_FD 1001
@@ -71,4 +72,5 @@ int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *
 int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
 int become_init(void);
 int spawn_program(const struct launch *l);
+/* cdef-end */
 #endif

@@ -156,22 +156,23 @@ def getegid(task):
     return task.creds.egid
 
 
+def _getres(task, kind, addrs):
+    c = task.creds
+    for prefix, addr in zip("res", addrs):
+        task.mem.write(addr, U32.pack(getattr(c, prefix + kind)))
+    return 0
+
+
 @syscall("getresuid", "uuu")
 def getresuid(task, ruid, euid, suid):
     """getresuid(2)."""
-    c = task.creds
-    for addr, v in ((ruid, c.ruid), (euid, c.euid), (suid, c.suid)):
-        task.mem.write(addr, U32.pack(v))
-    return 0
+    return _getres(task, "uid", (ruid, euid, suid))
 
 
 @syscall("getresgid", "uuu")
 def getresgid(task, rgid, egid, sgid):
     """getresgid(2)."""
-    c = task.creds
-    for addr, v in ((rgid, c.rgid), (egid, c.egid), (sgid, c.sgid)):
-        task.mem.write(addr, U32.pack(v))
-    return 0
+    return _getres(task, "gid", (rgid, egid, sgid))
 
 
 @syscall("getgroups", "iu")
@@ -197,37 +198,30 @@ def setgroups(task, size, addr):
     return 0
 
 
-def _valid_id(v):
-    check(v != 0xFFFFFFFF, errno.EINVAL)
-    return v
+def _set(c, kind, value):
+    """setuid/setgid: root sets all the ids; others may only switch among real and saved."""
+    check(value != NO_CHANGE, errno.EINVAL)
+    if c.euid == 0:
+        for prefix in ("r", "e", "s", "fs"):
+            setattr(c, prefix + kind, value)
+    elif value in (getattr(c, "r" + kind), getattr(c, "s" + kind)):
+        setattr(c, "e" + kind, value)
+        setattr(c, "fs" + kind, value)
+    else:
+        raise SyscallError(errno.EPERM)
+    return 0
 
 
 @syscall("setuid", "U")
 def setuid(task, uid):
-    """setuid(2): root sets all three ids; others may only switch among real and saved."""
-    c = task.creds
-    _valid_id(uid)
-    if c.euid == 0:
-        c.ruid = c.euid = c.suid = c.fsuid = uid
-    elif uid in (c.ruid, c.suid):
-        c.euid = c.fsuid = uid
-    else:
-        raise SyscallError(errno.EPERM)
-    return 0
+    """setuid(2)."""
+    return _set(task.creds, "uid", uid)
 
 
 @syscall("setgid", "U")
 def setgid(task, gid):
     """setgid(2)."""
-    c = task.creds
-    _valid_id(gid)
-    if c.euid == 0:
-        c.rgid = c.egid = c.sgid = c.fsgid = gid
-    elif gid in (c.rgid, c.sgid):
-        c.egid = c.fsgid = gid
-    else:
-        raise SyscallError(errno.EPERM)
-    return 0
+    return _set(task.creds, "gid", gid)
 
 
 def _may_become(c, ids, privileged):
@@ -238,71 +232,59 @@ def _may_become(c, ids, privileged):
 NO_CHANGE = 0xFFFFFFFF
 
 
+def _setres(c, kind, r, e, s):
+    """setresuid/setresgid on creds c; kind is "uid" or "gid"."""
+    held = (getattr(c, "r" + kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
+    if not _may_become(held, (r, e, s), c.euid == 0):
+        raise SyscallError(errno.EPERM)
+    for prefix, value in (("r", r), ("e", e), ("s", s)):
+        if value != NO_CHANGE:
+            setattr(c, prefix + kind, value)
+    setattr(c, "fs" + kind, getattr(c, "e" + kind))
+    return 0
+
+
+def _setre(c, kind, r, e):
+    """setreuid/setregid: the saved id follows the new effective one when the real
+    one is set or the effective one moves away from the old real one."""
+    real, eff, saved = getattr(c, "r" + kind), getattr(c, "e" + kind), getattr(c, "s" + kind)
+    privileged = c.euid == 0
+    if r != NO_CHANGE and not _may_become((real, eff), (r,), privileged):
+        raise SyscallError(errno.EPERM)
+    if e != NO_CHANGE and not _may_become((real, eff, saved), (e,), privileged):
+        raise SyscallError(errno.EPERM)
+    if r != NO_CHANGE:
+        setattr(c, "r" + kind, r)
+    if e != NO_CHANGE:
+        setattr(c, "e" + kind, e)
+    if r != NO_CHANGE or (e != NO_CHANGE and e != real):
+        setattr(c, "s" + kind, getattr(c, "e" + kind))
+    setattr(c, "fs" + kind, getattr(c, "e" + kind))
+    return 0
+
+
 @syscall("setresuid", "UUU")
 def setresuid(task, ruid, euid, suid):
     """setresuid(2)."""
-    c = task.creds
-    if not _may_become((c.ruid, c.euid, c.suid), (ruid, euid, suid), c.euid == 0):
-        raise SyscallError(errno.EPERM)
-    c.ruid = c.ruid if ruid == NO_CHANGE else ruid
-    c.euid = c.euid if euid == NO_CHANGE else euid
-    c.suid = c.suid if suid == NO_CHANGE else suid
-    c.fsuid = c.euid
-    return 0
+    return _setres(task.creds, "uid", ruid, euid, suid)
 
 
 @syscall("setresgid", "UUU")
 def setresgid(task, rgid, egid, sgid):
     """setresgid(2)."""
-    c = task.creds
-    if not _may_become((c.rgid, c.egid, c.sgid), (rgid, egid, sgid), c.euid == 0):
-        raise SyscallError(errno.EPERM)
-    c.rgid = c.rgid if rgid == NO_CHANGE else rgid
-    c.egid = c.egid if egid == NO_CHANGE else egid
-    c.sgid = c.sgid if sgid == NO_CHANGE else sgid
-    c.fsgid = c.egid
-    return 0
+    return _setres(task.creds, "gid", rgid, egid, sgid)
 
 
 @syscall("setreuid", "UU")
 def setreuid(task, ruid, euid):
-    """setreuid(2): the saved id follows the new effective one when the real one is set
-    or the effective one moves away from the old real one."""
-    c = task.creds
-    privileged = c.euid == 0
-    if ruid != NO_CHANGE and not _may_become((c.ruid, c.euid), (ruid,), privileged):
-        raise SyscallError(errno.EPERM)
-    if euid != NO_CHANGE and not _may_become((c.ruid, c.euid, c.suid), (euid,), privileged):
-        raise SyscallError(errno.EPERM)
-    old_ruid = c.ruid
-    if ruid != NO_CHANGE:
-        c.ruid = ruid
-    if euid != NO_CHANGE:
-        c.euid = euid
-    if ruid != NO_CHANGE or (euid != NO_CHANGE and euid != old_ruid):
-        c.suid = c.euid
-    c.fsuid = c.euid
-    return 0
+    """setreuid(2)."""
+    return _setre(task.creds, "uid", ruid, euid)
 
 
 @syscall("setregid", "UU")
 def setregid(task, rgid, egid):
     """setregid(2)."""
-    c = task.creds
-    privileged = c.euid == 0
-    if rgid != NO_CHANGE and not _may_become((c.rgid, c.egid), (rgid,), privileged):
-        raise SyscallError(errno.EPERM)
-    if egid != NO_CHANGE and not _may_become((c.rgid, c.egid, c.sgid), (egid,), privileged):
-        raise SyscallError(errno.EPERM)
-    old_rgid = c.rgid
-    if rgid != NO_CHANGE:
-        c.rgid = rgid
-    if egid != NO_CHANGE:
-        c.egid = egid
-    if rgid != NO_CHANGE or (egid != NO_CHANGE and egid != old_rgid):
-        c.sgid = c.egid
-    c.fsgid = c.egid
-    return 0
+    return _setre(task.creds, "gid", rgid, egid)
 
 
 @syscall("setfsuid", "U")
