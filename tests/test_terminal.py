@@ -63,3 +63,12 @@ def test_ctrl_c_ends_a_program_blocked_reading_the_terminal_with_130():
     out, code = run_on_pty(SANDBOX + ["/bin/cat"], keys=[b"hello\n", b"\x03"], settle=1.0)
     assert b"hello\r\nhello\r\n" in out
     assert code == 130
+
+
+def test_a_read_of_the_terminal_does_not_stall_other_processes_and_survives_SIGCHLD():
+    script = ("(for i in 1 2 3; do echo tick $i; sleep 0.2; done) & "
+              "read line; echo got $line; wait")
+    native = run_on_pty(["/bin/sh", "-c", script], keys=[b"hello\n"], settle=1.8)
+    sandboxed = run_on_pty(SANDBOX + ["/bin/sh", "-c", script], keys=[b"hello\n"], settle=1.8)
+    assert b"tick 3" in native[0] and b"got hello" in native[0]
+    assert sandboxed == native

@@ -19,7 +19,7 @@ from pylinuxabi.vfs.hostfs import HostFS
 from pylinuxabi.vfs.mount import Mount, MountTable
 from pylinuxabi.vfs.path import WalkContext, resolve
 from pylinuxabi.vfs.procfs import ProcRoot
-from pylinuxabi.vfs.stdio import HostStreamFile, TtyFile, host_stdio
+from pylinuxabi.vfs.stdio import TtyFile, host_stdio
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # what a terminal sends to the foreground group rather than to one process
@@ -187,9 +187,6 @@ def supervise(argv, envp, options):
 
     for sig in forwarded:
         signal.signal(sig, forward)
-    wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
-    HostStreamFile.interrupt_fd = wake_r
     try:
         first = kernel.spawn(argv, envp, fs, options.uid, options.gid, stdio, nofile[0])
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)     # what came meanwhile goes on now

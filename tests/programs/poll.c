@@ -4,12 +4,16 @@
 #include "common.h"
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile int alarms;
+static void on_alarm(int sig) { (void)sig; alarms++; }
 
 static double now(void)
 {
@@ -70,6 +74,18 @@ int main(void)
     close(p[0]);
     fds[1] = (struct pollfd){p[1], POLLOUT, 0};
     show_poll("reader gone", fds + 1, 1, poll(fds + 1, 1, 0));
+    close(p[1]);
+
+    printf("-- a signal during the wait\n");
+    pipe(p);
+    signal(SIGALRM, on_alarm);
+    fds[0] = (struct pollfd){p[0], POLLIN, 0};
+    ualarm(100000, 0);
+    show_poll("poll(-1) and SIGALRM", fds, 1, poll(fds, 1, -1));
+    ualarm(100000, 0);
+    show_poll("poll(5000) and SIGALRM", fds, 1, poll(fds, 1, 5000));
+    printf("alarms = %d\n", alarms);
+    close(p[0]);
     close(p[1]);
 
     printf("-- errors\n");

@@ -21,6 +21,9 @@ from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_
 log = logging.getLogger("pylinuxabi")
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
 NO_RETURN = (60, 231)      # exit, exit_group
+# what a host futex wait returns when a signal interrupts it (with a timeout:
+# ERESTART_RESTARTBLOCK, 516)
+INTERRUPTED = (-ERESTARTSYS, -516, -errno.EINTR)
 STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 
@@ -230,7 +233,7 @@ class Kernel:
         self.stop_waiting(task)
         nr, raw = platform.parked_syscall(task.thread)
         entry = self.table[nr]
-        if rval == -ERESTARTSYS:
+        if rval in INTERRUPTED:
             # a signal: the original syscall goes back with its restart code and
             # the host's signal delivery restarts it or makes it EINTR
             task.deadline = None

@@ -369,9 +369,12 @@ class PtracePlatform:
     def resume_and_wait(self, thread, sig=0, exit_stop=False):
         """Let the host run the stopped syscall (or just go on), then wait.
 
-        exit_stop asks for a stop when the syscall returns.
+        exit_stop asks for a stop when the syscall returns. A parked thread
+        always gets one: its wait's return must come back to us whatever
+        happens on the way (a signal delivered first, say), or the program
+        would run on with the wait's registers.
         """
-        req = PTRACE_SYSCALL if exit_stop else PTRACE_CONT
+        req = PTRACE_SYSCALL if exit_stop or thread.parked_regs is not None else PTRACE_CONT
         r = lib.resume_and_wait(thread.tid, req, sig, self.stop)
         if r < 0:
             self.stop.kind = lib.STOP_NONE

@@ -10,11 +10,12 @@ import select
 import stat as st
 import termios
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM, OpenFile
 from pylinuxabi.vfs.hostfs import MAX_IO
 from pylinuxabi.vfs.inode import Inode, Stat
 
+RECHECK = 0.02             # seconds between looks at a host fd a program waits for
 # ioctls answered by the host terminal itself: request → size of the struct at arg
 TTY_READ_IOCTLS = {termios.TCGETS: 36, termios.TIOCGWINSZ: 8}     # kernel struct termios is 36 bytes
 
@@ -46,14 +47,12 @@ class HostFdInode(Inode):
 class HostStreamFile(OpenFile):
     """An open host stream (terminal, pipe, file) we were handed.
 
-    A read or write that must wait blocks the supervisor (the program's other
-    threads wait too: parking comes with the process model), but a signal
-    the supervisor forwards to the program ends the wait with EINTR: the
-    readiness wait also watches `interrupt_fd`, the supervisor's signal
-    wake-up pipe.
+    The host object may not be ready (a terminal with nothing typed, a full
+    pipe): then the syscall waits like any other (WouldBlock), re-checking
+    the host every RECHECK seconds, and the supervisor goes on serving
+    the program's other threads and processes meanwhile.
     """
 
-    interrupt_fd = None
     host_backed = True          # waiting for it means asking the host again later
 
     def __init__(self, fd, flags, name):
@@ -61,26 +60,24 @@ class HostStreamFile(OpenFile):
         self.fd = fd
         self.name = name
 
-    def _wait(self, for_write):
-        intr = HostStreamFile.interrupt_fd
-        if intr is None:
-            return
-        try:
-            while os.read(intr, 512):           # what arrived before this wait is not for it
-                pass
-        except BlockingIOError:
-            pass
-        watch = ([intr], [self.fd], []) if for_write else ([self.fd, intr], [], [])
-        ready = select.select(*watch)
-        if intr in ready[0]:
-            raise SyscallError(errno.EINTR)
-
     def _is_seekable(self):
         mode = os.fstat(self.fd).st_mode
         return st.S_ISREG(mode) or st.S_ISBLK(mode)
 
     def seekable(self):
         return self._is_seekable()
+
+    def _wait(self, for_write):
+        """Return when the host fd is ready, or raise EAGAIN / WouldBlock."""
+        if for_write:
+            ready = select.select([], [self.fd], [], 0)[1]
+        else:
+            ready = select.select([self.fd], [], [], 0)[0]
+        if ready:
+            return
+        if self.flags & os.O_NONBLOCK:
+            raise SyscallError(errno.EAGAIN)
+        raise WouldBlock(recheck=RECHECK)
 
     def read(self, count):
         self._wait(False)
