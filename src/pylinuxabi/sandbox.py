@@ -82,7 +82,8 @@ def build_mounts(kernel, options):
     table = MountTable(root)
     ctx = WalkContext(table.root, _RootCreds())
     for path, fs_type, inode in ((b"/dev", "devtmpfs", make_devfs(TtyFile)),
-                                 (b"/proc", "proc", ProcRoot(lambda: kernel.processes, kernel.current_process))):
+                                 (b"/proc", "proc", ProcRoot(lambda: kernel.processes, kernel.current_process,
+                                                             kernel.platform.hidden_ranges()))):
         try:
             point = resolve(ctx, table.root, path)
         except SyscallError:

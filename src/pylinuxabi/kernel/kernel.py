@@ -306,6 +306,7 @@ class Kernel:
         proc.mm = pproc.mm.copy()
         proc.exe = pproc.exe
         proc.argv = pproc.argv
+        proc.envp = pproc.envp
         proc.sig_handlers = dict(pproc.sig_handlers)
         self.processes[tid] = proc
         self.add_task(tid, proc).comm = parent.comm
@@ -371,7 +372,8 @@ class Kernel:
             return platform.resume_and_wait(task.thread)
         proc.mm.brk_start = proc.mm.brk = brk
         proc.exe = image.dentry
-        task.comm = image.dentry.name[:15]
+        proc.envp = image.envp
+        task.comm = image.execfn.rsplit(b"/", 1)[-1][:15]      # as Linux: the name exec was given
         proc.argv = image.argv
         proc.files.close_on_exec()
         proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}

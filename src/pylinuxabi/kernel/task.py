@@ -66,6 +66,7 @@ class Process:
         self.tasks = {}
         self.exe = None             # dentry of the running executable
         self.argv = []
+        self.envp = []
         self.sig_handlers = {}      # signal -> handler address (0 = SIG_DFL, 1 = SIG_IGN)
         self.exit_status = None
         self.dumpable = 1

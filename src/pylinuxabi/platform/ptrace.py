@@ -51,6 +51,7 @@ PROT_READ = 1
 MAP_SHARED, MAP_FIXED_NOREPLACE = 0x01, 0x100000
 FUTEX_WAIT = 0
 # the park page sits just above the stub, at a fixed address in every process
+STUB_BASE = 0x7E0000000000     # where native/build.py links the stub
 PARK_ADDR = 0x7E0000010000
 PARK_SIZE = 65536
 SYS_execveat = 322
@@ -276,6 +277,11 @@ class PtracePlatform:
         if not self.free_slots:
             raise OSError(errno.EAGAIN, "too many threads for the park page")
         return Thread(tid, Memory(tid), self.free_slots.pop())
+
+    @staticmethod
+    def hidden_ranges():
+        """Address ranges of our own mappings in every process (the stub, the park page)."""
+        return [(STUB_BASE, PARK_ADDR + PARK_SIZE)]
 
     def retid(self, thread, tid):
         """The host thread now answers to another tid (a non-leader thread exec'ed)."""

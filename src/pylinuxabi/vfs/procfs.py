@@ -1,14 +1,17 @@
-"""procfs, first part: /proc/self and /proc/<pid>/{fd/,exe,cwd,root} from the model.
+"""procfs: /proc/self and /proc/<pid>/{fd/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,maps}.
 
-Processes are found through a lookup function the kernel supplies; their
-fd tables, cwd and exe are read through the attributes documented there.
+Made from the model; what only the host knows (memory, times, states) is
+read from the supervisor's own /proc, which speaks of the same PID
+namespace, and adjusted to the model (names, credentials, hidden mappings).
+Processes are found through functions the kernel supplies; their
+attributes are documented on ProcRoot.
 """
 import errno
 import os
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.mount import Dentry, Mount
-from pylinuxabi.vfs.synthetic import SynthDir, SynthLink
+from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, SynthLink
 
 PROC_DEV = os.makedev(0, 22)
 # files with no name in the tree (host stdio, later pipes) hang off this mount
@@ -19,22 +22,25 @@ class ProcRoot(SynthDir):
     """/proc: one directory per process plus 'self' and 'thread-self'.
 
     `processes()` returns {pid: process}; a process has .pid, .files (an
-    FdTable), .fs (with .cwd and .root dentries) and .exe (a dentry or None).
-    `current()` returns the calling process.
+    FdTable), .fs (with .cwd and .root dentries), .exe (a dentry or None),
+    .argv, .envp, .creds and .tasks ({tid: task with .comm}). `current()`
+    returns the calling process. `hidden` lists (start, end) address ranges
+    of the supervisor's own mappings, which maps does not show.
     """
 
     cacheable_children = False
     fs_magic = 0x9FA0       # PROC_SUPER_MAGIC
 
-    def __init__(self, processes, current):
+    def __init__(self, processes, current, hidden=()):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
         self.processes = processes
         self.current = current
+        self.hidden = hidden
 
     def children(self):
         out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV)}
         for pid, proc in self.processes().items():
-            out[str(pid).encode()] = ProcPidDir(proc)
+            out[str(pid).encode()] = ProcPidDir(proc, self.hidden)
         return out
 
 
@@ -43,9 +49,10 @@ class ProcPidDir(SynthDir):
 
     cacheable_children = False
 
-    def __init__(self, proc):
+    def __init__(self, proc, hidden=()):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
         self.proc = proc
+        self.hidden = hidden
 
     def children(self):
         p = self.proc
@@ -54,7 +61,76 @@ class ProcPidDir(SynthDir):
             b"exe": _magic(lambda: p.exe),
             b"cwd": _magic(lambda: p.fs.cwd),
             b"root": _magic(lambda: p.fs.root),
+            b"cmdline": _file(lambda: b"".join(a + b"\0" for a in p.argv)),
+            b"environ": _file(lambda: b"".join(e + b"\0" for e in p.envp), mode=0o400),
+            b"comm": _file(lambda: _comm(p) + b"\n", mode=0o644),
+            b"stat": _file(lambda: _stat(p)),
+            b"statm": _file(lambda: _host(p, "statm")),
+            b"status": _file(lambda: _status(p)),
+            b"maps": _file(lambda: _maps(p, self.hidden)),
         }
+
+
+def _file(content_fn, mode=0o444):
+    return SynthFile(content_fn, mode=mode, dev=PROC_DEV)
+
+
+def _comm(proc):
+    leader = proc.tasks.get(proc.pid)
+    return leader.comm if leader is not None else b""
+
+
+def _host(proc, name):
+    """The host's own /proc/<pid>/name (our /proc mount is of the sandbox's PID namespace)."""
+    try:
+        with open(f"/proc/{proc.pid}/{name}", "rb") as f:
+            return f.read()
+    except OSError:
+        raise SyscallError(errno.ESRCH)
+
+
+def _stat(proc):
+    """The host's stat line with our name for the process.
+
+    A process stopped by ptrace is in a syscall we serve: to it, running.
+    (Group stops will need the model's own state: the process-model issue.)
+    """
+    raw = _host(proc, "stat")
+    head, _, rest = raw.partition(b" (")
+    _, _, tail = rest.rpartition(b") ")
+    if tail[:2] == b"t ":
+        tail = b"R" + tail[1:]      # stopped for us = in a syscall we are serving
+    return head + b" (" + _comm(proc) + b") " + tail
+
+
+def _status(proc):
+    """The host's status with the model's name and credentials."""
+    c = proc.creds
+    lines = []
+    for line in _host(proc, "status").splitlines():
+        key = line.split(b":", 1)[0]
+        if key == b"Name":
+            line = b"Name:\t" + _comm(proc)
+        elif key == b"State" and line.endswith(b"(tracing stop)"):
+            line = b"State:\tR (running)"     # stopped for us = in a syscall we are serving
+        elif key == b"Uid":
+            line = b"Uid:\t%d\t%d\t%d\t%d" % (c.ruid, c.euid, c.suid, c.fsuid)
+        elif key == b"Gid":
+            line = b"Gid:\t%d\t%d\t%d\t%d" % (c.rgid, c.egid, c.sgid, c.fsgid)
+        elif key == b"Groups":
+            line = b"Groups:\t" + b" ".join(b"%d" % g for g in c.groups) + (b" " if c.groups else b"")
+        lines.append(line)
+    return b"\n".join(lines) + b"\n"
+
+
+def _maps(proc, hidden):
+    """The host's maps without the supervisor's own mappings (stub, park page)."""
+    out = []
+    for line in _host(proc, "maps").splitlines(keepends=True):
+        start = int(line.split(b"-", 1)[0], 16)
+        if not any(lo <= start < hi for lo, hi in hidden):
+            out.append(line)
+    return b"".join(out)
 
 
 class ProcFdDir(SynthDir):

@@ -131,3 +131,32 @@ class CharDevice(SynthInode):
         if flags & O_PATH:
             return OpenFile(dentry, self, flags)
         return self.file_class(dentry, self, flags)
+
+
+class SynthFile(SynthInode):
+    """A read-only regular file whose content content_fn() makes at each open (like seq_file)."""
+
+    def __init__(self, content_fn, mode=0o444, dev=0):
+        super().__init__(st.S_IFREG | mode, dev)
+        self.content_fn = content_fn
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH:
+            return OpenFile(dentry, self, flags)
+        if (flags & O_ACCMODE) != os.O_RDONLY:
+            raise SyscallError(errno.EACCES)
+        return SynthFileContent(dentry, self, flags, self.content_fn())
+
+
+class SynthFileContent(OpenFile):
+    """An open SynthFile: the content as it was at open."""
+
+    def __init__(self, dentry, inode, flags, data):
+        super().__init__(dentry, inode, flags)
+        self.data = data
+
+    def pread(self, count, offset):
+        return self.data[offset:offset + count]
+
+    def fionread(self):
+        raise SyscallError(errno.ENOTTY)

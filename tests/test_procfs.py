@@ -1,0 +1,30 @@
+"""/proc for processes, from the model: what a process reads of itself matches
+Linux (pids aside, which the sandbox numbers on its own)."""
+import pytest
+
+pytestmark = pytest.mark.timeout(60)
+
+SNIPPETS = {
+    "cmdline": "cat /proc/self/cmdline | od -c",
+    "comm_of_exec": "cat /proc/self/comm; exec /bin/cat /proc/self/comm",
+    "comm_of_shell": "cat /proc/$$/comm",
+    "status_name_and_ids": "grep -E '^(Name|Umask|State|Uid|Gid|Threads):' /proc/self/status",
+    "stat_name_and_state": "cut -d' ' -f2-3 /proc/self/stat",
+    "environ": "env -i A=1 B=2 /bin/cat /proc/self/environ | od -c",
+    "maps_names": "grep -o '/usr/bin/cat' /proc/self/maps | sort -u",
+    "fd_links": "ls -l /proc/self/fd/ 2>&1 | grep -c -- '->'",
+    "exe": "readlink /proc/self/exe",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SNIPPETS))
+def test_proc_self_matches_native(name, run_native, run_sandboxed, assert_same_behaviour):
+    argv = ["/bin/sh", "-c", SNIPPETS[name]]
+    assert_same_behaviour(argv, run_native(argv), run_sandboxed(argv))
+
+
+def test_proc_self_is_our_pid_and_hides_the_supervisors_mappings(run_sandboxed):
+    result = run_sandboxed(["/bin/sh", "-c", "readlink /proc/self; cat /proc/self/maps"])
+    lines = result.stdout.splitlines()
+    assert lines[0].isdigit() and int(lines[0]) > 2
+    assert not any("pylinuxabi" in line or line.startswith("7e00000") for line in lines[1:])
