@@ -114,6 +114,12 @@ int poll_stop(struct stop *s)
     return 1;
 }
 
+/* Attach to the program with our options before it runs (PTRACE_SEIZE). */
+int seize(int pid, unsigned long options)
+{
+    return (int)sys_ptrace(PTRACE_SEIZE, pid, 0, options);
+}
+
 int resume(int pid, int request, int sig)
 {
     return (int)sys_ptrace(request, pid, 0, sig);

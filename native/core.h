@@ -47,6 +47,7 @@ struct launch {
 
 int wait_stop(int pid, struct stop *s);
 int poll_stop(struct stop *s);
+int seize(int pid, unsigned long options);
 int resume(int pid, int request, int sig);
 int complete(int pid, int at_exit, long result);
 int complete_and_wait(int pid, int at_exit, long result, struct stop *s);

@@ -6,6 +6,7 @@ never calls ptrace itself. Handlers come from the table it is given.
 import errno
 import logging
 import os
+import resource
 import signal
 import sys
 import time
@@ -14,7 +15,7 @@ import traceback
 from pylinuxabi.kernel import loader
 from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.task import Process, Task
-from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_EXIT,
+from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC,
                                         EVENT_FORK, EVENT_VFORK, STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT,
                                         STOP_GROUP, STOP_NONE, STOP_SECCOMP, STOP_SIGNAL, ThreadGone)
 
@@ -77,13 +78,16 @@ class Kernel:
         """
         proc = Process.first(0, fs, uid, gid)
         proc.kernel = self
-        proc.rlimits[7][0] = nofile
+        proc.rlimits[resource.RLIMIT_NOFILE][0] = nofile
         proc.files.limit = nofile
         for fd, f in enumerate(stdio):
             if f is not None:
                 proc.files.install_at(fd, f)
         probe = Task(0, proc, self.platform.new_thread(0))
-        image = loader.prepare(probe, loader.find_program(probe, argv[0], envp), argv, envp)
+        try:
+            image = loader.prepare(probe, loader.find_program(probe, argv[0], envp), argv, envp)
+        finally:
+            self.platform.thread_gone(probe.thread)
         pid = self.platform.launch()
         proc.pid = pid
         self.processes[pid] = proc

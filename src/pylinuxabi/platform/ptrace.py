@@ -251,12 +251,10 @@ class PtracePlatform:
         return pid
 
     def _seize(self, pid):
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.ptrace(PTRACE_SEIZE, pid, None, ctypes.c_void_p(TRACE_OPTIONS)) < 0:
-            err = ctypes.get_errno()
+        r = lib.seize(pid, TRACE_OPTIONS)
+        if r < 0:
             os.kill(pid, signal.SIGKILL)
-            raise OSError(err, "PTRACE_SEIZE: " + os.strerror(err))
+            raise OSError(-r, "PTRACE_SEIZE: " + os.strerror(-r))
 
     @staticmethod
     def kill_all():
