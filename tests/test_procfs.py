@@ -14,6 +14,9 @@ SNIPPETS = {
     "maps_names": "grep -o '/usr/bin/cat' /proc/self/maps | sort -u",
     "fd_links": "ls -l /proc/self/fd/ 2>&1 | grep -c -- '->'",
     "exe": "readlink /proc/self/exe",
+    "limits": "cat /proc/self/limits",
+    "machine_files": "cat /proc/version; grep -c processor /proc/cpuinfo; grep MemTotal /proc/meminfo; "
+                     "grep -c . /proc/filesystems",
 }
 
 

@@ -39,6 +39,8 @@ class ProcRoot(SynthDir):
 
     def children(self):
         out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV)}
+        for name in HOST_GLOBAL:
+            out[name] = _file(lambda name=name: _host_global(name))
         for pid, proc in self.processes().items():
             out[str(pid).encode()] = ProcPidDir(proc, self.hidden)
         return out
@@ -68,7 +70,36 @@ class ProcPidDir(SynthDir):
             b"statm": _file(lambda: _host(p, "statm")),
             b"status": _file(lambda: _status(p)),
             b"maps": _file(lambda: _maps(p, self.hidden)),
+            b"limits": _file(lambda: _limits(p)),
         }
+
+
+# files about the whole machine, the same inside: read from the host's /proc
+HOST_GLOBAL = (b"cpuinfo", b"meminfo", b"loadavg", b"uptime", b"version", b"stat", b"filesystems")
+
+
+def _host_global(name):
+    with open(b"/proc/" + name, "rb") as f:
+        return f.read()
+
+
+def _limits(proc):
+    """/proc/<pid>/limits from the model's rlimits, in Linux's layout."""
+    rows = [("Max cpu time", 0, "seconds"), ("Max file size", 1, "bytes"), ("Max data size", 2, "bytes"),
+            ("Max stack size", 3, "bytes"), ("Max core file size", 4, "bytes"),
+            ("Max resident set", 5, "bytes"), ("Max processes", 6, "processes"),
+            ("Max open files", 7, "files"), ("Max locked memory", 8, "bytes"),
+            ("Max address space", 9, "bytes"), ("Max file locks", 10, "locks"),
+            ("Max pending signals", 11, "signals"), ("Max msgqueue size", 12, "bytes"),
+            ("Max nice priority", 13, ""), ("Max realtime priority", 14, ""),
+            ("Max realtime timeout", 15, "us")]
+    inf = (1 << 64) - 1
+    out = ["%-25s %-20s %-20s %-10s" % ("Limit", "Soft Limit", "Hard Limit", "Units")]
+    for name, res, unit in rows:
+        soft, hard = proc.rlimits.get(res, (inf, inf))
+        out.append("%-25s %-20s %-20s %-10s" % (name, "unlimited" if soft == inf else soft,
+                                                "unlimited" if hard == inf else hard, unit))
+    return ("\n".join(out) + "\n").encode()
 
 
 def _file(content_fn, mode=0o444):
