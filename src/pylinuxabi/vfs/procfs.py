@@ -97,8 +97,9 @@ def _limits(proc):
     out = ["%-25s %-20s %-20s %-10s" % ("Limit", "Soft Limit", "Hard Limit", "Units")]
     for name, res, unit in rows:
         soft, hard = proc.rlimits.get(res, (inf, inf))
-        out.append("%-25s %-20s %-20s %-10s" % (name, "unlimited" if soft == inf else soft,
-                                                "unlimited" if hard == inf else hard, unit))
+        line = "%-25s %-20s %-20s " % (name, "unlimited" if soft == inf else soft,
+                                       "unlimited" if hard == inf else hard)
+        out.append(line + ("%-10s" % unit if unit else ""))
     return ("\n".join(out) + "\n").encode()
 
 
