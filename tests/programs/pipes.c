@@ -142,6 +142,28 @@ int main(void)
     printf("received %ld, writer status %d\n", total, WEXITSTATUS(status));
     close(p[0]);
 
+    printf("-- one write of 300 KiB into a pipe a slow reader drains\n");
+    SHOW(pipe(p));
+    fflush(stdout);
+    child = fork();
+    if (child == 0) {
+        close(p[1]);
+        long got = 0, n;
+        usleep(100000);
+        while ((n = read(p[0], buf, sizeof buf)) > 0)
+            got += n;
+        printf("reader got %ld\n", got);
+        fflush(stdout);
+        _exit(0);
+    }
+    close(p[0]);
+    {
+        static char big[300 * 1024];
+        SHOW(write(p[1], big, sizeof big));
+    }
+    close(p[1]);
+    waitpid(child, NULL, 0);
+
     printf("-- signals while parked\n");
     interrupted_read(1);
     interrupted_read(0);

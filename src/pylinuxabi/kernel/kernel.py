@@ -239,11 +239,14 @@ class Kernel:
         entry = self.table[nr]
         if rval in INTERRUPTED:
             # a signal: the original syscall goes back with its restart code and
-            # the host's signal delivery restarts it or makes it EINTR
+            # the host's signal delivery restarts it or makes it EINTR; one that
+            # already moved data returns that count, as Linux's do
             task.deadline = None
-            platform.unpark(task.thread, -task.restart)
+            result = task.progress or -task.restart
+            task.progress = 0
+            platform.unpark(task.thread, result)
             if self.tracer:
-                self.tracer.syscall(task, entry, raw, -task.restart)
+                self.tracer.syscall(task, entry, raw, result)
             return platform.resume_and_wait(task.thread)
         try:
             result = entry.handler(task, *entry.decode(raw))

@@ -81,7 +81,7 @@ class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
-                 "waiting_on", "wake_callback", "restart", "deadline", "comm")
+                 "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -96,6 +96,7 @@ class Task:
         self.restart = 0            # the ERESTART* code of that syscall
         self.deadline = None        # time.monotonic() at which that syscall's timeout ends
         self.comm = b""             # its name (PR_SET_NAME, /proc/<pid>/comm)
+        self.progress = 0           # bytes the parked syscall has already moved
 
     def timed_out(self):
         """Has the timeout of the syscall being retried run out?"""

@@ -7,7 +7,7 @@ import os
 import signal
 
 from pylinuxabi.kernel.abi import I32, IOVEC
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
 from pylinuxabi.vfs.pipe import make_pipe
@@ -132,14 +132,29 @@ def read(task, fd, buf, count):
     return copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT)))
 
 
-def _epipe(task, write):
-    """Run a write; EPIPE also sends the thread SIGPIPE, as Linux's pipe_write does."""
+def write_all(task, f, data):
+    """Write data to f as write(2) does: a blocking write to a pipe goes on until
+    all of it is written, waiting as needed (what is done is kept in
+    task.progress across the waits); a nonblocking one returns what fit. EPIPE
+    sends the thread SIGPIPE, and after a partial write is the partial count."""
+    done = task.progress
     try:
-        return write()
+        while True:
+            done += f.write(data[done:])
+            if done >= len(data) or f.flags & os.O_NONBLOCK:
+                break
+    except WouldBlock:
+        task.progress = done
+        raise
     except SyscallError as e:
+        task.progress = 0
         if e.errno == errno.EPIPE:
             task.process.kernel.send_signal(task, signal.SIGPIPE)
+        if done and e.errno in (errno.EPIPE, errno.EAGAIN):
+            return done
         raise
+    task.progress = 0
+    return done
 
 
 @syscall("write", "iuu")
@@ -150,7 +165,7 @@ def write(task, fd, buf, count):
     count = min(count, MAX_RW_COUNT)
     if f.discards_writes:
         return count
-    return _epipe(task, lambda: f.write(task.mem.read(buf, count) if count else b""))
+    return write_all(task, f, task.mem.read(buf, count) if count else b"")
 
 
 @syscall("pread64", "iuul")
@@ -203,7 +218,7 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
     if not data:
         return 0
     if offset == -1:
-        return _epipe(task, lambda: f.write(data))
+        return write_all(task, f, data)
     check(offset >= 0, errno.EINVAL)
     return f.pwrite(data, offset)
 

@@ -78,7 +78,8 @@ class PipeEnd(OpenFile):
         return data
 
     def write(self, data):
-        """Writes up to PIPE_BUF bytes whole; longer ones as much as fits (then the caller loops)."""
+        """Takes up to PIPE_BUF bytes whole or not at all; longer writes as much as fits
+        (syscalls' write_all waits for room for the rest)."""
         p = self.pipe
         if p.readers == 0:
             raise SyscallError(errno.EPIPE)
