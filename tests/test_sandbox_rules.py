@@ -22,3 +22,42 @@ def test_the_host_root_is_read_only(run_sandboxed):
     result = run_sandboxed(["/bin/sh", "-c", "echo x > /etc/pylinuxabi-test; echo $?"])
     assert "Read-only file system" in result.stderr
     assert result.stdout.strip() == "2"
+
+
+def test_the_program_sees_the_O_NONBLOCK_it_set_on_stdout(tmp_path):
+    """Its own view of the flags is the model's."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    r, w = os.pipe()
+    try:
+        code = ("import fcntl, os; fcntl.fcntl(1, fcntl.F_SETFL, os.O_NONBLOCK); "
+                "print(fcntl.fcntl(1, fcntl.F_GETFL) & os.O_NONBLOCK != 0)")
+        proc = subprocess.run([sys.executable, "-m", "pylinuxabi", "run", "--strict", "/usr/bin/python3", "-c", code],
+                              stdout=w, stderr=subprocess.PIPE, timeout=60)
+        os.close(w)
+        w = None
+        assert proc.returncode == 0, proc.stderr
+        assert os.read(r, 100) == b"True\n"
+    finally:
+        if w is not None:
+            os.close(w)
+        os.close(r)
+
+
+def test_the_shells_stdout_file_description_never_gets_O_NONBLOCK():
+    """The host stdio is shared with the user's shell: its status flags never change."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    r, w = os.pipe()
+    before = fcntl.fcntl(w, fcntl.F_GETFL)
+    code = "import fcntl, os; fcntl.fcntl(1, fcntl.F_SETFL, os.O_NONBLOCK | os.O_APPEND)"
+    subprocess.run([sys.executable, "-m", "pylinuxabi", "run", "--strict", "/usr/bin/python3", "-c", code],
+                   stdout=w, timeout=60, check=True)
+    after = fcntl.fcntl(w, fcntl.F_GETFL)
+    os.close(r)
+    os.close(w)
+    assert after == before
