@@ -179,6 +179,12 @@ int set_regs(int pid, const struct user_regs_struct *regs)
     return (int)sys_ptrace(PTRACE_SETREGS, pid, 0, (unsigned long)regs);
 }
 
+/* The siginfo of the signal a thread is stopped for (128 bytes). */
+int get_siginfo(int pid, void *buf)
+{
+    return (int)sys_ptrace(PTRACE_GETSIGINFO, pid, 0, (unsigned long)buf);
+}
+
 int get_sigmask(int pid, uint64_t *mask)
 {
     return (int)sys_ptrace(PTRACE_GETSIGMASK, pid, sizeof(*mask), (unsigned long)mask);

@@ -167,9 +167,6 @@ def test_strace_log_ends_with_killed_by_signal(tmp_path):
 
 
 @needs_strace
-@pytest.mark.xfail(reason="--strace does not log signal delivery: strace shows "
-                          "'--- SIGTERM {si_signo=SIGTERM, si_code=SI_USER, si_pid=N, "
-                          "si_uid=0} ---' before '+++ killed by SIGTERM +++'", strict=True)
 def test_strace_log_shows_the_signal_delivered(tmp_path):
     argv = ["/bin/sh", "-c", "kill -TERM $$"]
     _, native = native_log(argv, tmp_path / "native.log")
@@ -243,8 +240,6 @@ def test_strace_logs_the_call_that_created_a_process(tmp_path, argv):
 
 
 @needs_strace
-@pytest.mark.xfail(reason="--strace prints 'rt_sigreturn()' where strace decodes the "
-                          "restored mask: 'rt_sigreturn({mask=[]})'", strict=True)
 def test_strace_rt_sigreturn_shows_the_restored_mask(tmp_path):
     native_log(SH_RUNS_TRUE, tmp_path / "native.log")
     sandboxed_log(SH_RUNS_TRUE, tmp_path / "sandboxed.log")

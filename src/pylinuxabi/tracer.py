@@ -6,6 +6,10 @@ import sys
 
 from pylinuxabi.syscalls import strace
 
+# offset of uc_sigmask in the rt_sigframe's ucontext rt_sigreturn finds at sp:
+# uc_flags, uc_link, uc_stack (24), uc_mcontext (256)
+UC_SIGMASK = 8 + 8 + 24 + 256
+
 
 class Tracer:
     def __init__(self, dest):
@@ -16,7 +20,18 @@ class Tracer:
         self.pids.add(task.tid)
         return f"[pid {task.tid:>5}] " if len(self.pids) > 1 else ""
 
-    def syscall(self, task, entry, args, result):
+    def sigreturn_mask(self, task, sp):
+        """rt_sigreturn's frame at sp: its ucontext's uc_sigmask, which the call restores."""
+        try:
+            return int.from_bytes(task.mem.read(sp + UC_SIGMASK, 8), "little")
+        except Exception:
+            return None
+
+    def syscall(self, task, entry, args, result, sigreturn_mask=None):
+        if sigreturn_mask is not None:
+            text = strace.format_sigreturn_mask(sigreturn_mask)
+            self._line(task, f"{text} = {strace.format_result(entry.nr, tuple(args), result)}")
+            return
         mem = task.mem
 
         def read_string(addr, n):
@@ -42,6 +57,9 @@ class Tracer:
                          for a in image.argv)
         self._line(task, f"execve({strace.quote_bytes(image.execfn)}, [{argv}], "
                          f"{image.envp_addr:#x} /* {len(image.envp)} vars */) = 0")
+
+    def signal(self, task, raw_siginfo):
+        self._line(task, strace.format_siginfo(raw_siginfo))
 
     def exited(self, task, status):
         self._line(task, strace.format_exit(status))

@@ -22,6 +22,7 @@ from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_
 log = logging.getLogger("pylinuxabi")
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
 NO_RETURN = (60, 231)      # exit, exit_group
+SYS_rt_sigreturn = 15
 # what a host futex wait returns when a signal interrupts it (with a timeout:
 # ERESTART_RESTARTBLOCK, 516)
 INTERRUPTED = (-ERESTARTSYS, -516, -errno.EINTR)
@@ -142,7 +143,8 @@ class Kernel:
                 if tracer and entry.nr in NO_RETURN:
                     tracer.no_return(task, entry, stop.args)
                 if tracer or result.exit_stop:
-                    task.on_exit = (entry, tuple(stop.args), result.on_exit)
+                    mask = tracer.sigreturn_mask(task, stop.rsp) if tracer and entry.nr == SYS_rt_sigreturn else None
+                    task.on_exit = (entry, tuple(stop.args), result.on_exit, mask)
                     stop = platform.resume_and_wait(task.thread, exit_stop=True)
                 else:
                     stop = platform.resume_and_wait(task.thread)
@@ -175,11 +177,11 @@ class Kernel:
             pending, task.on_exit = task.on_exit, None
             result = stop.rval
             if pending is not None:
-                entry, args, on_exit = pending
+                entry, args, on_exit, mask = pending
                 if on_exit is not None:
                     result = on_exit(task, result)
                 if self.tracer:
-                    self.tracer.syscall(task, entry, args, result)
+                    self.tracer.syscall(task, entry, args, result, mask)
             if result != stop.rval:
                 return platform.complete_and_wait(task.thread, result)
             return platform.resume_and_wait(task.thread)
@@ -188,6 +190,8 @@ class Kernel:
         if kind == STOP_ENTRY:
             return platform.resume_and_wait(task.thread, exit_stop=True)    # a park re-entering its wait
         if kind == STOP_SIGNAL:
+            if self.tracer:
+                self.tracer.signal(task, platform.siginfo(task.thread))
             if log.isEnabledFor(logging.DEBUG):
                 self.log_signal(task, stop.sig)
             return platform.resume_and_wait(task.thread, sig=stop.sig)

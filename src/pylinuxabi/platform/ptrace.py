@@ -388,6 +388,13 @@ class PtracePlatform:
     def resume(self, tid, sig=0, request=PTRACE_CONT):
         return lib.resume(tid, request, sig)
 
+    def siginfo(self, thread):
+        """The raw siginfo (128 bytes) of the signal the thread is stopped for."""
+        buf = ffi.new("char[128]")
+        if lib.get_siginfo(thread.tid, buf) < 0:
+            raise ThreadGone(thread.tid)
+        return ffi.buffer(buf, 128)[:]
+
     def signal_thread(self, thread, tgid, sig):
         """Queue `sig` for one thread; it is delivered when the thread next runs."""
         lib.host_tgkill(tgid, thread.tid, sig)

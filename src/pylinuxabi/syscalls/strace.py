@@ -26,6 +26,8 @@ __all__ = [
     "format_result",
     "format_exit",
     "quote_bytes",
+    "format_siginfo",
+    "format_sigreturn_mask",
 ]
 
 ReadString = Callable[[int, int], "bytes | None"]
@@ -524,6 +526,41 @@ def _sigset(mask: int) -> str:
         prefix = "~"
         sigs = [s for s in range(1, _NSIG + 1) if not mask >> (s - 1) & 1]
     return prefix + "[" + " ".join(_signame(s)[3:] for s in sigs) + "]"
+
+
+_SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3: "SI_MESGQ",
+             -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL"}
+_CLD_CODES = {1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED", 5: "CLD_STOPPED",
+              6: "CLD_CONTINUED"}
+_FAULT_CODES = {11: {1: "SEGV_MAPERR", 2: "SEGV_ACCERR"}, 7: {1: "BUS_ADRALN", 2: "BUS_ADRERR"},
+                4: {1: "ILL_ILLOPC", 2: "ILL_ILLOPN"}, 8: {1: "FPE_INTDIV", 2: "FPE_INTOVF"}}
+_SIGCHLD, _FAULTS = 17, (4, 7, 8, 11)
+
+
+def format_siginfo(raw: bytes) -> str:
+    """A signal delivery as strace shows it: `--- SIGTERM {si_signo=SIGTERM, ...} ---`."""
+    signo, _errno, code = struct.unpack_from("<iii", raw, 0)
+    name = _signame(signo) or str(signo)
+    if signo == _SIGCHLD and code in _CLD_CODES:
+        pid, uid, status = struct.unpack_from("<iIi", raw, 16)
+        utime, stime = struct.unpack_from("<qq", raw, 32)
+        status_text = (_signame(status) or str(status)) if code in (2, 3, 5, 6) else str(status)
+        body = (f"si_code={_CLD_CODES[code]}, si_pid={pid}, si_uid={uid}, si_status={status_text}, "
+                f"si_utime={utime}, si_stime={stime}")
+    elif signo in _FAULTS and code > 0:
+        addr, = struct.unpack_from("<Q", raw, 16)
+        body = f"si_code={_FAULT_CODES[signo].get(code, code)}, si_addr={_ptr(addr)}"
+    elif code in (0, -6):
+        pid, uid = struct.unpack_from("<iI", raw, 16)
+        body = f"si_code={_SI_CODES[code]}, si_pid={pid}, si_uid={uid}"
+    else:
+        body = f"si_code={_SI_CODES.get(code, code)}"
+    return f"--- {name} {{si_signo={name}, {body}}} ---"
+
+
+def format_sigreturn_mask(mask: int) -> str:
+    """rt_sigreturn's argument as strace shows it: the mask the frame restores."""
+    return f"rt_sigreturn({{mask={_sigset(mask)}}})"
 
 
 _SIGPROCMASK_HOW = _Enum(SIGPROCMASK_HOW, unknown="SIG_???")
