@@ -26,7 +26,6 @@ def test_the_host_root_is_read_only(run_sandboxed):
 
 def test_the_program_sees_the_O_NONBLOCK_it_set_on_stdout(tmp_path):
     """Its own view of the flags is the model's."""
-    import fcntl
     import os
     import subprocess
     import sys

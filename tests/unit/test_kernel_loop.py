@@ -4,11 +4,11 @@ import errno
 
 import pytest
 
-from pylinuxabi.platform.ptrace import STOP_DEAD, STOP_SECCOMP
+from pylinuxabi.platform import STOP_DEAD, STOP_SECCOMP
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.kernel.task import FsContext, Process
-from pylinuxabi.platform.ptrace import AT_SECCOMP
+from pylinuxabi.platform import AT_SECCOMP
 from pylinuxabi.syscalls.table import Syscall, Table
 
 

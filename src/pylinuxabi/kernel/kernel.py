@@ -15,9 +15,9 @@ import traceback
 from pylinuxabi.kernel import loader
 from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.task import Process, Task
-from pylinuxabi.platform.ptrace import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC,
-                                        EVENT_FORK, EVENT_VFORK, STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT,
-                                        STOP_GROUP, STOP_NONE, STOP_SECCOMP, STOP_SIGNAL, ThreadGone)
+from pylinuxabi.platform import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_FORK, EVENT_VFORK,
+                                 STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT, STOP_GROUP, STOP_NONE,
+                                 STOP_SECCOMP, STOP_SIGNAL, ThreadGone)
 
 log = logging.getLogger("pylinuxabi")
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 from pylinuxabi._native import ffi, lib
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.platform import AT_EXIT, AT_SECCOMP, ThreadGone
 
 STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stub")
 
@@ -32,16 +33,13 @@ TRACE_OPTIONS = (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFOR
                  | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT
                  | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
 
-EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_VFORK_DONE, EVENT_EXIT = 1, 2, 3, 4, 5, 6
 
 # What a stop is (struct stop's kind), for the kernel's loop.
-STOP_NONE, STOP_SECCOMP, STOP_EXIT, STOP_EVENT = lib.STOP_NONE, lib.STOP_SECCOMP, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT
-STOP_ENTRY = lib.STOP_SYSCALL_ENTRY
-STOP_SIGNAL, STOP_GROUP, STOP_DEAD = lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD
+# the native core's stop kinds are the platform vocabulary's
+assert (lib.STOP_NONE, lib.STOP_SECCOMP, lib.STOP_SYSCALL_ENTRY, lib.STOP_SYSCALL_EXIT, lib.STOP_EVENT,
+        lib.STOP_SIGNAL, lib.STOP_GROUP, lib.STOP_DEAD, lib.STOP_GONE) == tuple(range(9))
 
 # Where a thread sits, which decides how an answer or an injection is made.
-AT_SECCOMP = lib.STOP_SECCOMP
-AT_EXIT = lib.STOP_SYSCALL_EXIT
 
 SYS_close = 3
 SYS_mmap = 9
@@ -185,10 +183,6 @@ class Injection:
 
     def close_fd(self, fd):
         self.syscall(SYS_close, fd)
-
-
-class ThreadGone(Exception):
-    """The thread died (SIGKILL, exit of its group) while we were acting on it."""
 
 
 class PtracePlatform:
