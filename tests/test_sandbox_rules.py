@@ -60,3 +60,9 @@ def test_the_shells_stdout_file_description_never_gets_O_NONBLOCK():
     os.close(r)
     os.close(w)
     assert after == before
+
+
+def test_proc_mounts_is_the_sandboxs_mount_table(run_sandboxed):
+    result = run_sandboxed(["/bin/cat", "/proc/mounts"])
+    assert result.stdout.splitlines() == ["/ / hostfs ro 0 0", "devtmpfs /dev devtmpfs rw 0 0",
+                                          "proc /proc proc rw 0 0"]

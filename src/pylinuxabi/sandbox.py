@@ -83,7 +83,8 @@ def build_mounts(kernel, options):
     ctx = WalkContext(table.root, _RootCreds())
     for path, fs_type, inode in ((b"/dev", "devtmpfs", make_devfs(TtyFile)),
                                  (b"/proc", "proc", ProcRoot(lambda: kernel.processes, kernel.current_process,
-                                                             kernel.platform.hidden_ranges()))):
+                                                             kernel.platform.hidden_ranges(),
+                                                             lambda: table.mounts))):
         try:
             point = resolve(ctx, table.root, path)
         except SyscallError:

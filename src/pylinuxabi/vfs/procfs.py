@@ -31,18 +31,20 @@ class ProcRoot(SynthDir):
     cacheable_children = False
     fs_magic = 0x9FA0       # PROC_SUPER_MAGIC
 
-    def __init__(self, processes, current, hidden=()):
+    def __init__(self, processes, current, hidden=(), mounts=lambda: []):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
         self.processes = processes
         self.current = current
         self.hidden = hidden
+        self.mounts = mounts        # the Mounts of the sandbox, root first
 
     def children(self):
-        out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV)}
+        out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV),
+               b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
             out[name] = _file(lambda name=name: _host_global(name))
         for pid, proc in self.processes().items():
-            out[str(pid).encode()] = ProcPidDir(proc, self.hidden)
+            out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts)
         return out
 
 
@@ -51,10 +53,11 @@ class ProcPidDir(SynthDir):
 
     cacheable_children = False
 
-    def __init__(self, proc, hidden=()):
+    def __init__(self, proc, hidden=(), mounts=lambda: []):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
         self.proc = proc
         self.hidden = hidden
+        self.mounts = mounts
 
     def children(self):
         p = self.proc
@@ -71,6 +74,7 @@ class ProcPidDir(SynthDir):
             b"status": _file(lambda: _status(p)),
             b"maps": _file(lambda: _maps(p, self.hidden)),
             b"limits": _file(lambda: _limits(p)),
+            b"mounts": _file(lambda: _mounts(p, self.mounts())),
         }
 
 
@@ -101,6 +105,16 @@ def _limits(proc):
                                        "unlimited" if hard == inf else hard)
         out.append(line + ("%-10s" % unit if unit else ""))
     return ("\n".join(out) + "\n").encode()
+
+
+def _mounts(proc, mounts):
+    """/proc/<pid>/mounts: the sandbox's mount table as the process's root sees it."""
+    lines = []
+    for m in mounts:
+        point = m.mountpoint.path(proc.fs.root) if m.mountpoint is not None else b"/"
+        options = b"ro" if m.readonly else b"rw"
+        lines.append(b"%s %s %s %s 0 0\n" % (m.source, point, m.fs_type.encode(), options))
+    return b"".join(lines)
 
 
 def _file(content_fn, mode=0o444):
