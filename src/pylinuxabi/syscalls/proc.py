@@ -287,24 +287,25 @@ def setregid(task, rgid, egid):
     return _setre(task.creds, "gid", rgid, egid)
 
 
+def _setfs(c, kind, value):
+    """setfsuid/setfsgid: return the old fs id; change it only when allowed (never an error)."""
+    old = getattr(c, "fs" + kind)
+    held = [getattr(c, prefix + kind) for prefix in ("r", "e", "s", "fs")]
+    if value != NO_CHANGE and (c.euid == 0 or value in held):
+        setattr(c, "fs" + kind, value)
+    return old
+
+
 @syscall("setfsuid", "U")
 def setfsuid(task, uid):
-    """setfsuid(2): returns the old fsuid, and changes it only when allowed (never an error)."""
-    c = task.creds
-    old = c.fsuid
-    if uid != NO_CHANGE and (c.euid == 0 or uid in (c.ruid, c.euid, c.suid, c.fsuid)):
-        c.fsuid = uid
-    return old
+    """setfsuid(2)."""
+    return _setfs(task.creds, "uid", uid)
 
 
 @syscall("setfsgid", "U")
 def setfsgid(task, gid):
     """setfsgid(2)."""
-    c = task.creds
-    old = c.fsgid
-    if gid != NO_CHANGE and (c.euid == 0 or gid in (c.rgid, c.egid, c.sgid, c.fsgid)):
-        c.fsgid = gid
-    return old
+    return _setfs(task.creds, "gid", gid)
 
 
 # -- resource limits -----------------------------------------------------------

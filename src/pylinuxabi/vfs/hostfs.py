@@ -50,6 +50,21 @@ class HostInode(Inode):
     def mode(self):
         return self._type
 
+    def at(self):
+        """(dir fd, name) that name this object to the host's *at() calls ("" = the root dir itself)."""
+        if self.parent is None:
+            return self.dirfd(), b""
+        return self.parent.dirfd(), self.name
+
+    def _host_call(self, fn, size, *extra):
+        """Run a native host_* call that fills a buffer of `size` bytes; returns the bytes."""
+        buf = ffi.new("char[]", size)
+        dirfd, name = self.at()
+        r = fn(dirfd, name, *extra, buf)
+        if r < 0:
+            raise SyscallError(-r)
+        return ffi.buffer(buf, size)[:]
+
     def is_dir(self):
         return self._type == st.S_IFDIR
 
@@ -68,14 +83,11 @@ class HostInode(Inode):
         return Stat.from_host(self.host_stat())
 
     def stat_raw(self):
-        buf = _STAT_BUF
-        if self.parent is None:
-            r = lib.host_stat(self.dirfd(), b"", buf)
-        else:
-            r = lib.host_stat(self.parent.dirfd(), self.name, buf)
+        dirfd, name = self.at()
+        r = lib.host_stat(dirfd, name, _STAT_BUF)         # the hot path: no buffer allocation
         if r < 0:
             raise SyscallError(-r)
-        return ffi.buffer(buf, 144)[:]
+        return ffi.buffer(_STAT_BUF, 144)[:]
 
     def _proc_path(self):
         """Our own /proc/self/fd/N/name for this object: the kernel walks one component from a dir fd we hold."""
@@ -96,25 +108,11 @@ class HostInode(Inode):
             raise _host_error(e)
 
     def statfs(self):
-        buf = ffi.new("char[120]")
-        if self.parent is None:
-            r = lib.host_statfs(self.dirfd(), b"", buf)
-        else:
-            r = lib.host_statfs(self.parent.dirfd(), self.name, buf)
-        if r < 0:
-            raise SyscallError(-r)
-        return ffi.buffer(buf, 120)[:]
+        return self._host_call(lib.host_statfs, 120)
 
     def statx(self, mask):
         """Raw struct statx from the host (fields as Linux fills them, btime included)."""
-        buf = ffi.new("char[256]")
-        if self.parent is None:
-            r = lib.host_statx(self.dirfd(), b"", AT_EMPTY_PATH, mask, buf)
-        else:
-            r = lib.host_statx(self.parent.dirfd(), self.name, 0, mask, buf)
-        if r < 0:
-            raise SyscallError(-r)
-        return ffi.buffer(buf, 256)[:]
+        return self._host_call(lib.host_statx, 256, 0 if self.parent else AT_EMPTY_PATH, mask)
 
     def lookup(self, name):
         if self._type != st.S_IFDIR:
