@@ -6,6 +6,7 @@ import errno
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.path import PATH_MAX, WalkContext, resolve, resolve_parent
+from pylinuxabi.vfs.procfs import file_dentry
 
 AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
@@ -44,12 +45,7 @@ def lookup(task, dirfd, path, follow=True, empty_path=False):
             raise SyscallError(errno.ENOENT)
         if dirfd == AT_FDCWD:
             return task.fs.cwd
-        f = task.files.get(dirfd)
-        if f.dentry is None:
-            from pylinuxabi.vfs.procfs import ANON_MOUNT
-            from pylinuxabi.vfs.mount import Dentry
-            return Dentry(f.path(), None, f.inode, ANON_MOUNT)
-        return f.dentry
+        return file_dentry(task.files.get(dirfd))
     return resolve(walk_context(task), start_dir(task, dirfd, path), path, follow)
 
 

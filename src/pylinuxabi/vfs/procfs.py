@@ -18,6 +18,13 @@ PROC_DEV = os.makedev(0, 22)
 ANON_MOUNT = Mount("anon_inodefs", b"anon", SynthDir({}))
 
 
+def file_dentry(f):
+    """The dentry an open file is reached by; files with no name get one on ANON_MOUNT."""
+    if f.dentry is None:
+        return Dentry(f.path(), None, f.inode, ANON_MOUNT)
+    return f.dentry
+
+
 class ProcRoot(SynthDir):
     """/proc: one directory per process plus 'self' and 'thread-self'.
 
@@ -201,10 +208,7 @@ def _fd_link(files, fd):
         return files.get(fd).path()
 
     def follow():
-        f = files.get(fd)
-        if f.dentry is None:
-            return Dentry(f.path(), None, f.inode, ANON_MOUNT)
-        return f.dentry
+        return file_dentry(files.get(fd))
 
     return SynthLink(target_fn=target, follow_fn=follow, dev=PROC_DEV)
 

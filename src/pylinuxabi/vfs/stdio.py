@@ -59,16 +59,19 @@ class HostStreamFile(OpenFile):
         super().__init__(None, HostFdInode(fd, name), flags)
         self.fd = fd
         self.name = name
+        mode = os.fstat(fd).st_mode         # a host object's type does not change: ask once
+        self._seekable = st.S_ISREG(mode) or st.S_ISBLK(mode)
 
     def _is_seekable(self):
-        mode = os.fstat(self.fd).st_mode
-        return st.S_ISREG(mode) or st.S_ISBLK(mode)
+        return self._seekable
 
     def seekable(self):
         return self._is_seekable()
 
     def _wait(self, for_write):
         """Return when the host fd is ready, or raise EAGAIN / WouldBlock."""
+        if self._seekable:
+            return                          # files and block devices never make one wait
         if for_write:
             ready = select.select([], [self.fd], [], 0)[1]
         else:
