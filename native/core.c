@@ -436,6 +436,12 @@ int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *
     return syscall(SYS_statx, dirfd, name, flags | AT_SYMLINK_NOFOLLOW, mask, buf) < 0 ? -errno : 0;
 }
 
+/* fallocate(2) on one of our own host fds (a tmpfs file's memfd): every mode, as shmem has them. */
+int host_fallocate(int fd, int mode, int64_t offset, int64_t len)
+{
+    return syscall(SYS_fallocate, fd, mode, offset, len) < 0 ? -errno : 0;
+}
+
 /* --------------------------------------------------------------- launch */
 
 /*

@@ -71,6 +71,7 @@ int host_sysinfo(void *buf);
 int host_stat(int dirfd, const char *name, void *buf);
 int host_statfs(int dirfd, const char *name, void *buf);
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf);
+int host_fallocate(int fd, int mode, int64_t offset, int64_t len);
 int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
 int become_init(void);
 int spawn_program(const struct launch *l);

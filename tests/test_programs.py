@@ -38,6 +38,12 @@ PROGRAMS = {
     "poll": ("dynamic",),
     "prctl_clone": ("dynamic", "static"),
     "thread_exec": ("dynamic",),
+    "files_create": ("dynamic", "static"),
+    "files_rename_link": ("dynamic",),
+    "files_attr": ("dynamic",),
+    "files_locks": ("dynamic",),
+    "files_memfd_copy": ("dynamic",),
+    "files_inotify": ("dynamic",),
 }
 SLOW = {"dirs"}
 

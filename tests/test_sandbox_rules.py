@@ -18,8 +18,8 @@ def test_the_program_is_pid_2_with_parent_1(run_sandboxed):
     assert result.stdout.split() == ["2", "1"]
 
 
-def test_the_host_root_is_read_only(run_sandboxed):
-    result = run_sandboxed(["/bin/sh", "-c", "echo x > /etc/pylinuxabi-test; echo $?"])
+def test_a_read_only_root_refuses_writes_with_EROFS(run_sandboxed):
+    result = run_sandboxed(["--read-only", "/bin/sh", "-c", "echo x > /etc/pylinuxabi-test; echo $?"])
     assert "Read-only file system" in result.stderr
     assert result.stdout.strip() == "2"
 
@@ -64,5 +64,9 @@ def test_the_shells_stdout_file_description_never_gets_O_NONBLOCK():
 
 def test_proc_mounts_is_the_sandboxs_mount_table(run_sandboxed):
     result = run_sandboxed(["/bin/cat", "/proc/mounts"])
+    assert result.stdout.splitlines() == ["overlay / overlay rw 0 0", "devtmpfs /dev devtmpfs rw 0 0",
+                                          "shm /dev/shm tmpfs rw 0 0", "proc /proc proc rw 0 0"]
+    result = run_sandboxed(["--read-only", "--tmpfs", "/tmp", "/bin/cat", "/proc/mounts"])
     assert result.stdout.splitlines() == ["/ / hostfs ro 0 0", "devtmpfs /dev devtmpfs rw 0 0",
-                                          "proc /proc proc rw 0 0"]
+                                          "shm /dev/shm tmpfs rw 0 0", "proc /proc proc rw 0 0",
+                                          "tmpfs /tmp tmpfs rw 0 0"]

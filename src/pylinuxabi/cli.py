@@ -14,6 +14,37 @@ def _user(text):
     return int(uid), int(gid or uid)
 
 
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _tmpfs(text):
+    """PATH[:size=N[k|m|g]] as docker's --tmpfs takes it."""
+    path, _, opts = text.partition(":")
+    size = None
+    for opt in filter(None, opts.split(",")):
+        key, _, value = opt.partition("=")
+        if key != "size" or not value:
+            raise argparse.ArgumentTypeError(f"unknown tmpfs option {opt!r} (only size=N is known)")
+        unit = value[-1].lower() if value[-1].isalpha() else ""
+        try:
+            size = int(value[:-1] if unit else value) * _UNITS[unit]
+        except (ValueError, KeyError):
+            raise argparse.ArgumentTypeError(f"bad tmpfs size {value!r}")
+    if not path.startswith("/"):
+        raise argparse.ArgumentTypeError(f"tmpfs path {path!r} must be absolute")
+    return path, size
+
+
+def _volume(text):
+    """HOST:GUEST[:ro|rw]."""
+    parts = text.split(":")
+    if len(parts) == 2:
+        parts.append("rw")
+    if len(parts) != 3 or parts[2] not in ("ro", "rw") or not parts[1].startswith("/"):
+        raise argparse.ArgumentTypeError(f"bad volume {text!r}: HOST:GUEST[:ro|rw], GUEST absolute")
+    return os.path.abspath(parts[0]), parts[1], parts[2] == "ro"
+
+
 def parser():
     p = argparse.ArgumentParser(prog="pylinuxabi", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -28,6 +59,13 @@ def parser():
     r.add_argument("--trace-all", action="store_true", help="trap every syscall, even those the filter allows")
     r.add_argument("--strict", action="store_true", help="a crash in a handler stops the supervisor (for tests)")
     r.add_argument("--net", action="store_true", help="share the host's network (default: none)")
+    r.add_argument("--read-only", action="store_true",
+                   help="serve the root read-only, with no writable layer (default: a copy-on-write "
+                        "overlay that keeps every change in memory)")
+    r.add_argument("--tmpfs", type=_tmpfs, action="append", default=[], metavar="PATH[:size=N]",
+                   help="mount a fresh tmpfs at PATH")
+    r.add_argument("-v", "--volume", type=_volume, action="append", default=[], metavar="HOST:GUEST[:ro]",
+                   help="bind the host directory HOST at GUEST")
     r.add_argument("program")
     r.add_argument("args", nargs=argparse.REMAINDER)
     return p
@@ -37,17 +75,24 @@ def main(argv=None):
     sandbox.capture_signals()
     argv = list(sys.argv[1:] if argv is None else argv)
     # `--strace PROGRAM` must not take PROGRAM as its file: only `--strace=FILE` names one
-    for i, a in enumerate(argv):
+    takes_value = {"--root", "--user", "--hostname", "--workdir", "--tmpfs", "-v", "--volume"}
+    i = 1
+    while i < len(argv):
+        a = argv[i]
         if a == "--strace":
             argv[i] = "--strace=-"
-        if not a.startswith("-") and i > 0:
+        elif a in takes_value:
+            i += 1
+        elif not a.startswith("-"):
             break
+        i += 1
     args = parser().parse_args(argv)
     if args.command == "run":
         uid, gid = args.user
         options = sandbox.Options(root=args.root, uid=uid, gid=gid, hostname=args.hostname,
                                   strict=args.strict, trace_all=args.trace_all, strace=args.strace,
-                                  workdir=args.workdir, new_net=not args.net)
+                                  workdir=args.workdir, new_net=not args.net, read_only=args.read_only,
+                                  tmpfs=args.tmpfs, volumes=args.volume)
         program = args.program.encode()
         envp = [b"%s=%s" % (k, v) for k, v in os.environb.items()]
         try:

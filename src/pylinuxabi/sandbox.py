@@ -15,11 +15,14 @@ from pylinuxabi.kernel.task import FsContext
 from pylinuxabi.platform.ptrace import PtracePlatform
 from pylinuxabi.syscalls import table as syscall_table
 from pylinuxabi.vfs.devfs import make_devfs
+from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.hostfs import HostFS
 from pylinuxabi.vfs.mount import Mount, MountTable
+from pylinuxabi.vfs.overlay import OverlayFS
 from pylinuxabi.vfs.path import WalkContext, resolve
 from pylinuxabi.vfs.procfs import ProcRoot
 from pylinuxabi.vfs.stdio import TtyFile, host_stdio
+from pylinuxabi.vfs.tmpfs import TmpFS
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # what a terminal sends to the foreground group rather than to one process
@@ -62,7 +65,8 @@ def inherited_signals():
 
 class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
-                 trace_all=False, strace=None, workdir=None, new_net=False):
+                 trace_all=False, strace=None, workdir=None, new_net=False, read_only=False,
+                 tmpfs=(), volumes=()):
         self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
@@ -73,28 +77,64 @@ class Options:
         self.strace = strace
         self.workdir = workdir
         self.new_net = new_net
+        self.read_only = read_only  # no writable layer over the root
+        self.tmpfs = list(tmpfs)    # [(guest path, size in bytes or None)]
+        self.volumes = list(volumes)    # [(host path, guest path, read-only)]
 
 
 def build_mounts(kernel, options):
-    """The root (the host's / read-only, or --root) with /dev and /proc grafted on."""
+    """The mount table: the root (an overlay of --root, by default the host's /, or
+    with --read-only the tree itself read-only), then /dev, /dev/shm, /proc, and
+    the user's --tmpfs and --volume mounts (their mount points made as needed)."""
     host = HostFS(options.root)
-    root = Mount("hostfs", options.root.encode(), host.root_inode, readonly=True)
+    if options.read_only:
+        root = Mount("hostfs", options.root.encode(), host.root_inode, readonly=True)
+    else:
+        root = Mount("overlay", b"overlay", OverlayFS(host.root_inode, TmpFS()).root_inode)
     table = MountTable(root)
-    ctx = WalkContext(table.root, _RootCreds())
-    for path, fs_type, inode in ((b"/dev", "devtmpfs", make_devfs(TtyFile)),
-                                 (b"/proc", "proc", ProcRoot(lambda: kernel.processes, kernel.current_process,
-                                                             kernel.platform.hidden_ranges(),
-                                                             lambda: table.mounts))):
-        try:
-            point = resolve(ctx, table.root, path)
-        except SyscallError:
-            continue        # a --root without that directory: nothing to mount it on
-        table.mount(point, fs_type, fs_type.encode(), inode)
+    mounts = [(b"/dev", "devtmpfs", b"devtmpfs", make_devfs(TtyFile), False),
+              (b"/dev/shm", "tmpfs", b"shm", TmpFS().root_inode, False),
+              (b"/proc", "proc", b"proc", ProcRoot(lambda: kernel.processes, kernel.current_process,
+                                                    kernel.platform.hidden_ranges(),
+                                                    lambda: table.mounts), False)]
+    for guest, size in options.tmpfs:
+        mounts.append((guest.encode(), "tmpfs", b"tmpfs", TmpFS(size).root_inode, False))
+    for host_path, guest, ro in options.volumes:
+        if not ro:
+            raise OSError(errno.EINVAL, f"-v {host_path}:{guest}: writable volumes are not supported "
+                                        "yet; add :ro")
+        mounts.append((guest.encode(), "hostfs", host_path.encode(), HostFS(host_path).root_inode, True))
+    for path, fs_type, source, inode, ro in mounts:
+        point = _mount_point(table, path, required=path not in (b"/dev", b"/proc", b"/dev/shm"))
+        if point is not None:
+            table.mount(point, fs_type, source, inode, readonly=ro)
     return table
 
 
+def _mount_point(table, path, required):
+    """The directory to mount on, made (with its parents) in a writable root if missing."""
+    ctx = WalkContext(table.root, _RootCreds())
+    try:
+        return resolve(ctx, table.root, path)
+    except SyscallError:
+        pass
+    d = table.root
+    try:
+        for name in path.strip(b"/").split(b"/"):
+            if name:
+                nxt = namei.peek(d, name)
+                if nxt is None:
+                    nxt = namei.mkdir(d, name, 0o755, _RootCreds())
+                d = resolve(ctx, d, name)
+        return d
+    except SyscallError as e:
+        if required:
+            raise OSError(e.errno, f"cannot mount on {path.decode(errors='replace')}")
+        return None
+
+
 class _RootCreds:
-    fsuid = fsgid = 0
+    fsuid = fsgid = euid = 0
     groups = ()
 
     def in_group(self, gid):

@@ -10,8 +10,11 @@ import struct
 from pylinuxabi.kernel.abi import pack_stat
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT,
-                                     AT_SYMLINK_NOFOLLOW, lookup, lookup_parent, read_path)
+                                     AT_SYMLINK_NOFOLLOW, lookup, lookup_parent, read_path, walk_context)
 from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs import namei
+from pylinuxabi.vfs.mount import Dentry
+from pylinuxabi.vfs.path import MAXSYMLINKS, resolve, resolve_parent
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
 from pylinuxabi.vfs.inode import R_OK, W_OK, X_OK
 
@@ -33,29 +36,55 @@ def open_flags(flags):
         flags &= O_PATH_FLAGS
     if flags & os.O_CREAT and flags & os.O_DIRECTORY:
         raise SyscallError(errno.EINVAL)
-    if flags & O_TMPFILE == O_TMPFILE and not flags & (os.O_WRONLY | os.O_RDWR):
-        raise SyscallError(errno.EINVAL)
+    if flags & O_TMPFILE:
+        if flags & (O_TMPFILE | os.O_DIRECTORY | os.O_CREAT) != O_TMPFILE | os.O_DIRECTORY:
+            raise SyscallError(errno.EINVAL)
+        if not flags & (os.O_WRONLY | os.O_RDWR):
+            raise SyscallError(errno.EINVAL)
     return flags
+
+
+def _open_target(task, dirfd, path, flags, mode):
+    """(dentry, created) for an open: with O_CREAT the last name is made if it is
+    missing, following a dangling symlink to make its target as Linux does."""
+    if not flags & os.O_CREAT:
+        return lookup(task, dirfd, path, follow=not flags & os.O_NOFOLLOW), False
+    parent, name = lookup_parent(task, dirfd, path)
+    if name in (b".", b"..") or path.endswith(b"/"):
+        raise SyscallError(errno.EISDIR)
+    ctx = walk_context(task)
+    while True:
+        if name in (b".", b".."):
+            return resolve(ctx, parent, name), False
+        d = namei.peek(parent, name)
+        if d is None:
+            return namei.create(parent, name, mode & ~task.fs.umask, task.creds), True
+        while d.mounted is not None:
+            d = d.mounted.root
+        if not d.inode.is_symlink() or flags & (os.O_EXCL | os.O_NOFOLLOW):
+            return d, False
+        ctx.links += 1
+        if ctx.links > MAXSYMLINKS:
+            raise SyscallError(errno.ELOOP)
+        magic = d.inode.follow(task)
+        if magic is not None:
+            return magic, False
+        target = d.inode.readlink()
+        if not target:
+            raise SyscallError(errno.ENOENT)
+        if target.endswith(b"/"):
+            return resolve(ctx, parent, target), False
+        parent, name = resolve_parent(ctx, parent, target)
 
 
 def do_open(task, dirfd, path, flags, mode):
     """The common body of open, openat and creat; returns the new fd."""
     acc = flags & O_ACCMODE
-    follow = not flags & os.O_NOFOLLOW
-    if flags & os.O_CREAT:
-        parent, name = lookup_parent(task, dirfd, path)
-        if name in (b".", b"..") or path.endswith(b"/"):
-            raise SyscallError(errno.EISDIR)
-        follow = follow and not flags & os.O_EXCL
-    try:
-        dentry = lookup(task, dirfd, path, follow=follow)
-    except SyscallError as e:
-        if e.errno != errno.ENOENT or not flags & os.O_CREAT:
-            raise
-        parent.inode.permission(task.creds, W_OK | X_OK)
-        raise SyscallError(errno.EROFS if parent.mount.readonly or parent.inode.readonly else errno.EACCES)
+    if flags & O_TMPFILE == O_TMPFILE:
+        return _open_tmpfile(task, dirfd, path, flags, mode)
+    dentry, created = _open_target(task, dirfd, path, flags, mode)
     inode = dentry.inode
-    if flags & os.O_CREAT:
+    if flags & os.O_CREAT and not created:
         if flags & os.O_EXCL:
             raise SyscallError(errno.EEXIST)
         if inode.is_dir():
@@ -64,27 +93,52 @@ def do_open(task, dirfd, path, flags, mode):
         raise SyscallError(errno.ENOTDIR)
     if inode.is_symlink() and not flags & O_PATH:
         raise SyscallError(errno.ELOOP)
-    if not flags & O_PATH:
+    truncate = False
+    if not flags & O_PATH and not created:
         if inode.is_dir() and (acc != os.O_RDONLY or flags & os.O_TRUNC):
             raise SyscallError(errno.EISDIR)
-        # access mode 3 asks for both (it is for ioctl-only opens)
+        # access mode 3 asks for both (it is for ioctl-only opens); O_TRUNC needs write
         want = (R_OK if acc != os.O_WRONLY else 0) | (W_OK if acc != os.O_RDONLY else 0)
+        if flags & os.O_TRUNC:
+            want |= W_OK
         inode.permission(task.creds, want)
-        if (acc != os.O_RDONLY or flags & os.O_TRUNC) and dentry.mount.readonly \
-                and not (inode.mode & 0o170000) in (0o020000, 0o060000, 0o010000, 0o140000):
+        kind = inode.mode & 0o170000
+        if want & W_OK and namei.is_readonly(dentry) and kind not in (0o020000, 0o060000, 0o010000, 0o140000):
             raise SyscallError(errno.EROFS)
+        truncate = flags & os.O_TRUNC and kind == 0o100000
     if flags & O_PATH:
         kept = flags & ~os.O_CLOEXEC
     else:
         kept = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC) | O_LARGEFILE
+    if truncate:
+        namei.truncate(dentry, 0, task.creds, check_perm=False)
     f = inode.open(dentry, flags, task)
     f.flags = kept
+    return _install(task, f, flags)
+
+
+def _install(task, f, flags):
     try:
         return task.files.install(f, cloexec=bool(flags & os.O_CLOEXEC))
     except SyscallError:
         if f.refs == 0:
             f.release()
         raise
+
+
+def _open_tmpfile(task, dirfd, path, flags, mode):
+    """O_TMPFILE: an unnamed file in the directory path names (linkable unless O_EXCL)."""
+    d = lookup(task, dirfd, path)
+    if not d.inode.is_dir():
+        raise SyscallError(errno.ENOTDIR)
+    namei.may_create(d, task.creds)
+    inode = d.inode.tmpfile(mode & ~task.fs.umask & 0o7777, task.creds)
+    inode.linkable = not flags & os.O_EXCL
+    dentry = Dentry(b"#%d (deleted)" % inode.stat().ino, d, inode, d.mount)
+    f = inode.open(dentry, flags & ~(O_TMPFILE | os.O_DIRECTORY), task)
+    f.flags = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC
+                        | O_TMPFILE | os.O_DIRECTORY) | O_LARGEFILE
+    return _install(task, f, flags)
 
 
 @syscall("open", "uiU")

@@ -109,7 +109,8 @@ def _passthrough(task, *args):
 
 def build(counts):
     """The full table: every number 0..max with its class and handler."""
-    from pylinuxabi.syscalls import fd, fs, mm, proc, signal, misc, poll, xattr  # noqa: F401  (they register)
+    from pylinuxabi.syscalls import (attr, fd, fs, misc, mm, namei, poll, proc, signal,  # noqa: F401
+                                     xattr)  # (they register)
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):
         name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")

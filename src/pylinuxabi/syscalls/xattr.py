@@ -1,12 +1,15 @@
-"""Extended attributes and filesystem statistics: getxattr/listxattr families, statfs.
-
-Reading only for now; setting and removing come with the writable filesystems.
+"""Extended attributes and filesystem statistics: the get/list/set/remove xattr
+families, statfs and fstatfs.
 """
 import errno
+import stat
 
-from pylinuxabi.kernel.errors import check
+from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs import namei
+from pylinuxabi.vfs.inode import W_OK
+from pylinuxabi.vfs.procfs import file_dentry
 
 XATTR_NAME_MAX = 255
 XATTR_SIZE_MAX = 65536
@@ -92,3 +95,85 @@ def fstatfs(task, fd, buf):
     """fstatfs(2)."""
     task.mem.write(buf, task.files.get(fd).inode.statfs())
     return 0
+
+
+XATTR_CREATE, XATTR_REPLACE = 1, 2
+
+
+def _set(task, dentry_fn, name_addr, value, size, flags):
+    check(not flags & ~(XATTR_CREATE | XATTR_REPLACE), errno.EINVAL)
+    name = task.mem.read_cstring(name_addr, XATTR_NAME_MAX + 1)
+    check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
+    check(size <= XATTR_SIZE_MAX, errno.E2BIG)
+    data = task.mem.read(value, size) if size else b""
+    d = dentry_fn()
+    namei.want_write(d)
+    _may_change_xattr(d.inode, name, task.creds)
+    d.inode.setxattr(name, data, flags)
+    return 0
+
+
+def _may_change_xattr(inode, name, creds):
+    """xattr_permission: trusted.* is root's; user.* needs write permission on a file or directory."""
+    if name.startswith(b"trusted.") and creds.euid != 0:
+        raise SyscallError(errno.EPERM)
+    if name.startswith(b"user."):
+        if not (inode.is_dir() or stat.S_ISREG(inode.mode)):
+            raise SyscallError(errno.EPERM)
+        inode.permission(creds, W_OK)
+
+
+def _remove(task, dentry_fn, name_addr):
+    name = task.mem.read_cstring(name_addr, XATTR_NAME_MAX + 1)
+    check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
+    d = dentry_fn()
+    namei.want_write(d)
+    _may_change_xattr(d.inode, name, task.creds)
+    d.inode.removexattr(name)
+    return 0
+
+
+def _dentry_at(task, path_addr, follow):
+    return lookup(task, AT_FDCWD, read_path(task, path_addr), follow=follow)
+
+
+def _fd_dentry(task, fd):
+    return file_dentry(task.files.get(fd))
+
+
+@syscall("setxattr", "uuuUi")
+def setxattr(task, path, name, value, size, flags):
+    """setxattr(2)."""
+    return _set(task, lambda: _dentry_at(task, path, True), name, value, size, flags)
+
+
+@syscall("lsetxattr", "uuuUi")
+def lsetxattr(task, path, name, value, size, flags):
+    """lsetxattr(2)."""
+    return _set(task, lambda: _dentry_at(task, path, False), name, value, size, flags)
+
+
+@syscall("fsetxattr", "iuuUi")
+def fsetxattr(task, fd, name, value, size, flags):
+    """fsetxattr(2)."""
+    d = _fd_dentry(task, fd)
+    return _set(task, lambda: d, name, value, size, flags)
+
+
+@syscall("removexattr", "uu")
+def removexattr(task, path, name):
+    """removexattr(2)."""
+    return _remove(task, lambda: _dentry_at(task, path, True), name)
+
+
+@syscall("lremovexattr", "uu")
+def lremovexattr(task, path, name):
+    """lremovexattr(2)."""
+    return _remove(task, lambda: _dentry_at(task, path, False), name)
+
+
+@syscall("fremovexattr", "iu")
+def fremovexattr(task, fd, name):
+    """fremovexattr(2)."""
+    d = _fd_dentry(task, fd)
+    return _remove(task, lambda: d, name)

@@ -73,6 +73,18 @@ class RandomFile(NullFile):
         return os.urandom(min(count, 1 << 25))
 
 
+# rdev -> the open file class of each character device the model has
+_DEVICES = {}
+
+
+def open_device(inode, dentry, flags, task):
+    """Open a device node of another filesystem (mknod on tmpfs) as the device its rdev names."""
+    cls = _DEVICES.get(inode.stat().rdev)
+    if cls is None:
+        raise SyscallError(errno.ENXIO)
+    return cls(dentry, inode, flags)
+
+
 def make_devfs(tty_file_class):
     """The /dev directory; tty_file_class opens the supervisor's controlling terminal."""
     entries = {
@@ -88,4 +100,7 @@ def make_devfs(tty_file_class):
         b"stderr": SynthLink(b"/proc/self/fd/2", dev=DEVFS_DEV),
         b"shm": SynthDir({}, mode=0o1777, dev=DEVFS_DEV),
     }
+    for node in entries.values():
+        if isinstance(node, CharDevice):
+            _DEVICES[node.stat().rdev] = node.file_class
     return SynthDir(entries, dev=DEVFS_DEV)

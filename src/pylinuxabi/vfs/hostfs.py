@@ -171,9 +171,6 @@ class HostFile(OpenFile):
         except OSError as e:
             raise _host_error(e)
 
-    def stat(self):
-        return Stat.from_host(os.fstat(self.fd))
-
     def lseek(self, offset, whence):
         if whence in (os.SEEK_DATA, os.SEEK_HOLE):
             try:
@@ -205,9 +202,6 @@ class HostDirFile(OpenFile):
 
     def pwrite(self, data, offset):
         raise SyscallError(errno.EISDIR)
-
-    def stat(self):
-        return Stat.from_host(os.fstat(self.fd))
 
     def lseek(self, offset, whence):
         try:

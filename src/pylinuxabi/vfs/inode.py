@@ -3,12 +3,25 @@
 Each filesystem subclasses Inode; nothing here knows about tasks or ptrace.
 """
 import errno
+import itertools
+import os
 import stat as st
 import time
 
 from pylinuxabi.kernel.errors import SyscallError
 
 R_OK, W_OK, X_OK = 4, 2, 1
+S_ISUID, S_ISGID, S_ISVTX = 0o4000, 0o2000, 0o1000
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
+
+# minor numbers for the model's filesystem instances (the host's own anonymous
+# devices count up from small numbers; ours start high so they never collide)
+_anon_minors = itertools.count(0x400)
+
+
+def anon_dev():
+    """A new st_dev for a filesystem instance with no device (tmpfs, overlay upper)."""
+    return os.makedev(0, next(_anon_minors))
 
 
 class Stat:
@@ -46,6 +59,7 @@ class Inode:
 
     cacheable_children = True       # may dentries of children be kept?
     readonly = False
+    linkable = False                # an O_TMPFILE file that may yet get a name
 
     # dev, ino are stable identities; mode holds the file type bits
     def stat(self):
@@ -78,6 +92,57 @@ class Inode:
     def listxattr(self):
         """The names of its extended attributes (a list of bytes)."""
         return []
+
+    # -- changing the inode itself (the VFS has checked permissions) ----------
+    def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
+        """chmod, chown, truncate and utimes in one: None leaves a field alone; ctime follows."""
+        raise SyscallError(errno.EPERM)
+
+    def setxattr(self, name, value, flags):
+        raise SyscallError(errno.EOPNOTSUPP)
+
+    def removexattr(self, name):
+        raise SyscallError(errno.EOPNOTSUPP)
+
+    def fallocate(self, mode, offset, length):
+        raise SyscallError(errno.EOPNOTSUPP)
+
+    # -- directory operations: `name` is one component, checked by the VFS ----
+    def create(self, name, mode, creds):
+        """A new regular file called name (mode holds permission bits only)."""
+        raise SyscallError(errno.EPERM)
+
+    def mkdir(self, name, mode, creds):
+        raise SyscallError(errno.EPERM)
+
+    def tmpfile(self, mode, creds):
+        """O_TMPFILE: a regular file with no name in this directory."""
+        raise SyscallError(errno.EOPNOTSUPP)
+
+    def mknod(self, name, mode, rdev, creds):
+        """A FIFO, socket, device or regular file (mode holds the type bits)."""
+        raise SyscallError(errno.EPERM)
+
+    def symlink(self, name, target, creds):
+        raise SyscallError(errno.EPERM)
+
+    def link(self, name, inode):
+        """A new name for `inode`, which is of this filesystem (EXDEV otherwise)."""
+        raise SyscallError(errno.EPERM)
+
+    def unlink(self, name):
+        raise SyscallError(errno.EPERM)
+
+    def rmdir(self, name):
+        """Remove the empty directory `name` (the VFS checked that it is one; ENOTEMPTY is ours)."""
+        raise SyscallError(errno.EPERM)
+
+    def rename(self, name, new_dir, new_name, flags):
+        """Move name to new_dir/new_name (same filesystem), replacing or exchanging as flags say.
+
+        The VFS has checked types (EISDIR/ENOTDIR), loops and NOREPLACE.
+        """
+        raise SyscallError(errno.EPERM)
 
     def statfs(self):
         """struct statfs bytes of the filesystem holding this inode."""

@@ -10,7 +10,7 @@ import stat as st
 
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
+from pylinuxabi.vfs.file import O_ACCMODE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
 from pylinuxabi.vfs.synthetic import SynthInode
 
 PIPE_BUF = 4096
@@ -31,6 +31,9 @@ class Pipe(SynthInode):
         self.writers = 0
         self.readable = WaitQueue()     # notified when data arrives or the last writer leaves
         self.writable = WaitQueue()     # notified when room appears or the last reader leaves
+        self.opened_r = self.opened_w = 0   # opens of a FIFO's ends so far (fifo_open's counters)
+        self.pending = {}               # task -> (its end, the other counter) while its open waits
+        self.node = None                # the FIFO's inode in a filesystem (None: an anonymous pipe)
 
     def stat(self):
         s = self._stat
@@ -44,13 +47,15 @@ class Pipe(SynthInode):
 class PipeEnd(OpenFile):
     """One end of a pipe; which one its access mode says."""
 
-    def __init__(self, pipe, flags):
-        super().__init__(None, pipe, flags)
+    def __init__(self, pipe, flags, dentry=None):
+        super().__init__(dentry, pipe.node or pipe, flags)
         self.pipe = pipe
         if self.readable:
             pipe.readers += 1
+            pipe.opened_r += 1
         if self.writable:
             pipe.writers += 1
+            pipe.opened_w += 1
 
     def seekable(self):
         return False
@@ -119,7 +124,10 @@ class PipeEnd(OpenFile):
         return (p.readable if self.readable else None, p.writable if self.writable else None)
 
     def path(self):
-        return self.pipe.name()
+        return self.pipe.name() if self.dentry is None else self.dentry.path()
+
+    def stat(self):
+        return self.inode.stat()
 
     def release(self):
         p = self.pipe
@@ -131,6 +139,8 @@ class PipeEnd(OpenFile):
             p.writers -= 1
             if p.writers == 0:
                 p.readable.notify()
+        if p.node is not None and p.readers == 0 and p.writers == 0:
+            p.node.fifo = None          # a FIFO's buffer lives only while it is open
 
 
 def make_pipe(nonblock=False):
@@ -138,3 +148,36 @@ def make_pipe(nonblock=False):
     pipe = Pipe()
     extra = os.O_NONBLOCK if nonblock else 0
     return PipeEnd(pipe, os.O_RDONLY | extra), PipeEnd(pipe, os.O_WRONLY | extra)
+
+
+def open_fifo(node, dentry, flags, task):
+    """Open a FIFO (a filesystem's S_IFIFO inode) as fifo_open does: a reader waits
+    for a writer and a writer for a reader unless O_NONBLOCK (a writer then gets
+    ENXIO); O_RDWR never waits. What a waiting open already did is kept in
+    pipe.pending, so the retry after the wake-up finds it."""
+    pipe = node.fifo
+    if pipe is None:
+        pipe = node.fifo = Pipe()
+        pipe.node = node
+    pending = pipe.pending.pop(task, None)
+    if pending is not None:
+        end, seen = pending
+        other = pipe.opened_w if end.readable else pipe.opened_r
+        if other != seen:
+            return end
+        pipe.pending[task] = pending
+        raise WouldBlock([pipe.readable if end.readable else pipe.writable])
+    acc = flags & O_ACCMODE
+    nonblock = flags & os.O_NONBLOCK
+    if acc == os.O_WRONLY and nonblock and pipe.readers == 0:
+        raise SyscallError(errno.ENXIO)
+    end = PipeEnd(pipe, flags, dentry)
+    pipe.readable.notify()
+    pipe.writable.notify()
+    if acc == os.O_RDONLY and pipe.writers == 0 and not nonblock:
+        pipe.pending[task] = (end, pipe.opened_w)
+        raise WouldBlock([pipe.readable])
+    if acc == os.O_WRONLY and pipe.readers == 0:
+        pipe.pending[task] = (end, pipe.opened_r)
+        raise WouldBlock([pipe.writable])
+    return end

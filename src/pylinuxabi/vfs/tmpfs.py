@@ -1,0 +1,473 @@
+"""tmpfs: a filesystem in the supervisor's memory.
+
+Metadata lives in Python; a regular file's bytes live in a memfd of its own
+(made when it first holds data), so the program can mmap it, share it
+between processes, and io_uring can read it: everyone sees the same pages.
+Holes, SEEK_DATA/SEEK_HOLE and the fallocate modes are shmem's own.
+"""
+import errno
+import itertools
+import os
+import stat as st
+import time
+
+from pylinuxabi._native import lib
+from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
+from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, S_ISGID, Inode, Stat, anon_dev)
+from pylinuxabi.vfs.synthetic import DIRENT64, dirent_type
+
+TMPFS_MAGIC = 0x01021994
+BOGO_DIRENT_SIZE = 20           # what tmpfs counts per entry in a directory's st_size
+PAGE = 4096
+MAX_IO = 8 << 20
+XATTR_CREATE, XATTR_REPLACE = 1, 2
+XATTR_NAMESPACES = (b"user.", b"trusted.", b"security.")
+XATTR_SIZE_MAX = 65536
+MAX_LFS_FILESIZE = (1 << 63) - 1
+FALLOC_FL_KEEP_SIZE = 0x01
+
+
+def _pages(size):
+    return (size + PAGE - 1) // PAGE
+
+
+def default_size():
+    """tmpfs's default size: half of the machine's memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+
+
+class TmpFS:
+    """One tmpfs instance: its device, inode numbers and space."""
+
+    def __init__(self, size=None, mode=0o1777, uid=0, gid=0, name="tmpfs"):
+        self.dev = anon_dev()
+        self.name = name
+        self._inos = itertools.count(1)
+        self.max_pages = _pages(size if size is not None else default_size())
+        self.pages = 0                  # pages charged to files' sizes (an upper bound of use)
+        self.root_inode = TmpInode(self, st.S_IFDIR | mode, uid, gid)
+        self.root_inode.parent = self.root_inode
+
+    def new_ino(self):
+        return next(self._inos)
+
+    def charge(self, old_size, new_size):
+        """Account for a file growing from old_size to new_size; ENOSPC past the limit."""
+        delta = _pages(new_size) - _pages(old_size)
+        if delta > 0 and self.pages + delta > self.max_pages:
+            raise SyscallError(errno.ENOSPC)
+        self.pages += delta
+
+    def statfs(self):
+        from pylinuxabi.kernel.abi import STATFS
+        free = max(self.max_pages - self.pages, 0)
+        return STATFS.pack(TMPFS_MAGIC, PAGE, self.max_pages, free, free, 0, 0,
+                           0, 0, 255, PAGE, 0x20, 0, 0, 0, 0)
+
+
+class TmpInode(Inode):
+    """A tmpfs inode of any type."""
+
+    def __init__(self, fs, mode, uid, gid, rdev=0):
+        self.fs = fs
+        self._stat = Stat(dev=fs.dev, ino=fs.new_ino(), mode=mode, uid=uid, gid=gid, rdev=rdev,
+                          nlink=2 if st.S_ISDIR(mode) else 1, blocks=0)
+        self._stat.btime_ns = self._stat.ctime_ns
+        self.xattrs = {}
+        self.memfd = None           # regular files: the data, once there is any
+        self.target = b""           # symlinks
+        self.fifo = None            # FIFOs: the pipe, while anyone has it open
+        self.origin = None          # overlay: (dev, ino) of the lower object this was copied from
+        self.opaque = False         # overlay: hides the lower directory of the same name
+        if st.S_ISDIR(mode):
+            self.children = {}      # name -> inode, in creation order (readdir's order)
+            self.offsets = {}       # name -> its stable readdir position
+            self.next_offset = 3    # 1 and 2 are '.' and '..'
+            self.parent = None
+            self._stat.size = 2 * BOGO_DIRENT_SIZE
+        self._blocks_stale = False
+
+    # -- metadata ---------------------------------------------------------------
+    def stat(self):
+        s = self._stat
+        if self._blocks_stale:
+            s.blocks = os.fstat(self.memfd).st_blocks
+            self._blocks_stale = False
+        return s
+
+    @property
+    def mode(self):
+        return self._stat.mode
+
+    def is_dir(self):
+        return st.S_ISDIR(self._stat.mode)
+
+    def is_symlink(self):
+        return st.S_ISLNK(self._stat.mode)
+
+    def touch(self, mtime=True):
+        now = time.time_ns()
+        self._stat.ctime_ns = now
+        if mtime:
+            self._stat.mtime_ns = now
+
+    def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
+        s = self._stat
+        if size is not None:
+            self.truncate(size)
+        if mode is not None:
+            s.mode = st.S_IFMT(s.mode) | (mode & 0o7777)
+        if uid is not None:
+            s.uid = uid
+        if gid is not None:
+            s.gid = gid
+        if atime_ns is not None:
+            s.atime_ns = atime_ns
+        if mtime_ns is not None:
+            s.mtime_ns = mtime_ns
+        s.ctime_ns = time.time_ns()
+
+    def statfs(self):
+        return self.fs.statfs()
+
+    fs_magic = TMPFS_MAGIC
+
+    # -- extended attributes ------------------------------------------------------
+    def getxattr(self, name):
+        try:
+            return self.xattrs[name]
+        except KeyError:
+            raise SyscallError(errno.ENODATA)
+
+    def listxattr(self):
+        return list(self.xattrs)
+
+    def setxattr(self, name, value, flags):
+        if not name.startswith(XATTR_NAMESPACES):
+            raise SyscallError(errno.EOPNOTSUPP)
+        if flags & XATTR_CREATE and name in self.xattrs:
+            raise SyscallError(errno.EEXIST)
+        if flags & XATTR_REPLACE and name not in self.xattrs:
+            raise SyscallError(errno.ENODATA)
+        self.xattrs[name] = bytes(value)
+        self.touch(mtime=False)
+
+    def removexattr(self, name):
+        if self.xattrs.pop(name, None) is None:
+            raise SyscallError(errno.ENODATA)
+        self.touch(mtime=False)
+
+    # -- data of regular files ------------------------------------------------------
+    def data_fd(self):
+        """The memfd holding the bytes (made now if the file had none)."""
+        if self.memfd is None:
+            self.memfd = os.memfd_create("tmpfs", os.MFD_CLOEXEC)
+            if self._stat.size:
+                os.ftruncate(self.memfd, self._stat.size)
+        return self.memfd
+
+    def pread(self, count, offset):
+        size = self._stat.size
+        if offset >= size or self.memfd is None:
+            return b""
+        return os.pread(self.memfd, min(count, size - offset, MAX_IO), offset)
+
+    def pwrite(self, data, offset):
+        if not data:
+            return 0
+        if offset + len(data) > MAX_LFS_FILESIZE:
+            raise SyscallError(errno.EFBIG)
+        size = self._stat.size
+        end = offset + len(data)
+        if end > size:
+            self.fs.charge(size, end)
+        n = os.pwrite(self.data_fd(), data, offset)
+        if offset + n > size:
+            self._stat.size = offset + n
+        self._blocks_stale = True
+        self.touch()
+        return n
+
+    def truncate(self, size):
+        old = self._stat.size
+        if size == old:
+            return
+        self.fs.charge(old, size)
+        if self.memfd is not None or size:
+            os.ftruncate(self.data_fd(), size)
+            self._blocks_stale = True
+        self._stat.size = size
+
+    def fallocate(self, mode, offset, length):
+        if not st.S_ISREG(self._stat.mode):
+            raise SyscallError(errno.ENODEV)
+        old = self._stat.size
+        end = offset + length
+        if end > old and not mode & FALLOC_FL_KEEP_SIZE:
+            self.fs.charge(old, end)
+        r = lib.host_fallocate(self.data_fd(), mode, offset, length)
+        if r < 0:
+            if end > old and not mode & FALLOC_FL_KEEP_SIZE:
+                self.fs.charge(end, old)
+            raise SyscallError(-r)
+        self._stat.size = os.fstat(self.memfd).st_size
+        self._blocks_stale = True
+        self.touch()
+
+    def seek_data(self, offset, whence):
+        if offset >= self._stat.size or offset < 0:
+            raise SyscallError(errno.ENXIO)
+        try:
+            return os.lseek(self.data_fd(), offset, whence)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
+    def release_data(self):
+        """The last name and the last open file are gone: give back the pages."""
+        if self.memfd is not None:
+            self.fs.charge(self._stat.size, 0)
+            os.close(self.memfd)
+            self.memfd = None
+
+    # -- symlinks -----------------------------------------------------------------
+    def readlink(self):
+        if not self.is_symlink():
+            raise SyscallError(errno.EINVAL)
+        return self.target
+
+    # -- directories ----------------------------------------------------------------
+    def lookup(self, name):
+        if not self.is_dir():
+            raise SyscallError(errno.ENOTDIR)
+        try:
+            return self.children[name]
+        except KeyError:
+            raise SyscallError(errno.ENOENT)
+
+    def _new(self, mode, creds, rdev=0):
+        """A new inode owned as Linux's inode_init_owner says (setgid directories pass on their group)."""
+        gid = creds.fsgid
+        if self._stat.mode & S_ISGID:
+            gid = self._stat.gid
+            if st.S_ISDIR(mode):
+                mode |= S_ISGID
+            elif mode & S_ISGID and not creds.in_group(gid) and creds.fsuid != 0:
+                mode &= ~S_ISGID
+        return TmpInode(self.fs, mode, creds.fsuid, gid, rdev)
+
+    def add(self, name, inode):
+        """Enter inode under name (replacing nothing: the caller removed any old entry)."""
+        self.children[name] = inode
+        self.offsets[name] = self.next_offset
+        self.next_offset += 1
+        if self.origin is None:         # a directory copied up keeps its lower size
+            self._stat.size += BOGO_DIRENT_SIZE
+        if inode.is_dir():
+            self._stat.nlink += 1
+            inode.parent = self
+        self.touch()
+        return inode
+
+    def adopt(self, name, inode):
+        """Enter an inode copied up from a lower layer: the counts and times it brought
+        already include it, so nothing of this directory changes."""
+        self.children[name] = inode
+        self.offsets[name] = self.next_offset
+        self.next_offset += 1
+        if inode.is_dir():
+            inode.parent = self
+
+    def drop(self, name):
+        """Take name out of this directory; returns its inode."""
+        inode = self.children.pop(name)
+        del self.offsets[name]
+        if self.origin is None:
+            self._stat.size -= BOGO_DIRENT_SIZE
+        if inode.is_dir():
+            self._stat.nlink -= 1
+        self.touch()
+        return inode
+
+    def create(self, name, mode, creds):
+        return self.add(name, self._new(st.S_IFREG | (mode & 0o7777), creds))
+
+    def mkdir(self, name, mode, creds):
+        return self.add(name, self._new(st.S_IFDIR | (mode & 0o7777), creds))
+
+    def tmpfile(self, mode, creds):
+        inode = self._new(st.S_IFREG | (mode & 0o7777), creds)
+        inode._stat.nlink = 0
+        return inode
+
+    def mknod(self, name, mode, rdev, creds):
+        return self.add(name, self._new(mode, creds, rdev if st.S_ISCHR(mode) or st.S_ISBLK(mode) else 0))
+
+    def symlink(self, name, target, creds):
+        inode = self._new(st.S_IFLNK | 0o777, creds)
+        inode.target = target
+        inode._stat.size = len(target)
+        return self.add(name, inode)
+
+    def link(self, name, inode):
+        if not isinstance(inode, TmpInode) or inode.fs is not self.fs:
+            raise SyscallError(errno.EXDEV)
+        inode._stat.nlink += 1
+        inode.linkable = False
+        inode.touch(mtime=False)
+        self.add(name, inode)
+
+    def unlink(self, name):
+        inode = self.drop(name)
+        inode._stat.nlink -= 1
+        inode.touch(mtime=False)
+        if inode._stat.nlink == 0:
+            inode.maybe_free()
+
+    def rmdir(self, name):
+        inode = self.children[name]
+        if inode.children:
+            raise SyscallError(errno.ENOTEMPTY)
+        self.drop(name)
+        inode._stat.nlink = 0
+        inode.touch(mtime=False)
+
+    def rename(self, name, new_dir, new_name, flags):
+        if not isinstance(new_dir, TmpInode) or new_dir.fs is not self.fs:
+            raise SyscallError(errno.EXDEV)
+        moving = self.children[name]
+        there = new_dir.children.get(new_name)
+        if flags & RENAME_EXCHANGE:
+            self.drop(name)
+            new_dir.drop(new_name)
+            new_dir.add(new_name, moving)
+            self.add(name, there)
+            moving.touch(mtime=False)
+            there.touch(mtime=False)
+            return
+        if there is not None:
+            if there.is_dir():
+                new_dir.rmdir(new_name)
+            else:
+                new_dir.unlink(new_name)
+        self.drop(name)
+        new_dir.add(new_name, moving)
+        moving.touch(mtime=False)
+
+    def entries(self):
+        """(name, inode, readdir position) of each child, in readdir order."""
+        offsets = self.offsets
+        return [(name, inode, offsets[name]) for name, inode in self.children.items()]
+
+    # -- life -------------------------------------------------------------------------
+    opens = 0
+
+    def maybe_free(self):
+        if self._stat.nlink == 0 and self.opens == 0:
+            self.release_data()
+
+    def open(self, dentry, flags, task, seen=None):
+        """An open file of this inode; `seen` is the inode the program sees (an overlay's)."""
+        mode = self._stat.mode
+        seen = seen or self
+        if flags & O_PATH:
+            return OpenFile(dentry, seen, flags)
+        if st.S_ISDIR(mode):
+            if (flags & O_ACCMODE) != os.O_RDONLY:
+                raise SyscallError(errno.EISDIR)
+            return TmpDirFile(dentry, seen, flags, self)
+        if st.S_ISREG(mode):
+            return TmpFile(dentry, seen, flags, self)
+        if st.S_ISFIFO(mode):
+            from pylinuxabi.vfs.pipe import open_fifo
+            return open_fifo(self, dentry, flags, task)
+        if st.S_ISCHR(mode):
+            from pylinuxabi.vfs.devfs import open_device
+            return open_device(self, dentry, flags, task)
+        raise SyscallError(errno.ENXIO)
+
+
+def is_whiteout(inode):
+    """An overlay whiteout: a character device 0/0 in the upper layer hides the lower name."""
+    s = inode._stat
+    return s.rdev == 0 and st.S_ISCHR(s.mode)
+
+
+class TmpFile(OpenFile):
+    """An open regular tmpfs file. `node` holds the data; `inode` is what the
+    program sees (the same, or the overlay inode in front of it)."""
+
+    supports_direct = True
+
+    def __init__(self, dentry, inode, flags, node=None):
+        super().__init__(dentry, inode, flags)
+        self.node = node = node or inode
+        node.opens += 1
+
+    def pread(self, count, offset):
+        return self.node.pread(count, offset)
+
+    def pwrite(self, data, offset):
+        return self.node.pwrite(data, offset)
+
+    def lseek(self, offset, whence):
+        if whence in (os.SEEK_DATA, os.SEEK_HOLE):
+            self.offset = self.node.seek_data(offset, whence)
+            return self.offset
+        return super().lseek(offset, whence)
+
+    def fionread(self):
+        return self.node._stat.size - self.offset
+
+    def mmap_fd(self):
+        return self.node.data_fd()
+
+    def release(self):
+        self.node.opens -= 1
+        self.node.maybe_free()
+
+
+class TmpDirFile(OpenFile):
+    """An open tmpfs directory: '.', '..', then entries by their stable positions."""
+
+    def __init__(self, dentry, inode, flags, node=None):
+        super().__init__(dentry, inode, flags)
+        self.node = node or inode
+
+    def pread(self, count, offset):
+        raise SyscallError(errno.EISDIR)
+
+    def pwrite(self, data, offset):
+        raise SyscallError(errno.EISDIR)
+
+    def getdents64(self, size):
+        d = self.node
+        parent = self.dentry.up().inode if self.dentry is not None else d
+        listing = [(b".", self.inode.stat().ino, 4, 1), (b"..", parent.stat().ino, 4, 2)]
+        listing += [(name, inode._stat.ino, dirent_type(inode._stat.mode), pos)
+                    for name, inode, pos in d.entries()]
+        data, self.offset = pack_positioned(listing, self.offset, size)
+        return data
+
+    def lseek(self, offset, whence):
+        if whence not in (os.SEEK_SET, os.SEEK_CUR):
+            raise SyscallError(errno.EINVAL)
+        return super().lseek(offset, whence)
+
+
+def pack_positioned(listing, offset, size):
+    """linux_dirent64 records for the entries at positions >= offset (0 = from the start)
+    that fit in size bytes; d_off is the position to go on from. Returns (bytes, new offset)."""
+    out = bytearray()
+    for name, ino, dtype, pos in listing:
+        if pos < offset:
+            continue
+        reclen = (DIRENT64.size + len(name) + 1 + 7) & ~7
+        if len(out) + reclen > size:
+            if not out:
+                raise SyscallError(errno.EINVAL)        # not even one entry fits
+            break
+        out += DIRENT64.pack(ino, pos + 1, reclen, dtype) + name
+        out += bytes(reclen - DIRENT64.size - len(name))
+        offset = pos + 1
+    return bytes(out), offset
