@@ -131,7 +131,8 @@ def _set_times(task, dentry, times):
             return None
         return now if nsec == UTIME_NOW else sec * 10**9 + nsec
 
-    to_now = ansec in (UTIME_NOW, UTIME_OMIT) and mnsec in (UTIME_NOW, UTIME_OMIT)
+    # only "both now" is a touch that write permission allows; anything else needs ownership
+    to_now = ansec == UTIME_NOW and mnsec == UTIME_NOW
     namei.utimes(dentry, ns(asec, ansec), ns(msec, mnsec), task.creds, to_now)
     return 0
 

@@ -230,7 +230,12 @@ def _access(task, dirfd, path, mode, flags):
     check(not flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH), errno.EINVAL)
     d = lookup(task, dirfd, read_path(task, path), follow=not flags & AT_SYMLINK_NOFOLLOW,
                empty_path=bool(flags & AT_EMPTY_PATH))
-    d.inode.permission(task.creds, mode)
+    creds = task.creds
+    if not flags & AT_EACCESS:
+        # access() asks for the real ids (access_override_creds)
+        creds = creds.copy()
+        creds.fsuid, creds.fsgid = creds.ruid, creds.rgid
+    d.inode.permission(creds, mode)
     if mode & W_OK and d.mount.readonly and (d.inode.mode & 0o170000) in (0o100000, 0o040000, 0o120000):
         raise SyscallError(errno.EROFS)
     return 0

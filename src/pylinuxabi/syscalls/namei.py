@@ -57,6 +57,7 @@ def _mknod(task, dirfd, path, mode, dev):
     if fmt == 0:
         mode |= st.S_IFREG
         fmt = st.S_IFREG
+    check(fmt != st.S_IFDIR, errno.EPERM)
     check(fmt in (st.S_IFREG, st.S_IFCHR, st.S_IFBLK, st.S_IFIFO, st.S_IFSOCK), errno.EINVAL)
     parent, name = _creating(task, dirfd, path)
     perm = mode & ~task.fs.umask & 0o7777
@@ -131,8 +132,6 @@ def unlinkat(task, dirfd, path, flags):
 def _rename(task, olddirfd, oldpath, newdirfd, newpath, flags):
     check(not flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT), errno.EINVAL)
     check(not (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) and flags & RENAME_EXCHANGE), errno.EINVAL)
-    if flags & RENAME_WHITEOUT and task.creds.euid != 0:
-        raise SyscallError(errno.EPERM)
     old_parent, old_name, old_slash = _parent(task, olddirfd, oldpath)
     new_parent, new_name, new_slash = _parent(task, newdirfd, newpath)
     return namei.rename(old_parent, old_name, new_parent, new_name, flags, task.creds,

@@ -8,7 +8,8 @@ from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import namei
-from pylinuxabi.vfs.inode import W_OK
+from pylinuxabi.vfs.file import O_PATH
+from pylinuxabi.vfs.inode import R_OK, W_OK
 from pylinuxabi.vfs.procfs import file_dentry
 
 XATTR_NAME_MAX = 255
@@ -21,14 +22,47 @@ def _inode_at(task, path_addr, follow):
 
 
 def _fd_inode(task, fd):
-    return task.files.get(fd).inode
+    return _fd_file(task, fd).inode
+
+
+def _fd_file(task, fd):
+    f = task.files.get(fd)
+    if f.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    return f
+
+
+NAMESPACES = (b"user.", b"trusted.", b"security.", b"system.")
+
+
+def _name(task, addr):
+    name = task.mem.read_cstring(addr, XATTR_NAME_MAX + 1)
+    check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
+    return name
+
+
+def _permission(inode, name, creds, write):
+    """xattr_permission, then the namespace's own checks, in Linux's order."""
+    if name.startswith(b"trusted."):
+        if creds.euid != 0:
+            raise SyscallError(errno.EPERM if write else errno.ENODATA)
+    elif name.startswith(b"user."):
+        if not (inode.is_dir() or stat.S_ISREG(inode.mode)):
+            raise SyscallError(errno.EPERM if write else errno.ENODATA)
+        inode.permission(creds, W_OK if write else R_OK)
+    for prefix in NAMESPACES:
+        if name.startswith(prefix):
+            check(len(name) > len(prefix), errno.EINVAL)
+            return
+    raise SyscallError(errno.EOPNOTSUPP)
 
 
 def _get(task, inode_fn, name_addr, value, size):
-    name = task.mem.read_cstring(name_addr, XATTR_NAME_MAX + 1)
-    check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
+    name = _name(task, name_addr)
     size = min(size, XATTR_SIZE_MAX)
-    data = inode_fn().getxattr(name)
+    inode = inode_fn()
+    _permission(inode, name, task.creds, write=False)
+    data = inode.getxattr(name)
     if size == 0:
         return len(data)
     check(len(data) <= size, errno.ERANGE)
@@ -37,7 +71,8 @@ def _get(task, inode_fn, name_addr, value, size):
 
 
 def _list(task, inode_fn, buf, size):
-    data = b"".join(n + b"\0" for n in inode_fn().listxattr())
+    root = task.creds.euid == 0
+    data = b"".join(n + b"\0" for n in inode_fn().listxattr() if root or not n.startswith(b"trusted."))
     if size == 0:
         return len(data)
     check(len(data) <= min(size, XATTR_LIST_MAX), errno.ERANGE)
@@ -102,33 +137,21 @@ XATTR_CREATE, XATTR_REPLACE = 1, 2
 
 def _set(task, dentry_fn, name_addr, value, size, flags):
     check(not flags & ~(XATTR_CREATE | XATTR_REPLACE), errno.EINVAL)
-    name = task.mem.read_cstring(name_addr, XATTR_NAME_MAX + 1)
-    check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
+    name = _name(task, name_addr)
     check(size <= XATTR_SIZE_MAX, errno.E2BIG)
     data = task.mem.read(value, size) if size else b""
     d = dentry_fn()
     namei.want_write(d)
-    _may_change_xattr(d.inode, name, task.creds)
+    _permission(d.inode, name, task.creds, write=True)
     d.inode.setxattr(name, data, flags)
     return 0
 
 
-def _may_change_xattr(inode, name, creds):
-    """xattr_permission: trusted.* is root's; user.* needs write permission on a file or directory."""
-    if name.startswith(b"trusted.") and creds.euid != 0:
-        raise SyscallError(errno.EPERM)
-    if name.startswith(b"user."):
-        if not (inode.is_dir() or stat.S_ISREG(inode.mode)):
-            raise SyscallError(errno.EPERM)
-        inode.permission(creds, W_OK)
-
-
 def _remove(task, dentry_fn, name_addr):
-    name = task.mem.read_cstring(name_addr, XATTR_NAME_MAX + 1)
-    check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
+    name = _name(task, name_addr)
     d = dentry_fn()
     namei.want_write(d)
-    _may_change_xattr(d.inode, name, task.creds)
+    _permission(d.inode, name, task.creds, write=True)
     d.inode.removexattr(name)
     return 0
 
@@ -138,7 +161,7 @@ def _dentry_at(task, path_addr, follow):
 
 
 def _fd_dentry(task, fd):
-    return file_dentry(task.files.get(fd))
+    return file_dentry(_fd_file(task, fd))
 
 
 @syscall("setxattr", "uuuUi")

@@ -9,6 +9,7 @@ import errno
 import stat as st
 
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_ISGID, S_ISUID,
                                   S_ISVTX, W_OK, X_OK)
 from pylinuxabi.vfs.mount import Dentry
@@ -68,10 +69,12 @@ def may_delete(parent, victim, creds, isdir):
 
 
 def _fresh(parent, name, inode):
-    """Cache the dentry of a name just made."""
+    """Cache the dentry of a name just made (and tell inotify)."""
     d = Dentry(name, parent, inode, parent.mount)
     if parent.inode.cacheable_children:
         parent.children[name] = d
+    if fsnotify.active:
+        fsnotify.notify(d, fsnotify.IN_CREATE)
     return d
 
 
@@ -138,6 +141,8 @@ def unlink(parent, name, creds):
         raise SyscallError(errno.ENOENT)
     may_delete(parent, victim, creds, isdir=False)
     parent.inode.unlink(name)
+    if fsnotify.active:
+        fsnotify.notify(victim, fsnotify.IN_DELETE)
     _forget(parent, name)
 
 
@@ -148,6 +153,8 @@ def rmdir(parent, name, creds):
         raise SyscallError(errno.ENOENT)
     may_delete(parent, victim, creds, isdir=True)
     parent.inode.rmdir(name)
+    if fsnotify.active:
+        fsnotify.notify(victim, fsnotify.IN_DELETE)
     _forget(parent, name)
 
 
@@ -213,8 +220,14 @@ def rename(old_parent, old_name, new_parent, new_name, flags, creds, old_slash=F
         new_parent.children.pop(new_name, None)
         _move(new, old_parent, old_name)
     elif new is not None:
+        if fsnotify.active:
+            fsnotify.notify(new, fsnotify.IN_DELETE_SELF)
         _forget(new_parent, new_name)
     _move(old, new_parent, new_name)
+    if fsnotify.active:
+        fsnotify.moved(old_parent, old_name, old)
+        if flags & RENAME_EXCHANGE:
+            fsnotify.moved(new_parent, new_name, new)
     if flags & RENAME_WHITEOUT:
         old_parent.inode.mknod(old_name, st.S_IFCHR, 0, creds)
     return 0
@@ -242,6 +255,12 @@ def chmod(dentry, mode, creds):
     if creds.fsuid != 0 and not inode.is_dir() and mode & S_ISGID and not creds.in_group(inode.stat().gid):
         mode &= ~S_ISGID        # one may not give a file the setgid bit of a group one is not in
     inode.setattr(mode=mode)
+    _changed(dentry, fsnotify.IN_ATTRIB)
+
+
+def _changed(dentry, mask):
+    if fsnotify.active:
+        fsnotify.notify(dentry, mask)
 
 
 def chown(dentry, uid, gid, creds):
@@ -259,13 +278,14 @@ def chown(dentry, uid, gid, creds):
         elif s.uid != creds.fsuid:
             raise SyscallError(errno.EPERM)
     mode = None
-    if not inode.is_dir() and not st.S_ISLNK(s.mode) and (uid is not None or gid is not None):
+    if not inode.is_dir() and not st.S_ISLNK(s.mode):
         mode = s.mode & 0o7777 & ~S_ISUID
         if (s.mode & (S_ISGID | 0o010)) == (S_ISGID | 0o010):
             mode &= ~S_ISGID
         if mode == s.mode & 0o7777:
             mode = None
     inode.setattr(mode=mode, uid=uid, gid=gid)
+    _changed(dentry, fsnotify.IN_ATTRIB)
 
 
 def utimes(dentry, atime_ns, mtime_ns, creds, to_now):
@@ -278,6 +298,7 @@ def utimes(dentry, atime_ns, mtime_ns, creds, to_now):
             raise SyscallError(errno.EPERM)
         inode.permission(creds, W_OK)
     inode.setattr(atime_ns=atime_ns, mtime_ns=mtime_ns)
+    _changed(dentry, fsnotify.IN_ATTRIB)
 
 
 def truncate(dentry, size, creds, check_perm=True):
@@ -291,6 +312,7 @@ def truncate(dentry, size, creds, check_perm=True):
         inode.permission(creds, W_OK)
     inode.setattr(size=size)
     _kill_suid(inode, creds)
+    _changed(dentry, fsnotify.IN_MODIFY)
 
 
 def _kill_suid(inode, creds):

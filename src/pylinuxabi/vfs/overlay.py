@@ -18,7 +18,7 @@ import stat as st
 from pylinuxabi.kernel.abi import pack_stat, pack_statx
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
-from pylinuxabi.vfs.inode import RENAME_EXCHANGE, RENAME_WHITEOUT, Inode, Stat
+from pylinuxabi.vfs.inode import RENAME_EXCHANGE, Inode, Stat
 from pylinuxabi.vfs.synthetic import dirent_type
 from pylinuxabi.vfs.tmpfs import TmpInode, is_whiteout, pack_positioned
 
@@ -238,7 +238,9 @@ class OverlayInode(Inode):
         self._make(name, lambda up: up.link(name, node) or node)
 
     def _whiteout(self, up, name):
-        up.add(name, TmpInode(self.fs.upper, st.S_IFCHR, 0, 0, 0))
+        node = TmpInode(self.fs.upper, st.S_IFCHR, 0, 0, 0)
+        node.whiteout = True
+        up.add(name, node)
 
     def unlink(self, name):
         kid = self.lookup(name)
@@ -265,8 +267,6 @@ class OverlayInode(Inode):
     def rename(self, name, new_dir, new_name, flags):
         if not isinstance(new_dir, OverlayInode) or new_dir.fs is not self.fs:
             raise SyscallError(errno.EXDEV)
-        if flags & RENAME_WHITEOUT:
-            raise SyscallError(errno.EINVAL)
         src = self.lookup(name)
         try:
             dst = new_dir.lookup(new_name)

@@ -80,6 +80,7 @@ class TmpInode(Inode):
         self.fifo = None            # FIFOs: the pipe, while anyone has it open
         self.origin = None          # overlay: (dev, ino) of the lower object this was copied from
         self.opaque = False         # overlay: hides the lower directory of the same name
+        self.whiteout = False       # overlay: this entry hides the lower one of its name
         if st.S_ISDIR(mode):
             self.children = {}      # name -> inode, in creation order (readdir's order)
             self.offsets = {}       # name -> its stable readdir position
@@ -388,9 +389,10 @@ class TmpInode(Inode):
 
 
 def is_whiteout(inode):
-    """An overlay whiteout: a character device 0/0 in the upper layer hides the lower name."""
-    s = inode._stat
-    return s.rdev == 0 and st.S_ISCHR(s.mode)
+    """An overlay whiteout: an entry of the upper layer that hides the lower name.
+    (Linux stores it as a 0/0 character device; ours is marked as such, so that a
+    0/0 device the program makes, as RENAME_WHITEOUT does, stays visible.)"""
+    return inode.whiteout
 
 
 class TmpFile(OpenFile):
@@ -408,6 +410,8 @@ class TmpFile(OpenFile):
         return self.node.pread(count, offset)
 
     def pwrite(self, data, offset):
+        if self.flags & os.O_APPEND:
+            offset = self.node._stat.size      # even pwrite appends to an O_APPEND file
         return self.node.pwrite(data, offset)
 
     def lseek(self, offset, whence):
