@@ -3,6 +3,7 @@
 Host objects are opened only with openat(dirfd, one_component, O_NOFOLLOW)
 from directory fds we hold, so no host path string ever leaves the root.
 """
+import collections
 import errno
 import os
 import stat as st
@@ -13,9 +14,14 @@ from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import Inode, Stat
 
 O_TMPFILE = 0o20000000 | os.O_DIRECTORY
-MAX_IO = 8 << 20
+MAX_IO = 8 << 20         # one read or write moves at most this much: keeps memory bounded
 AT_EMPTY_PATH = 0x1000
-_STAT_BUF = ffi.new("char[144]")       # the supervisor is single-threaded: one buffer serves        # one read or write moves at most this much: keeps memory bounded
+_STAT_BUF = ffi.new("char[144]")       # the supervisor is single-threaded: one buffer serves
+
+
+# the non-root HostInodes holding a dir fd, least recently used first
+_open_dirs = collections.OrderedDict()
+MAX_OPEN_DIRS = 1024
 
 
 def _host_error(e):
@@ -37,14 +43,25 @@ class HostInode(Inode):
         self._dirfd = None
 
     def dirfd(self):
-        """Our O_PATH fd of this directory (opened on first use, held after)."""
-        if self._dirfd is None:
-            try:
-                self._dirfd = os.open(self.name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                      dir_fd=self.parent.dirfd())
-            except OSError as e:
-                raise _host_error(e)
-        return self._dirfd
+        """Our O_PATH fd of this directory: opened on first use and kept while it is
+        among the MAX_OPEN_DIRS most recently used (a tree walk must not run us out of fds)."""
+        fd = self._dirfd
+        if fd is not None:
+            if self.parent is not None:
+                _open_dirs.move_to_end(self)
+            return fd
+        try:
+            fd = os.open(self.name, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         dir_fd=self.parent.dirfd())
+        except OSError as e:
+            raise _host_error(e)
+        self._dirfd = fd
+        _open_dirs[self] = None
+        if len(_open_dirs) > MAX_OPEN_DIRS:
+            old, _ = _open_dirs.popitem(last=False)
+            os.close(old._dirfd)
+            old._dirfd = None
+        return fd
 
     @property
     def mode(self):
