@@ -5,6 +5,9 @@ Shared between threads (CLONE_FILES); knows nothing of the host's fds.
 import errno
 
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs import fsnotify
+from pylinuxabi.vfs import locks
+from pylinuxabi.vfs.file import O_PATH
 
 
 class FdTable:
@@ -42,7 +45,7 @@ class FdTable:
         old = self.fds.get(fd)
         self._set(fd, file, cloexec)
         if old is not None:
-            _put(old)
+            self._drop(old)
 
     def _set(self, fd, file, cloexec):
         if fd >= self.max_fds:
@@ -60,7 +63,13 @@ class FdTable:
         if f is None:
             raise SyscallError(errno.EBADF)
         self.cloexec.discard(fd)
-        _put(f)
+        self._drop(f)
+
+    def _drop(self, file):
+        """An fd of ours no longer names file: our POSIX locks on it go (filp_close), then the reference."""
+        if not file.flags & O_PATH:             # (filp_flush: an O_PATH fd leaves them)
+            locks.remove_posix(file.inode, self)    # returns at once unless the inode has locks
+        _put(file)
 
     def close_range(self, first, last, only_cloexec=False):
         for fd in [fd for fd in self.fds if first <= fd <= last]:
@@ -89,4 +98,7 @@ class FdTable:
 def _put(file):
     file.refs -= 1
     if file.refs == 0:
+        if fsnotify.active:
+            fsnotify.closed(file)               # IN_CLOSE_*, before anything is released
+        locks.release_file(file.inode, file)    # its OFD and flock locks (at once if none)
         file.release()

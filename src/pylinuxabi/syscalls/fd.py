@@ -9,6 +9,7 @@ import signal
 from pylinuxabi.kernel.abi import I32, IOVEC
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
 from pylinuxabi.vfs.pipe import make_pipe
 
@@ -121,15 +122,29 @@ def _count(vec):
     return min(sum(n for _, n in vec), MAX_RW_COUNT)
 
 
+def _accessed(f, n, always=False):
+    """IN_ACCESS after a read that returned data (vfs_read), or after any readv (vfs_readv)."""
+    if fsnotify.active and (n or always):
+        fsnotify.file_event(f, fsnotify.IN_ACCESS)
+    return n
+
+
+def _modified(f, n):
+    """IN_MODIFY after a write that wrote something (vfs_write, vfs_writev)."""
+    if fsnotify.active and n:
+        fsnotify.file_event(f, fsnotify.IN_MODIFY)
+    return n
+
+
 @syscall("read", "iuu")
 def read(task, fd, buf, count):
     """read(2)."""
     f = _readable(task, fd)
     _check_dir(f)
     access_ok(buf, count)
-    if count == 0:
+    if count == 0 and not getattr(f, "sized_records", False):   # (inotify: too small is EINVAL)
         return 0
-    return copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT)))
+    return _accessed(f, copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT))))
 
 
 def write_all(task, f, data):
@@ -164,8 +179,8 @@ def write(task, fd, buf, count):
     access_ok(buf, count)
     count = min(count, MAX_RW_COUNT)
     if f.discards_writes:
-        return count
-    return write_all(task, f, task.mem.read(buf, count) if count else b"")
+        return _modified(f, count)
+    return _modified(f, write_all(task, f, task.mem.read(buf, count) if count else b""))
 
 
 @syscall("pread64", "iuul")
@@ -179,7 +194,7 @@ def pread64(task, fd, buf, count, offset):
     n = task.mem.write_some(buf, data)
     if n == 0 and data:
         raise SyscallError(errno.EFAULT)
-    return n
+    return _accessed(f, n)
 
 
 @syscall("pwrite64", "iuul")
@@ -190,8 +205,8 @@ def pwrite64(task, fd, buf, count, offset):
     access_ok(buf, count)
     count = min(count, MAX_RW_COUNT)
     if f.discards_writes:
-        return count
-    return f.pwrite(task.mem.read(buf, count) if count else b"", offset)
+        return _modified(f, count)
+    return _modified(f, f.pwrite(task.mem.read(buf, count) if count else b"", offset))
 
 
 def _preadv(task, fd, iov, iovcnt, offset, flags=0):
@@ -201,11 +216,11 @@ def _preadv(task, fd, iov, iovcnt, offset, flags=0):
     _check_dir(f)
     count = _count(vec)
     if offset == -1:
-        return scatter(task, f, vec, f.read(count) if count else b"")
+        return _accessed(f, scatter(task, f, vec, f.read(count) if count else b""), always=True)
     check(offset >= 0, errno.EINVAL)
     data = f.pread(count, offset) if count else b""
     n = scatter(task, _NoUnread, vec, data)
-    return n
+    return _accessed(f, n, always=True)
 
 
 def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
@@ -213,14 +228,14 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
     vec = read_iovec(task, iov, iovcnt)
     check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     if f.discards_writes:
-        return _count(vec)
+        return _modified(f, _count(vec))
     data = gather(task, vec)
     if not data:
         return 0
     if offset == -1:
-        return write_all(task, f, data)
+        return _modified(f, write_all(task, f, data))
     check(offset >= 0, errno.EINVAL)
-    return f.pwrite(data, offset)
+    return _modified(f, f.pwrite(data, offset))
 
 
 @syscall("readv", "iui")
@@ -315,7 +330,7 @@ def dup3(task, oldfd, newfd, flags):
 
 @syscall("fcntl", "iiu")
 def fcntl(task, fd, cmd, arg):
-    """fcntl(2): descriptor and status flags; locks and leases come with the VFS issue."""
+    """fcntl(2): descriptor and status flags here, record locks in syscalls/locks.py."""
     files = task.files
     f = files.get(fd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
@@ -339,6 +354,12 @@ def fcntl(task, fd, cmd, arg):
             raise SyscallError(errno.EINVAL)
         f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
         return 0
+    if cmd in (5, 6, 7, 36, 37, 38):        # F_GETLK, F_SETLK(W), F_OFD_GETLK, F_OFD_SETLK(W)
+        from pylinuxabi.syscalls.locks import fcntl_lock
+        return fcntl_lock(task, f, cmd, arg)
+    if cmd in (1033, 1034):                 # F_ADD_SEALS, F_GET_SEALS
+        from pylinuxabi.syscalls.memfd import seals_fcntl
+        return seals_fcntl(f, cmd, arg)
     raise SyscallError(errno.EINVAL)
 
 
@@ -426,4 +447,4 @@ def getdents64(task, fd, dirp, count):
     if task.mem.write_some(dirp, data) < len(data):
         f.lseek(pos, os.SEEK_SET)       # nothing was consumed
         raise SyscallError(errno.EFAULT)
-    return len(data)
+    return _accessed(f, len(data), always=True)        # (iterate_dir: even at the end)

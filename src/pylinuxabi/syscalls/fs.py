@@ -12,7 +12,7 @@ from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT,
                                      AT_SYMLINK_NOFOLLOW, lookup, lookup_parent, read_path, walk_context)
 from pylinuxabi.syscalls.table import syscall
-from pylinuxabi.vfs import namei
+from pylinuxabi.vfs import fsnotify, namei
 from pylinuxabi.vfs.mount import Dentry
 from pylinuxabi.vfs.path import MAXSYMLINKS, resolve, resolve_parent
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
@@ -114,6 +114,8 @@ def do_open(task, dirfd, path, flags, mode):
         namei.truncate(dentry, 0, task.creds, check_perm=False)
     f = inode.open(dentry, flags, task)
     f.flags = kept
+    if fsnotify.active:
+        fsnotify.file_event(f, fsnotify.IN_OPEN)
     return _install(task, f, flags)
 
 
@@ -138,6 +140,8 @@ def _open_tmpfile(task, dirfd, path, flags, mode):
     f = inode.open(dentry, flags & ~(O_TMPFILE | os.O_DIRECTORY), task)
     f.flags = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC
                         | O_TMPFILE | os.O_DIRECTORY) | O_LARGEFILE
+    if fsnotify.active:
+        fsnotify.file_event(f, fsnotify.IN_OPEN)
     return _install(task, f, flags)
 
 

@@ -26,6 +26,8 @@ XATTR_NAMESPACES = (b"user.", b"trusted.", b"security.")
 XATTR_SIZE_MAX = 65536
 MAX_LFS_FILESIZE = (1 << 63) - 1
 FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE = 0x1, 0x2, 0x4, 0x8, 0x10
 
 
 def _pages(size):
@@ -160,6 +162,8 @@ class TmpInode(Inode):
         self.touch(mtime=False)
 
     # -- data of regular files ------------------------------------------------------
+    seals = 0                       # F_SEAL_* (only memfds, vfs/memfd.py, ever have any)
+
     def data_fd(self):
         """The memfd holding the bytes (made now if the file had none)."""
         if self.memfd is None:
@@ -181,6 +185,16 @@ class TmpInode(Inode):
             raise SyscallError(errno.EFBIG)
         size = self._stat.size
         end = offset + len(data)
+        if self.seals:
+            if self.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE):
+                raise SyscallError(errno.EPERM)
+            if self.seals & F_SEAL_GROW and end > size:
+                # shmem_write_begin refuses page by page: the pages before the one that
+                # would grow the file are written
+                fits = max(offset, size // PAGE * PAGE) - offset
+                if fits == 0:
+                    raise SyscallError(errno.EPERM)
+                data, end = data[:fits], offset + fits
         if end > size:
             self.fs.charge(size, end)
         n = os.pwrite(self.data_fd(), data, offset)
@@ -194,6 +208,8 @@ class TmpInode(Inode):
         old = self._stat.size
         if size == old:
             return
+        if self.seals & (F_SEAL_SHRINK if size < old else F_SEAL_GROW):
+            raise SyscallError(errno.EPERM)
         self.fs.charge(old, size)
         if self.memfd is not None or size:
             os.ftruncate(self.data_fd(), size)
@@ -205,6 +221,10 @@ class TmpInode(Inode):
             raise SyscallError(errno.ENODEV)
         old = self._stat.size
         end = offset + length
+        if self.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) and mode & FALLOC_FL_PUNCH_HOLE:
+            raise SyscallError(errno.EPERM)
+        if self.seals & F_SEAL_GROW and end > old and not mode & FALLOC_FL_KEEP_SIZE:
+            raise SyscallError(errno.EPERM)
         if end > old and not mode & FALLOC_FL_KEEP_SIZE:
             self.fs.charge(old, end)
         r = lib.host_fallocate(self.data_fd(), mode, offset, length)
