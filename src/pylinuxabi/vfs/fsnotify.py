@@ -5,9 +5,11 @@ The VFS and the fd syscalls call in only while `active` (some mark exists), so
 reads and writes cost nothing without inotify. Knows marks only by their
 duck type (`mask`, `handle`, `freed`); inotify (vfs/inotify.py) provides them.
 """
+import os
 import weakref
 
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
 
 IN_ACCESS, IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x1, 0x2, 0x4, 0x8
 IN_CLOSE_NOWRITE, IN_OPEN, IN_MOVED_FROM, IN_MOVED_TO = 0x10, 0x20, 0x40, 0x80
@@ -17,7 +19,6 @@ IN_ALL_EVENTS = 0xFFF
 # what a directory's marks hear about its children (FS_EVENTS_POSS_ON_CHILD)
 ON_CHILD = (IN_ACCESS | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN
             | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE)
-O_ACCMODE, O_WRONLY, O_RDWR, O_PATH = 3, 1, 2, 0o10000000
 DELETED = b" (deleted)"     # what namei appends to the name of an unlinked dentry
 
 active = False          # is any mark set anywhere?
@@ -186,5 +187,5 @@ def file_event(f, mask):
 
 def closed(f):
     """The last reference to an open file went (fsnotify_close)."""
-    writer = (f.flags & O_ACCMODE) in (O_WRONLY, O_RDWR)
+    writer = (f.flags & O_ACCMODE) in (os.O_WRONLY, os.O_RDWR)
     file_event(f, IN_CLOSE_WRITE if writer else IN_CLOSE_NOWRITE)

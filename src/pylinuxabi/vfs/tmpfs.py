@@ -95,7 +95,7 @@ class TmpInode(Inode):
     def stat(self):
         s = self._stat
         if self._blocks_stale:
-            s.blocks = os.fstat(self.memfd).st_blocks
+            s.blocks = os.fstat(self.memfd).st_blocks if self.memfd is not None else 0
             self._blocks_stale = False
         return s
 

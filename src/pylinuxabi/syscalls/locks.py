@@ -1,0 +1,104 @@
+"""File-lock syscalls: flock(2), and fcntl(2)'s F_GETLK/F_SETLK/F_SETLKW and OFD twins.
+
+Argument checking and struct flock; the locks themselves are vfs/locks.py's.
+"""
+import errno
+import os
+import struct
+
+from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs import locks
+from pylinuxabi.vfs.file import O_PATH
+from pylinuxabi.vfs.locks import F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX
+
+# struct flock: l_type, l_whence, (pad), l_start, l_len, l_pid, (pad); the pads
+# are fields so that F_GETLK gives them back as the program wrote them
+FLOCK = struct.Struct("<hhIqqiI")
+LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN, LOCK_MAND = 1, 2, 4, 8, 32
+FLOCK_TYPES = {LOCK_SH: F_RDLCK, LOCK_EX: F_WRLCK, LOCK_UN: F_UNLCK}
+F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+OFD_COMMANDS = (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+
+
+@syscall("flock", "iU")
+def flock(task, fd, cmd):
+    """flock(2)."""
+    if cmd & LOCK_MAND:
+        return 0        # Linux ignores LOCK_MAND requests (they never locked anything)
+    type = FLOCK_TYPES.get(cmd & ~LOCK_NB)
+    check(type is not None, errno.EINVAL)
+    f = task.files.get(fd)
+    if f.flags & O_PATH or (type != F_UNLCK and not (f.readable or f.writable)):
+        raise SyscallError(errno.EBADF)
+    # while it waits, the kernel has task.wake_callback on the inode's queue
+    locks.flock(f.inode, f, type, None if cmd & LOCK_NB else task.wake_callback)
+    return 0
+
+
+def fcntl_lock(task, f, cmd, arg):
+    """fcntl(2) F_GETLK, F_SETLK, F_SETLKW and F_OFD_*: fcntl_getlk and fcntl_setlk."""
+    if f.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    fields = list(FLOCK.unpack(task.mem.read(arg, FLOCK.size)))
+    l_type, whence, _, l_start, l_len, l_pid, _ = fields
+    ofd = cmd in OFD_COMMANDS
+    if cmd in (F_GETLK, F_OFD_GETLK):
+        check(ofd or l_type in (F_RDLCK, F_WRLCK), errno.EINVAL)
+    request = _request(task, f, l_type, whence, l_start, l_len)
+    if cmd in (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW):
+        _check_mode(f, request.type)
+    if ofd:
+        check(l_pid == 0, errno.EINVAL)
+        request.owner = f
+        request.ofd = True
+    if cmd in (F_GETLK, F_OFD_GETLK):
+        held = locks.test_lock(f.inode, request)
+        if held is None:
+            fields[0] = F_UNLCK
+        else:
+            fields[0] = held.type
+            fields[1] = os.SEEK_SET
+            fields[3] = held.start
+            fields[4] = 0 if held.end == OFFSET_MAX else held.end - held.start + 1
+            fields[5] = -1 if held.ofd else held.pid
+        task.mem.write(arg, FLOCK.pack(*fields))
+        return 0
+    waits = cmd in (F_SETLKW, F_OFD_SETLKW)
+    # while it waits, the kernel has task.wake_callback on the inode's queue
+    locks.set_lock(f.inode, request, task.wake_callback if waits else None)
+    return 0
+
+
+def _request(task, f, l_type, whence, l_start, l_len):
+    """flock_to_posix_lock: the byte range [start, end] a struct flock names, as a POSIX request."""
+    if whence == os.SEEK_SET:
+        base = 0
+    elif whence == os.SEEK_CUR:
+        base = f.offset
+    elif whence == os.SEEK_END:
+        base = f.stat().size
+    else:
+        raise SyscallError(errno.EINVAL)
+    if l_start > OFFSET_MAX - base:
+        raise SyscallError(errno.EOVERFLOW)
+    start = base + l_start
+    check(start >= 0, errno.EINVAL)
+    if l_len > 0:
+        if l_len - 1 > OFFSET_MAX - start:
+            raise SyscallError(errno.EOVERFLOW)
+        end = start + l_len - 1
+    elif l_len < 0:
+        check(start + l_len >= 0, errno.EINVAL)
+        start, end = start + l_len, start - 1
+    else:
+        end = OFFSET_MAX
+    check(l_type in (F_RDLCK, F_WRLCK, F_UNLCK), errno.EINVAL)
+    return locks.Lock(task.files, l_type, start, end, task.process.pid)
+
+
+def _check_mode(f, type):
+    """check_fmode_for_setlk: a read lock needs a readable file, a write lock a writable one."""
+    if type == F_RDLCK and not f.readable or type == F_WRLCK and not f.writable:
+        raise SyscallError(errno.EBADF)
