@@ -44,6 +44,7 @@ PROGRAMS = {
     "files_locks": ("dynamic",),
     "files_memfd_copy": ("dynamic",),
     "files_inotify": ("dynamic",),
+    "pipe_size": ("dynamic",),
 }
 SLOW = {"dirs"}
 

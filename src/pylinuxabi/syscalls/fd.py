@@ -11,12 +11,13 @@ from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
-from pylinuxabi.vfs.pipe import make_pipe
+from pylinuxabi.vfs.pipe import PipeEnd, make_pipe
 
 MAX_RW_COUNT = 0x7FFFF000
 IOV_MAX = 1024
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
+F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
 FD_CLOEXEC = 1
 FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC = 0x541B, 0x5421, 0x5450, 0x5451, 0x5452
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 1 << 1, 1 << 2
@@ -360,6 +361,13 @@ def fcntl(task, fd, cmd, arg):
     if cmd in (1033, 1034):                 # F_ADD_SEALS, F_GET_SEALS
         from pylinuxabi.syscalls.memfd import seals_fcntl
         return seals_fcntl(f, cmd, arg)
+    if cmd in (F_SETPIPE_SZ, F_GETPIPE_SZ):
+        if not isinstance(f, PipeEnd):
+            raise SyscallError(errno.EBADF)
+        if cmd == F_GETPIPE_SZ:
+            return f.pipe.capacity
+        # the sandbox's root has docker's default capabilities: no CAP_SYS_RESOURCE
+        return f.pipe.resize(arg & 0xFFFFFFFF, privileged=False)
     raise SyscallError(errno.EINVAL)
 
 

@@ -15,6 +15,8 @@ from pylinuxabi.vfs.synthetic import SynthInode
 
 PIPE_BUF = 4096
 PIPE_DEFAULT_SIZE = 65536
+PIPE_MAX_SIZE = 1048576         # /proc/sys/fs/pipe-max-size
+PAGE = 4096
 PIPEFS_DEV = os.makedev(0, 14)
 
 
@@ -42,6 +44,20 @@ class Pipe(SynthInode):
 
     def name(self):
         return b"pipe:[%d]" % self.ino
+
+    def resize(self, size, privileged):
+        """F_SETPIPE_SZ: a power-of-two number of pages; EBUSY if what is queued would not fit."""
+        if size > 1 << 31:
+            raise SyscallError(errno.EINVAL)
+        if size > PIPE_MAX_SIZE and not privileged:
+            raise SyscallError(errno.EPERM)
+        pages = max((size + PAGE - 1) // PAGE, 1)
+        new = (1 << (pages - 1).bit_length()) * PAGE
+        if new < (len(self.buffer) + PAGE - 1) // PAGE * PAGE:
+            raise SyscallError(errno.EBUSY)
+        self.capacity = new
+        self.writable.notify()
+        return new
 
 
 class PipeEnd(OpenFile):
