@@ -31,3 +31,16 @@ def test_proc_self_is_our_pid_and_hides_the_supervisors_mappings(run_sandboxed):
     lines = result.stdout.splitlines()
     assert lines[0].isdigit() and int(lines[0]) > 2
     assert not any("pylinuxabi" in line or line.startswith("7e00000") for line in lines[1:])
+
+
+def test_closing_fds_while_reading_proc_self_fd_skips_none(run_sandboxed):
+    """CPython's fallback for close_range: read /proc/self/fd a few entries at a
+    time, closing as it goes; positions are fd numbers, as in proc_readfd."""
+    code = ("import os, subprocess, sys\n"
+            "fds = [x for _ in range(5) for x in os.pipe()]\n"
+            "for fd in fds: os.set_inheritable(fd, True)\n"
+            "out = subprocess.check_output([sys.executable, '-c', 'import os; print(sorted(map(int, os.listdir(\"/proc/self/fd\"))))'],"
+            " close_fds=True, pass_fds=(fds[0],))\n"
+            "print(out.decode().strip() == str([0, 1, 2, fds[0], 4 if fds[0] == 3 else 3]))\n")
+    result = run_sandboxed(["/usr/bin/python3", "-c", code])
+    assert result.stdout == "True\n", result.stderr

@@ -19,8 +19,8 @@ from pylinuxabi.kernel.abi import pack_stat, pack_statx
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import RENAME_EXCHANGE, Inode, Stat
-from pylinuxabi.vfs.synthetic import dirent_type
-from pylinuxabi.vfs.tmpfs import TmpInode, is_whiteout, pack_positioned
+from pylinuxabi.vfs.synthetic import dirent_type, pack_positioned
+from pylinuxabi.vfs.tmpfs import TmpInode, is_whiteout
 
 UPPER_INO_BASE = 1 << 40        # above any inode number of the lower filesystems
 COPY_CHUNK = 1 << 30

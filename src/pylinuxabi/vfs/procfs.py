@@ -25,6 +25,9 @@ def file_dentry(f):
     return f.dentry
 
 
+PID_POSITIONS = 1 << 20         # readdir positions of the pid directories: after every fixed entry
+
+
 class ProcRoot(SynthDir):
     """/proc: one directory per process plus 'self' and 'thread-self'.
 
@@ -50,9 +53,12 @@ class ProcRoot(SynthDir):
                b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
             out[name] = _file(lambda name=name: _host_global(name))
-        for pid, proc in self.processes().items():
+        for pid, proc in sorted(self.processes().items()):
             out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts)
         return out
+
+    def position(self, name, index):
+        return PID_POSITIONS + int(name) if name.isdigit() else index + 3
 
 
 class ProcPidDir(SynthDir):
@@ -201,6 +207,9 @@ class ProcFdDir(SynthDir):
         for fd in sorted(files.fds):
             out[str(fd).encode()] = _fd_link(files, fd)
         return out
+
+    def position(self, name, index):
+        return int(name) + 3        # as proc_readfd: a close between reads skips nothing
 
 
 def _fd_link(files, fd):

@@ -21,21 +21,22 @@ def dirent_type(mode):
     return st.S_IFMT(mode) >> 12
 
 
-def pack_dirents(entries, start, size):
-    """linux_dirent64 records for entries[start:] that fit in size bytes; (bytes, next index)."""
+def pack_positioned(listing, offset, size):
+    """linux_dirent64 records for the entries at positions >= offset (0 = from the start)
+    that fit in size bytes; d_off is the position to go on from. Returns (bytes, new offset)."""
     out = bytearray()
-    i = start
-    while i < len(entries):
-        name, ino, dtype = entries[i]
+    for name, ino, dtype, pos in listing:
+        if pos < offset:
+            continue
         reclen = (DIRENT64.size + len(name) + 1 + 7) & ~7
         if len(out) + reclen > size:
+            if not out:
+                raise SyscallError(errno.EINVAL)        # not even one entry fits
             break
-        out += DIRENT64.pack(ino, i + 1, reclen, dtype) + name
+        out += DIRENT64.pack(ino, pos + 1, reclen, dtype) + name
         out += bytes(reclen - DIRENT64.size - len(name))
-        i += 1
-    if i == start and i < len(entries):
-        raise SyscallError(errno.EINVAL)        # buffer too small for one entry
-    return bytes(out), i
+        offset = pos + 1
+    return bytes(out), offset
 
 
 class SynthInode(Inode):
@@ -65,6 +66,11 @@ class SynthDir(SynthInode):
     def children(self):
         return self.entries
 
+    def position(self, name, index):
+        """Where readdir finds `name`, the index-th child (directories whose entries
+        come and go between reads give stable positions, as Linux's do)."""
+        return index + 3
+
     def lookup(self, name):
         child = self.children().get(name)
         if child is None:
@@ -91,10 +97,10 @@ class SynthDirFile(OpenFile):
     def getdents64(self, size):
         d = self.inode
         parent = self.dentry.up().inode if self.dentry is not None else d
-        entries = [(b".", d.ino, 4), (b"..", parent.stat().ino, 4)]
-        for name, child in d.children().items():
-            entries.append((name, child.stat().ino, dirent_type(child.mode)))
-        data, self.offset = pack_dirents(entries, self.offset, size)
+        entries = [(b".", d.ino, 4, 1), (b"..", parent.stat().ino, 4, 2)]
+        entries += sorted(((name, child.stat().ino, dirent_type(child.mode), d.position(name, i))
+                           for i, (name, child) in enumerate(d.children().items())), key=lambda e: e[3])
+        data, self.offset = pack_positioned(entries, self.offset, size)
         return data
 
     def lseek(self, offset, whence):

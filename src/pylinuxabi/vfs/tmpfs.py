@@ -15,7 +15,7 @@ from pylinuxabi._native import lib
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, S_ISGID, Inode, Stat, anon_dev)
-from pylinuxabi.vfs.synthetic import DIRENT64, dirent_type
+from pylinuxabi.vfs.synthetic import dirent_type, pack_positioned
 
 TMPFS_MAGIC = 0x01021994
 BOGO_DIRENT_SIZE = 20           # what tmpfs counts per entry in a directory's st_size
@@ -27,7 +27,8 @@ XATTR_SIZE_MAX = 65536
 MAX_LFS_FILESIZE = (1 << 63) - 1
 FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
-F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE, F_SEAL_FUTURE_WRITE = 0x1, 0x2, 0x4, 0x8, 0x10
+F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW = 0x1, 0x2, 0x4
+F_SEAL_WRITE, F_SEAL_FUTURE_WRITE = 0x8, 0x10
 
 
 def _pages(size):
@@ -223,7 +224,7 @@ class TmpInode(Inode):
         end = offset + length
         if self.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) and mode & FALLOC_FL_PUNCH_HOLE:
             raise SyscallError(errno.EPERM)
-        if self.seals & F_SEAL_GROW and end > old and not mode & FALLOC_FL_KEEP_SIZE:
+        if self.seals & F_SEAL_GROW and end > old:         # even with FALLOC_FL_KEEP_SIZE
             raise SyscallError(errno.EPERM)
         if end > old and not mode & FALLOC_FL_KEEP_SIZE:
             self.fs.charge(old, end)
@@ -477,21 +478,3 @@ class TmpDirFile(OpenFile):
         if whence not in (os.SEEK_SET, os.SEEK_CUR):
             raise SyscallError(errno.EINVAL)
         return super().lseek(offset, whence)
-
-
-def pack_positioned(listing, offset, size):
-    """linux_dirent64 records for the entries at positions >= offset (0 = from the start)
-    that fit in size bytes; d_off is the position to go on from. Returns (bytes, new offset)."""
-    out = bytearray()
-    for name, ino, dtype, pos in listing:
-        if pos < offset:
-            continue
-        reclen = (DIRENT64.size + len(name) + 1 + 7) & ~7
-        if len(out) + reclen > size:
-            if not out:
-                raise SyscallError(errno.EINVAL)        # not even one entry fits
-            break
-        out += DIRENT64.pack(ino, pos + 1, reclen, dtype) + name
-        out += bytes(reclen - DIRENT64.size - len(name))
-        offset = pos + 1
-    return bytes(out), offset
