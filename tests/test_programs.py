@@ -45,6 +45,7 @@ PROGRAMS = {
     "files_memfd_copy": ("dynamic",),
     "files_inotify": ("dynamic",),
     "pipe_size": ("dynamic",),
+    "restart_block": ("dynamic", "static"),
 }
 SLOW = {"dirs"}
 

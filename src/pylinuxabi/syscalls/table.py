@@ -34,7 +34,8 @@ HOST_RUNS = {"mremap", "msync", "mincore", "mlock", "munlock", "mlockall", "munl
              "getpriority", "setpriority", "getrusage", "times", "getcpu", "get_mempolicy",
              "set_mempolicy", "mbind", "pkey_alloc", "pkey_free", "pkey_mprotect",
              "map_shadow_stack", "mseal", "process_madvise", "arch_prctl", "getppid", "getpgrp",
-             "getpgid", "getsid", "setpgid", "setsid", "personality", "sched_get_priority_max"} | BPF_ALLOWED
+             "getpgid", "getsid", "setpgid", "setsid", "personality", "sched_get_priority_max",
+             "restart_syscall"} | BPF_ALLOWED
 
 # argument kinds: i = int, l = long/off_t (signed 64), u = unsigned/pointer (64), U = unsigned int
 
