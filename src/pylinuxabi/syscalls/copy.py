@@ -37,6 +37,10 @@ def _put_offset(task, addr, pos):
     return task.mem.write_some(addr, U64.pack(pos & U64_MASK)) == 8
 
 
+def _wraps(pos, count):
+    return (pos + count) & U64_MASK < pos & U64_MASK
+
+
 def _tell(f):
     return f.lseek(0, os.SEEK_CUR)
 
@@ -82,8 +86,7 @@ def copy_file_range(task, fd_in, off_in, fd_out, off_out, count, flags):
     if pos_out is None:
         pos_out = _tell(fout)
     # offsets must not wrap, compared as the kernel does, unsigned: a negative one does
-    if (pos_in + count) & U64_MASK < pos_in & U64_MASK or (pos_out + count) & U64_MASK < pos_out & U64_MASK:
-        raise SyscallError(errno.EOVERFLOW)
+    check(not _wraps(pos_in, count) and not _wraps(pos_out, count), errno.EOVERFLOW)
     count = 0 if pos_in >= sin.size else min(count, sin.size - pos_in)
     check(pos_out < MAX_LFS_FILESIZE, errno.EFBIG)
     count = min(count, MAX_LFS_FILESIZE - pos_out)
@@ -137,7 +140,7 @@ def _send(task, fin, pos, fout, count):
 
 @syscall("sendfile", "iiuu")
 def sendfile(task, out_fd, in_fd, offset, count):
-    """sendfile(2): from a file that can be read at an offset into any writable file (do_sendfile)."""
+    """sendfile(2): from a regular file into any writable file (do_sendfile)."""
     pos = _read_offset(task, offset) if offset else None
     fin = _file(task, in_fd)
     check(fin.readable, errno.EBADF)

@@ -11,7 +11,7 @@ from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.mount import Dentry
 from pylinuxabi.vfs.procfs import ANON_MOUNT
 from pylinuxabi.vfs.tmpfs import (F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK,
-                                  F_SEAL_WRITE, MAX_LFS_FILESIZE, TmpFile, TmpFS, TmpInode)
+                                  F_SEAL_WRITE, PAGE, TMPFS_MAGIC, TmpFile, TmpFS, TmpInode)
 
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC = 0x1, 0x2, 0x4, 0x8, 0x10
 MFD_ALL_FLAGS = 0x1F
@@ -23,16 +23,28 @@ O_LARGEFILE = 0o100000
 MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL, MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED = 1, 2
 # the seals the host must enforce itself: they decide what the process's mmap gets
 HOST_SEALS = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
+UNLIMITED = 1 << 74                     # bytes: more than any sparse file can charge
 
 _fs = None
 _noexec_scope = None
 
 
+class MemfdFS(TmpFS):
+    """shmem's internal mount: a tmpfs with no size limit, which statfs shows as 0 blocks."""
+
+    def __init__(self):
+        super().__init__(size=UNLIMITED, name="memfd")
+
+    def statfs(self):
+        from pylinuxabi.kernel.abi import STATFS
+        return STATFS.pack(TMPFS_MAGIC, PAGE, 0, 0, 0, 0, 0, 0, 0, 255, PAGE, 0x20, 0, 0, 0, 0)
+
+
 def memfd_fs():
-    """The tmpfs instance every memfd lives in (shmem's internal mount), made at first use."""
+    """The filesystem every memfd lives in, made at first use."""
     global _fs
     if _fs is None:
-        _fs = TmpFS(size=MAX_LFS_FILESIZE, name="memfd")
+        _fs = MemfdFS()
     return _fs
 
 
@@ -146,12 +158,10 @@ def add_seals(f, seals):
     node = _shmem_inode(f)
     if get_seals(f) & F_SEAL_SEAL:
         raise SyscallError(errno.EPERM)
-    host = seals & F_SEAL_WRITE & ~node.seals
-    # F_SEAL_EXEC on an executable file seals writes too (W^X), yet unlike F_SEAL_WRITE
-    # it leaves existing writable mappings be: only FUTURE_WRITE reaches the host then
     if seals & F_SEAL_EXEC and node._stat.mode & 0o111:
+        # an executable file sealed against exec changes is sealed against writes too (W^X)
         seals |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
-    host |= seals & F_SEAL_FUTURE_WRITE & ~node.seals
+    host = seals & HOST_SEALS & ~node.seals
     if host:
         node.seal_host(host)
     node.seals |= seals

@@ -245,12 +245,23 @@ class TmpInode(Inode):
         except OSError as e:
             raise SyscallError(e.errno)
 
+    ro_fd = None
+
+    def read_only_fd(self):
+        """A read-only host fd of the same memfd (made on first use)."""
+        if self.ro_fd is None:
+            self.ro_fd = os.open(f"/proc/self/fd/{self.data_fd()}", os.O_RDONLY | os.O_CLOEXEC)
+        return self.ro_fd
+
     def release_data(self):
         """The last name and the last open file are gone: give back the pages."""
         if self.memfd is not None:
             self.fs.charge(self._stat.size, 0)
             os.close(self.memfd)
             self.memfd = None
+        if self.ro_fd is not None:
+            os.close(self.ro_fd)
+            self.ro_fd = None
 
     # -- symlinks -----------------------------------------------------------------
     def readlink(self):
@@ -445,7 +456,9 @@ class TmpFile(OpenFile):
         return self.node._stat.size - self.offset
 
     def mmap_fd(self):
-        return self.node.data_fd()
+        # a file open read-only is mapped through a read-only fd of its memfd: the
+        # host then refuses PROT_WRITE on a shared mapping, as Linux does
+        return self.node.data_fd() if self.writable else self.node.read_only_fd()
 
     def release(self):
         self.node.opens -= 1
