@@ -5,12 +5,11 @@ pread/pwrite/write in bounded chunks and never through the program.
 """
 import errno
 import os
-import signal
 import stat as st
 
 from pylinuxabi.kernel.abi import U64, signed64
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
-from pylinuxabi.syscalls.fd import MAX_RW_COUNT
+from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.syscalls.fd import MAX_RW_COUNT, write_loop
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs.file import O_PATH
 from pylinuxabi.vfs.pipe import PipeEnd
@@ -114,28 +113,17 @@ def _send(task, fin, pos, fout, count):
     blocking socket may wait part-way: what is done is kept in task.progress
     across the waits, as write_all keeps it). EPIPE sends SIGPIPE."""
     to_pipe = isinstance(fout, PipeEnd)
-    done = task.progress
-    try:
-        while done < count:
-            data = fin.pread(min(CHUNK, count - done), pos + done)
+
+    def body(p):
+        while p.done < count:
+            data = fin.pread(min(CHUNK, count - p.done), pos + p.done)
             if not data:
                 break
             n = len(data) if fout.discards_writes else fout.write(data)
-            done += n
+            p.done += n
             if to_pipe or n < len(data) and fout.flags & os.O_NONBLOCK:
                 break
-    except WouldBlock:
-        task.progress = done
-        raise
-    except SyscallError as e:
-        task.progress = 0
-        if e.errno == errno.EPIPE:
-            task.process.kernel.send_signal(task, signal.SIGPIPE)
-        if done and e.errno in (errno.EPIPE, errno.EAGAIN):
-            return done
-        raise
-    task.progress = 0
-    return done
+    return write_loop(task, body)
 
 
 @syscall("sendfile", "iiuu")

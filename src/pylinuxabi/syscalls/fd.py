@@ -148,29 +148,43 @@ def read(task, fd, buf, count):
     return _accessed(f, copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT))))
 
 
-def write_all(task, f, data):
-    """Write data to f as write(2) does: a blocking write to a pipe goes on until
-    all of it is written, waiting as needed (what is done is kept in
-    task.progress across the waits); a nonblocking one returns what fit. EPIPE
-    sends the thread SIGPIPE, and after a partial write is the partial count."""
-    done = task.progress
+class Progress:
+    """What a write loop has written so far (it survives a wait in task.progress)."""
+
+    __slots__ = ("done",)
+
+
+def write_loop(task, body):
+    """Run body(progress), a loop that writes and adds to progress.done, as write(2)
+    runs: a wait keeps what is done in task.progress for the retry; EPIPE sends the
+    thread SIGPIPE; EPIPE or EAGAIN after a partial write is the partial count."""
+    p = Progress()
+    p.done = task.progress
     try:
-        while True:
-            done += f.write(data[done:])
-            if done >= len(data) or f.flags & os.O_NONBLOCK:
-                break
+        body(p)
     except WouldBlock:
-        task.progress = done
+        task.progress = p.done
         raise
     except SyscallError as e:
         task.progress = 0
         if e.errno == errno.EPIPE:
             task.process.kernel.send_signal(task, signal.SIGPIPE)
-        if done and e.errno in (errno.EPIPE, errno.EAGAIN):
-            return done
+        if p.done and e.errno in (errno.EPIPE, errno.EAGAIN):
+            return p.done
         raise
     task.progress = 0
-    return done
+    return p.done
+
+
+def write_all(task, f, data):
+    """Write data to f as write(2) does: a blocking write to a pipe goes on until
+    all of it is written, waiting as needed; a nonblocking one returns what fit."""
+    def body(p):
+        while True:
+            p.done += f.write(data[p.done:])
+            if p.done >= len(data) or f.flags & os.O_NONBLOCK:
+                break
+    return write_loop(task, body)
 
 
 @syscall("write", "iuu")
