@@ -298,8 +298,12 @@ static int wait_injected(int pid, int want, struct stop *s)
             return 0;
         if (s->kind == STOP_DEAD || s->kind == STOP_GONE)
             return -ESRCH;
-        if (s->kind == STOP_EVENT && s->event == PTRACE_EVENT_EXIT)
+        if (s->kind == STOP_EVENT && s->event == PTRACE_EVENT_EXIT) {
+            /* killed on its way: let it finish dying, so that the event loop
+               sees its death (this stop was ours to take, and is gone) */
+            sys_ptrace(PTRACE_CONT, pid, 0, 0);
             return -ESRCH;
+        }
         /* a group stop or a signal we cannot block: let the thread go on */
         int sig = s->kind == STOP_SIGNAL ? s->sig : 0;
         if (sys_ptrace(PTRACE_SYSCALL, pid, 0, sig) < 0)
