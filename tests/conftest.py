@@ -64,7 +64,7 @@ def build_program(name: str, variant: str = "dynamic") -> Path:
     if not src.exists():
         raise BuildError(f"no such program: {src}")
     out = BUILD_DIR / f"{name}{suffix}"
-    deps = [src, PROGRAMS_DIR / "common.h", Path(__file__)]
+    deps = [src, *PROGRAMS_DIR.glob("*.h"), Path(__file__)]
     if not _needs_rebuild(out, deps):
         return out
     BUILD_DIR.mkdir(exist_ok=True)

@@ -10,6 +10,7 @@
  * The uids and gids printed are the ones the program set (1000, 1234, ...),
  * never the host's. */
 #include "common.h"
+#include "workdir.h"
 #include <dirent.h>
 #include <sys/statfs.h>
 #include <sys/time.h>
@@ -18,9 +19,6 @@
 #include <time.h>
 #include <utime.h>
 
-#ifndef PLA_TEMPLATE
-#define PLA_TEMPLATE "/tmp/pla-XXXXXX"
-#endif
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
 #endif
@@ -28,50 +26,6 @@
 #define AT_EACCESS 0x200
 #endif
 
-static char tmpdir[64];
-
-static int rmtree(int dfd)
-{
-    int n = 0;
-    DIR *d = fdopendir(dfd);
-    struct dirent *e;
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        n++;
-        if (unlinkat(dfd, e->d_name, 0) == 0)
-            continue;
-        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (sub >= 0)
-            n += rmtree(sub);
-        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
-        rewinddir(d);
-    }
-    closedir(d);
-    return n;
-}
-
-static void enter_tmpdir(void)
-{
-    strcpy(tmpdir, PLA_TEMPLATE);
-    /* 0755: the uid 1000 children must be able to enter it */
-    if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) != 0 || chdir(tmpdir) != 0) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    umask(022);
-}
-
-static void leave_tmpdir(void)
-{
-    if (chdir("/") != 0)
-        exit(1);
-    int n = rmtree(open(tmpdir, O_RDONLY | O_DIRECTORY));
-    printf("leftover entries: %d\n", n);
-    OK(rmdir(tmpdir));
-}
 
 static struct stat st;
 

@@ -9,60 +9,13 @@
  * Nothing printed depends on whether /tmp is ext4 or tmpfs: directory sizes
  * are never printed, st_blocks only of regular files of known content. */
 #include "common.h"
+#include "workdir.h"
 #include <dirent.h>
 #include <linux/falloc.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-#ifndef PLA_TEMPLATE
-#define PLA_TEMPLATE "/tmp/pla-XXXXXX"
-#endif
 
-static char tmpdir[64];
-
-/* Remove what is left below path (not path itself); count the entries. */
-static int rmtree(int dfd)
-{
-    int n = 0;
-    DIR *d = fdopendir(dfd);
-    struct dirent *e;
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        n++;
-        if (unlinkat(dfd, e->d_name, 0) == 0)
-            continue;
-        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (sub >= 0)
-            n += rmtree(sub);
-        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
-        rewinddir(d);
-    }
-    closedir(d);
-    return n;
-}
-
-static void enter_tmpdir(void)
-{
-    strcpy(tmpdir, PLA_TEMPLATE);
-    /* 0755: the uid 1000 children must be able to enter it */
-    if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) != 0 || chdir(tmpdir) != 0) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    umask(022);
-}
-
-static void leave_tmpdir(void)
-{
-    if (chdir("/") != 0)
-        exit(1);
-    int n = rmtree(open(tmpdir, O_RDONLY | O_DIRECTORY));
-    printf("leftover entries: %d\n", n);
-    OK(rmdir(tmpdir));
-}
 
 static void print_stat(const char *label, long r, const struct stat *st)
 {

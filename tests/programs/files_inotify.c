@@ -9,61 +9,16 @@
  * Watch descriptors are only compared with the one add_watch returned;
  * cookies are only compared with each other. */
 #include "common.h"
+#include "workdir.h"
 #include <dirent.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
-#ifndef PLA_TEMPLATE
-#define PLA_TEMPLATE "/tmp/pla-XXXXXX"
-#endif
 #ifndef IN_MASK_CREATE
 #define IN_MASK_CREATE 0x10000000
 #endif
 
-static char tmpdir[64];
-
-static int rmtree(int dfd)
-{
-    int n = 0;
-    DIR *d = fdopendir(dfd);
-    struct dirent *e;
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        n++;
-        if (unlinkat(dfd, e->d_name, 0) == 0)
-            continue;
-        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (sub >= 0)
-            n += rmtree(sub);
-        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
-        rewinddir(d);
-    }
-    closedir(d);
-    return n;
-}
-
-static void enter_tmpdir(void)
-{
-    strcpy(tmpdir, PLA_TEMPLATE);
-    if (!mkdtemp(tmpdir) || chdir(tmpdir) != 0) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    umask(022);
-}
-
-static void leave_tmpdir(void)
-{
-    if (chdir("/") != 0)
-        exit(1);
-    int n = rmtree(open(tmpdir, O_RDONLY | O_DIRECTORY));
-    printf("leftover entries: %d\n", n);
-    OK(rmdir(tmpdir));
-}
 
 static void print_mask(uint32_t m)
 {

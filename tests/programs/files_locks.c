@@ -9,14 +9,12 @@
  * Processes order themselves through pipes; the only sleeps are there to
  * let a waiter block first, and what is printed does not depend on them. */
 #include "common.h"
+#include "workdir.h"
 #include <dirent.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 
-#ifndef PLA_TEMPLATE
-#define PLA_TEMPLATE "/tmp/pla-XXXXXX"
-#endif
 
 /* errname plus the lock errors */
 static const char *ename(int e)
@@ -39,49 +37,6 @@ static long show_l(const char *label, long r)
 #undef SHOW
 #define SHOW(expr) show_l(#expr, (long)(expr))
 
-static char tmpdir[64];
-
-static int rmtree(int dfd)
-{
-    int n = 0;
-    DIR *d = fdopendir(dfd);
-    struct dirent *e;
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        n++;
-        if (unlinkat(dfd, e->d_name, 0) == 0)
-            continue;
-        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (sub >= 0)
-            n += rmtree(sub);
-        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
-        rewinddir(d);
-    }
-    closedir(d);
-    return n;
-}
-
-static void enter_tmpdir(void)
-{
-    strcpy(tmpdir, PLA_TEMPLATE);
-    if (!mkdtemp(tmpdir) || chdir(tmpdir) != 0) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    umask(022);
-}
-
-static void leave_tmpdir(void)
-{
-    if (chdir("/") != 0)
-        exit(1);
-    int n = rmtree(open(tmpdir, O_RDONLY | O_DIRECTORY));
-    printf("leftover entries: %d\n", n);
-    OK(rmdir(tmpdir));
-}
 
 static const char *ltype(int t)
 {

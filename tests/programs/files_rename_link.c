@@ -5,63 +5,17 @@
  * descriptors and /proc/self/fd links across a rename, and a non-root user
  * (uid 1000) in a sticky directory. */
 #include "common.h"
+#include "workdir.h"
 #include <dirent.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-#ifndef PLA_TEMPLATE
-#define PLA_TEMPLATE "/tmp/pla-XXXXXX"
-#endif
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #define RENAME_EXCHANGE (1 << 1)
 #define RENAME_WHITEOUT (1 << 2)
 #endif
 
-static char tmpdir[64];
-
-static int rmtree(int dfd)
-{
-    int n = 0;
-    DIR *d = fdopendir(dfd);
-    struct dirent *e;
-    if (!d)
-        return 0;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        n++;
-        if (unlinkat(dfd, e->d_name, 0) == 0)
-            continue;
-        int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (sub >= 0)
-            n += rmtree(sub);
-        unlinkat(dfd, e->d_name, AT_REMOVEDIR);
-        rewinddir(d);
-    }
-    closedir(d);
-    return n;
-}
-
-static void enter_tmpdir(void)
-{
-    strcpy(tmpdir, PLA_TEMPLATE);
-    /* 0755: the uid 1000 children must be able to enter it */
-    if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) != 0 || chdir(tmpdir) != 0) {
-        perror("mkdtemp");
-        exit(1);
-    }
-    umask(022);
-}
-
-static void leave_tmpdir(void)
-{
-    if (chdir("/") != 0)
-        exit(1);
-    int n = rmtree(open(tmpdir, O_RDONLY | O_DIRECTORY));
-    printf("leftover entries: %d\n", n);
-    OK(rmdir(tmpdir));
-}
 
 static void print_stat(const char *label, long r, const struct stat *st)
 {
