@@ -12,6 +12,11 @@ STATX_SIZE = 256
 IOVEC = struct.Struct("<QQ")
 RLIMIT = struct.Struct("<QQ")
 TIMESPEC = struct.Struct("<qq")
+TIMEVAL = struct.Struct("<qq")
+UTIMBUF = struct.Struct("<qq")                                    # actime, modtime
+POLLFD = struct.Struct("<ihh")
+FLOCK = struct.Struct("<hhIqqiI")       # l_type, l_whence, pad, l_start, l_len, l_pid, pad
+INOTIFY_EVENT = struct.Struct("<iIII")  # wd, mask, cookie, len (then the name)
 U64 = struct.Struct("<Q")
 I32 = struct.Struct("<i")
 U32 = struct.Struct("<I")
@@ -21,6 +26,7 @@ STATX_TYPE, STATX_MODE, STATX_NLINK, STATX_UID, STATX_GID = 0x1, 0x2, 0x4, 0x8, 
 STATX_BASIC_STATS = 0x7FF
 STATX_BTIME = 0x800
 RLIM_INFINITY = (1 << 64) - 1
+PAGE = 4096
 
 
 def pack_stat(s):

@@ -24,6 +24,14 @@ class FdTable:
             raise SyscallError(errno.EBADF)
         return f
 
+    def get_file(self, fd):
+        """The open file behind fd for calls that use the file itself (fdget):
+        an O_PATH descriptor only names a place, and is EBADF to them."""
+        f = self.fds.get(fd)
+        if f is None or f.flags & O_PATH:
+            raise SyscallError(errno.EBADF)
+        return f
+
     def _lowest_free(self, start):
         fd = start
         while fd in self.fds:
@@ -37,6 +45,16 @@ class FdTable:
         fd = self._lowest_free(lowest)
         self._set(fd, file, cloexec)
         return fd
+
+    def install_new(self, file, cloexec=False):
+        """Give a file just opened the lowest free fd; with none free (EMFILE) the
+        file, which nothing else holds, is released."""
+        try:
+            return self.install(file, cloexec)
+        except SyscallError:
+            if file.refs == 0:
+                file.release()
+            raise
 
     def install_at(self, fd, file, cloexec=False):
         """Put `file` at exactly fd, closing what was there (dup2)."""

@@ -11,11 +11,11 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.inode import X_OK
 
-PAGE = 4096
 MAX_INTERP_DEPTH = 5        # #! scripts run through at most 5 levels (exec_binprm)
 BINPRM_BUF_SIZE = 256
 ELF_ET_DYN_BASE = 0x555555554000

@@ -5,21 +5,18 @@ checks here, the shared rules in vfs/namei.py, the change in the inode.
 """
 import errno
 import stat as st
-import struct
 import time
 
-from pylinuxabi.kernel.abi import TIMESPEC
+from pylinuxabi.kernel.abi import TIMESPEC, TIMEVAL, UTIMBUF
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import namei
-from pylinuxabi.vfs.file import O_PATH
+from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_PATH
 from pylinuxabi.vfs.procfs import file_dentry
 
 UTIME_NOW = (1 << 30) - 1
 UTIME_OMIT = (1 << 30) - 2
-TIMEVAL = struct.Struct("<qq")
-UTIMBUF = struct.Struct("<qq")
 FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_NO_HIDE_STALE = 0x01, 0x02, 0x04
 FALLOC_FL_COLLAPSE_RANGE, FALLOC_FL_ZERO_RANGE, FALLOC_FL_INSERT_RANGE = 0x08, 0x10, 0x20
 FALLOC_FL_UNSHARE_RANGE, FALLOC_FL_WRITE_ZEROES = 0x40, 0x80
@@ -27,15 +24,11 @@ FALLOC_SUPPORTED = (FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLA
                     | FALLOC_FL_ZERO_RANGE | FALLOC_FL_INSERT_RANGE | FALLOC_FL_UNSHARE_RANGE
                     | FALLOC_FL_WRITE_ZEROES)
 SYNC_FILE_RANGE_VALID = 0x1 | 0x2 | 0x4
-MAX_LFS_FILESIZE = (1 << 63) - 1
 
 
 def _fd_dentry(task, fd):
     """The dentry of fd for f*() calls, which do not take O_PATH files."""
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
-    return file_dentry(f)
+    return file_dentry(task.files.get_file(fd))
 
 
 def _at(task, dirfd, path_addr, flags, allowed):
@@ -214,9 +207,7 @@ def truncate(task, path, length):
 def ftruncate(task, fd, length):
     """ftruncate(2): needs an fd open for writing (EINVAL otherwise)."""
     check(length >= 0, errno.EINVAL)
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    f = task.files.get_file(fd)
     if not st.S_ISREG(f.inode.mode) or not f.writable:
         raise SyscallError(errno.EINVAL)
     f.inode.setattr(size=length)
@@ -252,9 +243,7 @@ def fallocate(task, fd, mode, offset, length):
 # there is nothing to write back, but the arguments are checked as Linux does.
 
 def _syncable(task, fd):
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    f = task.files.get_file(fd)
     if f.dentry is None:
         raise SyscallError(errno.EINVAL)        # pipes and sockets have no fsync
     return f
@@ -277,9 +266,7 @@ def fdatasync(task, fd):
 @syscall("syncfs", "i")
 def syncfs(task, fd):
     """syncfs(2)."""
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    task.files.get_file(fd)
     return 0
 
 
@@ -294,9 +281,7 @@ def sync_file_range(task, fd, offset, nbytes, flags):
     """sync_file_range(2)."""
     check(not flags & ~SYNC_FILE_RANGE_VALID, errno.EINVAL)
     check(offset >= 0 and nbytes >= 0 and offset + nbytes >= 0, errno.EINVAL)
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    f = task.files.get_file(fd)
     if not st.S_ISREG(f.inode.mode) and not st.S_ISDIR(f.inode.mode) and not st.S_ISLNK(f.inode.mode):
         raise SyscallError(errno.ESPIPE)
     return 0

@@ -11,20 +11,11 @@ from pylinuxabi.kernel.abi import U64, signed64
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.syscalls.fd import MAX_RW_COUNT, write_loop
 from pylinuxabi.syscalls.table import syscall
-from pylinuxabi.vfs.file import O_PATH
 from pylinuxabi.vfs.pipe import PipeEnd
+from pylinuxabi.vfs.file import MAX_LFS_FILESIZE
 
 CHUNK = 1 << 20                 # bytes held in the supervisor at a time
-MAX_LFS_FILESIZE = (1 << 63) - 1
 U64_MASK = (1 << 64) - 1
-
-
-def _file(task, fd):
-    """The open file at fd as fdget sees it: O_PATH descriptors are not there (EBADF)."""
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
-    return f
 
 
 def _read_offset(task, addr):
@@ -67,8 +58,8 @@ def _copy(fin, pos_in, fout, pos_out, count):
 def copy_file_range(task, fd_in, off_in, fd_out, off_out, count, flags):
     """copy_file_range(2): between regular files of one filesystem (generic_copy_file_checks)."""
     check(flags == 0, errno.EINVAL)
-    fin = _file(task, fd_in)
-    fout = _file(task, fd_out)
+    fin = task.files.get_file(fd_in)
+    fout = task.files.get_file(fd_out)
     pos_in = _read_offset(task, off_in) if off_in else None
     pos_out = _read_offset(task, off_out) if off_out else None
     sin, sout = fin.stat(), fout.stat()
@@ -130,7 +121,7 @@ def _send(task, fin, pos, fout, count):
 def sendfile(task, out_fd, in_fd, offset, count):
     """sendfile(2): from a regular file into any writable file (do_sendfile)."""
     pos = _read_offset(task, offset) if offset else None
-    fin = _file(task, in_fd)
+    fin = task.files.get_file(in_fd)
     check(fin.readable, errno.EBADF)
     if pos is not None and not fin.seekable():
         raise SyscallError(errno.ESPIPE)
@@ -138,7 +129,7 @@ def sendfile(task, out_fd, in_fd, offset, count):
         pos = _tell(fin) if fin.seekable() else 0
     check(count <= 0x7FFFFFFFFFFFFFFF and pos >= 0, errno.EINVAL)     # rw_verify_area
     count = min(count, MAX_RW_COUNT)
-    fout = _file(task, out_fd)
+    fout = task.files.get_file(out_fd)
     check(fout.writable, errno.EBADF)
     if pos + count > MAX_LFS_FILESIZE:
         check(pos < MAX_LFS_FILESIZE, errno.EOVERFLOW)

@@ -8,6 +8,8 @@ import signal
 
 from pylinuxabi.kernel.abi import I32, IOVEC
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
+from pylinuxabi.syscalls.locks import LOCK_COMMANDS, fcntl_lock
+from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
@@ -25,10 +27,7 @@ RWF_SUPPORTED = 0x1F       # HIPRI | DSYNC | SYNC | NOWAIT | APPEND
 
 
 def _file(task, fd):
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
-    return f
+    return task.files.get_file(fd)
 
 
 def _readable(task, fd):
@@ -143,9 +142,12 @@ def read(task, fd, buf, count):
     f = _readable(task, fd)
     _check_dir(f)
     access_ok(buf, count)
-    if count == 0 and not getattr(f, "sized_records", False):   # (inotify: too small is EINVAL)
+    if count == 0 and not f.sized_records:
         return 0
-    return _accessed(f, copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT))))
+    n = copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT)))
+    if n and fsnotify.active:
+        fsnotify.file_event(f, fsnotify.IN_ACCESS)
+    return n
 
 
 class Progress:
@@ -154,14 +156,14 @@ class Progress:
     __slots__ = ("done",)
 
 
-def write_loop(task, body):
-    """Run body(progress), a loop that writes and adds to progress.done, as write(2)
+def write_loop(task, body, *args):
+    """Run body(progress, *args), a loop that writes and adds to progress.done, as write(2)
     runs: a wait keeps what is done in task.progress for the retry; EPIPE sends the
     thread SIGPIPE; EPIPE or EAGAIN after a partial write is the partial count."""
     p = Progress()
     p.done = task.progress
     try:
-        body(p)
+        body(p, *args)
     except WouldBlock:
         task.progress = p.done
         raise
@@ -179,12 +181,14 @@ def write_loop(task, body):
 def write_all(task, f, data):
     """Write data to f as write(2) does: a blocking write to a pipe goes on until
     all of it is written, waiting as needed; a nonblocking one returns what fit."""
-    def body(p):
-        while True:
-            p.done += f.write(data[p.done:])
-            if p.done >= len(data) or f.flags & os.O_NONBLOCK:
-                break
-    return write_loop(task, body)
+    return write_loop(task, _write_rest, f, data)
+
+
+def _write_rest(p, f, data):
+    while True:
+        p.done += f.write(data[p.done:])
+        if p.done >= len(data) or f.flags & os.O_NONBLOCK:
+            break
 
 
 @syscall("write", "iuu")
@@ -193,9 +197,10 @@ def write(task, fd, buf, count):
     f = _writable(task, fd)
     access_ok(buf, count)
     count = min(count, MAX_RW_COUNT)
-    if f.discards_writes:
-        return _modified(f, count)
-    return _modified(f, write_all(task, f, task.mem.read(buf, count) if count else b""))
+    n = count if f.discards_writes else write_all(task, f, task.mem.read(buf, count) if count else b"")
+    if n and fsnotify.active:
+        fsnotify.file_event(f, fsnotify.IN_MODIFY)
+    return n
 
 
 @syscall("pread64", "iuul")
@@ -369,11 +374,9 @@ def fcntl(task, fd, cmd, arg):
             raise SyscallError(errno.EINVAL)
         f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
         return 0
-    if cmd in (5, 6, 7, 36, 37, 38):        # F_GETLK, F_SETLK(W), F_OFD_GETLK, F_OFD_SETLK(W)
-        from pylinuxabi.syscalls.locks import fcntl_lock
+    if cmd in LOCK_COMMANDS:
         return fcntl_lock(task, f, cmd, arg)
-    if cmd in (1033, 1034):                 # F_ADD_SEALS, F_GET_SEALS
-        from pylinuxabi.syscalls.memfd import seals_fcntl
+    if cmd in (F_ADD_SEALS, F_GET_SEALS):
         return seals_fcntl(f, cmd, arg)
     if cmd in (F_SETPIPE_SZ, F_GETPIPE_SZ):
         if not isinstance(f, PipeEnd):
@@ -435,12 +438,11 @@ def pipe2(task, fds, flags):
     r, w = make_pipe(nonblock=bool(flags & os.O_NONBLOCK))
     cloexec = bool(flags & os.O_CLOEXEC)
     files = task.files
-    rfd = files.install(r, cloexec)
+    rfd = files.install_new(r, cloexec)
     try:
-        wfd = files.install(w, cloexec)
+        wfd = files.install_new(w, cloexec)
     except SyscallError:
         files.close(rfd)
-        w.release()
         raise
     try:
         task.mem.write(fds, I32.pack(rfd) + I32.pack(wfd))

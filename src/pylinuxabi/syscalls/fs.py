@@ -15,10 +15,9 @@ from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import fsnotify, namei
 from pylinuxabi.vfs.mount import Dentry
 from pylinuxabi.vfs.path import MAXSYMLINKS, resolve, resolve_parent
-from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
+from pylinuxabi.vfs.file import O_ACCMODE, O_LARGEFILE, O_PATH
 from pylinuxabi.vfs.inode import R_OK, W_OK, X_OK
 
-O_LARGEFILE = 0o100000
 O_TMPFILE = 0o20000000
 VALID_OPEN_FLAGS = (0o3 | os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_APPEND
                     | os.O_NONBLOCK | os.O_DSYNC | os.O_ASYNC | os.O_DIRECT | O_LARGEFILE
@@ -116,16 +115,7 @@ def do_open(task, dirfd, path, flags, mode):
     f.flags = kept
     if fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_OPEN)
-    return _install(task, f, flags)
-
-
-def _install(task, f, flags):
-    try:
-        return task.files.install(f, cloexec=bool(flags & os.O_CLOEXEC))
-    except SyscallError:
-        if f.refs == 0:
-            f.release()
-        raise
+    return task.files.install_new(f, cloexec=bool(flags & os.O_CLOEXEC))
 
 
 def _open_tmpfile(task, dirfd, path, flags, mode):
@@ -142,7 +132,7 @@ def _open_tmpfile(task, dirfd, path, flags, mode):
                         | O_TMPFILE | os.O_DIRECTORY) | O_LARGEFILE
     if fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_OPEN)
-    return _install(task, f, flags)
+    return task.files.install_new(f, cloexec=bool(flags & os.O_CLOEXEC))
 
 
 @syscall("open", "uiU")

@@ -8,7 +8,6 @@ import errno
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
-from pylinuxabi.vfs.file import O_PATH
 from pylinuxabi.vfs.inode import R_OK
 from pylinuxabi.vfs.inotify import (ALL_INOTIFY_BITS, IN_CLOEXEC, IN_DONT_FOLLOW, IN_MASK_ADD, IN_MASK_CREATE,
                                     IN_NONBLOCK, IN_ONLYDIR, Inotify)
@@ -16,9 +15,7 @@ from pylinuxabi.vfs.inotify import (ALL_INOTIFY_BITS, IN_CLOEXEC, IN_DONT_FOLLOW
 
 def _instance(task, fd):
     """The inotify instance open at fd: EBADF for no file, EINVAL for another kind."""
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    f = task.files.get_file(fd)
     if not isinstance(f, Inotify):
         raise SyscallError(errno.EINVAL)
     return f
@@ -29,11 +26,7 @@ def inotify_init1(task, flags):
     """inotify_init1(2)."""
     check(not flags & ~(IN_CLOEXEC | IN_NONBLOCK), errno.EINVAL)
     f = Inotify(flags & IN_NONBLOCK)
-    try:
-        return task.files.install(f, cloexec=bool(flags & IN_CLOEXEC))
-    except SyscallError:
-        f.release()
-        raise
+    return task.files.install_new(f, cloexec=bool(flags & IN_CLOEXEC))
 
 
 @syscall("inotify_init")

@@ -4,8 +4,8 @@ Argument checking and struct flock; the locks themselves are vfs/locks.py's.
 """
 import errno
 import os
-import struct
 
+from pylinuxabi.kernel.abi import FLOCK
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import locks
@@ -14,12 +14,12 @@ from pylinuxabi.vfs.locks import F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX
 
 # struct flock: l_type, l_whence, (pad), l_start, l_len, l_pid, (pad); the pads
 # are fields so that F_GETLK gives them back as the program wrote them
-FLOCK = struct.Struct("<hhIqqiI")
 LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN, LOCK_MAND = 1, 2, 4, 8, 32
 FLOCK_TYPES = {LOCK_SH: F_RDLCK, LOCK_EX: F_WRLCK, LOCK_UN: F_UNLCK}
 F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
 OFD_COMMANDS = (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
+LOCK_COMMANDS = (F_GETLK, F_SETLK, F_SETLKW) + OFD_COMMANDS
 
 
 @syscall("flock", "iU")

@@ -40,12 +40,7 @@ def memfd_create(task, name, flags):
     except SyscallError as e:
         raise SyscallError(errno.EINVAL if e.errno == errno.ENAMETOOLONG else e.errno)
     f = memfd.create(name, flags, task.creds)
-    try:
-        return task.files.install(f, cloexec=bool(flags & memfd.MFD_CLOEXEC))
-    except SyscallError:
-        if f.refs == 0:
-            f.release()
-        raise
+    return task.files.install_new(f, cloexec=bool(flags & memfd.MFD_CLOEXEC))
 
 
 def seals_fcntl(f, cmd, arg):

@@ -5,16 +5,15 @@ host maps our files after we hand the process a host fd (DESIGN §3).
 """
 import errno
 
+from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS
 from pylinuxabi.syscalls.table import syscall
-from pylinuxabi.vfs.file import O_PATH
 
 SYS_mmap, SYS_munmap = 9, 11
 PROT_READ, PROT_WRITE = 1, 2
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x01, 0x02, 0x03, 0x0F
 MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x100000
-PAGE = 4096
 
 
 def _page_up(x):
@@ -56,9 +55,7 @@ def mmap(task, addr, length, prot, flags, fd, offset):
     check(offset & (PAGE - 1) == 0, errno.EINVAL)
     kind = flags & MAP_TYPE
     check(kind in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE), errno.EINVAL)
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
+    f = task.files.get_file(fd)
     if not f.readable:
         raise SyscallError(errno.EACCES)
     if kind != MAP_PRIVATE and prot & PROT_WRITE and not f.writable:

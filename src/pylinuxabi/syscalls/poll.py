@@ -7,13 +7,11 @@ watching comes).
 import errno
 import struct
 
+from pylinuxabi.kernel.abi import POLLFD, TIMESPEC, TIMEVAL
 from pylinuxabi.kernel.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
 
-POLLFD = struct.Struct("<ihh")
-TIMESPEC = struct.Struct("<qq")
-TIMEVAL = struct.Struct("<qq")
 RECHECK = 0.05
 POLLRDBAND, POLLWRBAND = 0x80, 0x200
 POLLIN_SET = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR

@@ -8,7 +8,6 @@ from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import namei
-from pylinuxabi.vfs.file import O_PATH
 from pylinuxabi.vfs.inode import R_OK, W_OK
 from pylinuxabi.vfs.procfs import file_dentry
 
@@ -22,14 +21,7 @@ def _inode_at(task, path_addr, follow):
 
 
 def _fd_inode(task, fd):
-    return _fd_file(task, fd).inode
-
-
-def _fd_file(task, fd):
-    f = task.files.get(fd)
-    if f.flags & O_PATH:
-        raise SyscallError(errno.EBADF)
-    return f
+    return task.files.get_file(fd).inode
 
 
 NAMESPACES = (b"user.", b"trusted.", b"security.", b"system.")
@@ -161,7 +153,7 @@ def _dentry_at(task, path_addr, follow):
 
 
 def _fd_dentry(task, fd):
-    return file_dentry(_fd_file(task, fd))
+    return file_dentry(task.files.get_file(fd))
 
 
 @syscall("setxattr", "uuuUi")

@@ -11,6 +11,8 @@ O_ACCMODE = 3
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 POLLRDNORM, POLLWRNORM = 0x40, 0x100
 O_PATH = 0o10000000
+O_LARGEFILE = 0o100000
+MAX_LFS_FILESIZE = (1 << 63) - 1        # the largest file size and offset
 # the status flags F_SETFL may change
 SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATIME
 
@@ -21,6 +23,7 @@ class OpenFile:
     discards_writes = False     # /dev/null: writes never look at the buffer
     host_backed = False         # readiness comes from a host fd (no queue tells us of changes)
     supports_direct = False     # may O_DIRECT be set (the filesystem has direct I/O)?
+    sized_records = False       # reads return whole records: a 0-byte read is EINVAL, not 0 (inotify)
 
     def __init__(self, dentry, inode, flags):
         self.dentry = dentry

@@ -42,6 +42,15 @@ class Stat:
         for k, v in fields.items():
             setattr(self, k, v)
 
+    def copy(self, **changes):
+        """A copy of these fields with `changes` applied (an overlay shows its own st_dev/st_ino)."""
+        out = Stat.__new__(Stat)
+        for field in Stat.__slots__:
+            setattr(out, field, getattr(self, field))
+        for k, v in changes.items():
+            setattr(out, k, v)
+        return out
+
     @classmethod
     def from_host(cls, s):
         """From an os.stat_result of a host object."""

@@ -5,9 +5,9 @@ instance is an anonymous OpenFile whose reads wait on its WaitQueue.
 """
 import errno
 import os
-import struct
 from collections import deque
 
+from pylinuxabi.kernel.abi import INOTIFY_EVENT
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
 from pylinuxabi.vfs import fsnotify
@@ -23,7 +23,6 @@ ALL_INOTIFY_BITS = (IN_ALL_EVENTS | fsnotify.IN_UNMOUNT | IN_Q_OVERFLOW | IN_IGN
                     | IN_DONT_FOLLOW | IN_EXCL_UNLINK | IN_MASK_CREATE | IN_MASK_ADD | IN_ISDIR | IN_ONESHOT)
 MAX_QUEUED_EVENTS = 16384       # /proc/sys/fs/inotify/max_queued_events
 INT_MAX = 0x7FFFFFFF
-INOTIFY_EVENT = struct.Struct("<iIII")      # struct inotify_event: wd, mask, cookie, len (then the name)
 
 # Every anonymous-inode file shares one inode (anon_inodefs), mode 0600 without a type.
 ANON_INODE = SynthInode(0o600, os.makedev(0, 15))

@@ -8,10 +8,11 @@ import fcntl as host_fcntl
 import os
 
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs.file import O_LARGEFILE
 from pylinuxabi.vfs.mount import Dentry
 from pylinuxabi.vfs.procfs import ANON_MOUNT
 from pylinuxabi.vfs.tmpfs import (F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK,
-                                  F_SEAL_WRITE, PAGE, TMPFS_MAGIC, TmpFile, TmpFS, TmpInode)
+                                  F_SEAL_WRITE, TmpFile, TmpFS, TmpInode)
 
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC = 0x1, 0x2, 0x4, 0x8, 0x10
 MFD_ALL_FLAGS = 0x1F
@@ -19,7 +20,6 @@ MFD_HUGE_SHIFT, MFD_HUGE_MASK = 26, 0x3F
 MFD_NAME_MAX_LEN = 249                  # NAME_MAX less the "memfd:" prefix
 F_SEAL_EXEC = 0x20
 F_ALL_SEALS = 0x3F
-O_LARGEFILE = 0o100000
 MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL, MEMFD_NOEXEC_SCOPE_NOEXEC_ENFORCED = 1, 2
 # the seals the host must enforce itself: they decide what the process's mmap gets
 HOST_SEALS = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
@@ -35,9 +35,7 @@ class MemfdFS(TmpFS):
     def __init__(self):
         super().__init__(size=UNLIMITED, name="memfd")
 
-    def statfs(self):
-        from pylinuxabi.kernel.abi import STATFS
-        return STATFS.pack(TMPFS_MAGIC, PAGE, 0, 0, 0, 0, 0, 0, 0, 255, PAGE, 0x20, 0, 0, 0, 0)
+    shows_blocks = False
 
 
 def memfd_fs():
@@ -98,20 +96,10 @@ class HugeMemfdInode(MemfdInode):
     def pwrite(self, data, offset):
         raise SyscallError(errno.EINVAL)
 
-    def truncate(self, size):
-        old = self._stat.size
+    def may_resize(self, old, size):
         if size % self._stat.blksize:
             raise SyscallError(errno.EINVAL)
-        if self.seals & (F_SEAL_SHRINK if size < old else F_SEAL_GROW if size > old else 0):
-            raise SyscallError(errno.EPERM)
-        self.fs.charge(old, size)
-        try:
-            os.ftruncate(self.memfd, size)
-        except OSError as e:
-            self.fs.charge(size, old)
-            raise SyscallError(e.errno)
-        self._stat.size = size
-        self._blocks_stale = True
+        super().may_resize(old, size)
 
 
 def create(name, flags, creds):

@@ -135,24 +135,24 @@ def link(old, parent, name, creds):
 
 
 def unlink(parent, name, creds):
-    want_write(parent)
-    victim = peek(parent, name)
-    if victim is None:
-        raise SyscallError(errno.ENOENT)
-    may_delete(parent, victim, creds, isdir=False)
-    parent.inode.unlink(name)
-    if fsnotify.active:
-        fsnotify.notify(victim, fsnotify.IN_DELETE)
-    _forget(parent, name)
+    _remove(parent, name, creds, isdir=False)
 
 
 def rmdir(parent, name, creds):
+    _remove(parent, name, creds, isdir=True)
+
+
+def _remove(parent, name, creds, isdir):
+    """do_unlinkat / do_rmdir after the walk: EROFS before ENOENT before may_delete."""
     want_write(parent)
     victim = peek(parent, name)
     if victim is None:
         raise SyscallError(errno.ENOENT)
-    may_delete(parent, victim, creds, isdir=True)
-    parent.inode.rmdir(name)
+    may_delete(parent, victim, creds, isdir)
+    if isdir:
+        parent.inode.rmdir(name)
+    else:
+        parent.inode.unlink(name)
     if fsnotify.active:
         fsnotify.notify(victim, fsnotify.IN_DELETE)
     _forget(parent, name)

@@ -18,8 +18,8 @@ import stat as st
 from pylinuxabi.kernel.abi import pack_stat, pack_statx
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
-from pylinuxabi.vfs.inode import RENAME_EXCHANGE, Inode, Stat
-from pylinuxabi.vfs.synthetic import dirent_type, pack_positioned
+from pylinuxabi.vfs.inode import RENAME_EXCHANGE, Inode
+from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
 from pylinuxabi.vfs.tmpfs import TmpInode, is_whiteout
 
 UPPER_INO_BASE = 1 << 40        # above any inode number of the lower filesystems
@@ -59,14 +59,8 @@ class OverlayInode(Inode):
         if self.upper is None:
             return self.lower.stat()
         u = self.upper.stat()
-        s = Stat.__new__(Stat)
-        for field in Stat.__slots__:
-            setattr(s, field, getattr(u, field))
-        if self.upper.origin is not None:
-            s.dev, s.ino = self.upper.origin
-        else:
-            s.dev, s.ino = self.fs.dev, UPPER_INO_BASE + u.ino
-        return s
+        dev, ino = self.upper.origin or (self.fs.dev, UPPER_INO_BASE + u.ino)
+        return u.copy(dev=dev, ino=ino)
 
     def stat_raw(self):
         if self.upper is None:
@@ -366,30 +360,13 @@ def _copy_data(lower, node, size):
         src.release()
 
 
-class MergedDirFile(OpenFile):
+class MergedDirFile(ListedDirFile):
     """An open overlay directory with an upper part: the merged listing, made at open
     and again on a rewind (as overlayfs caches it per open)."""
 
-    def __init__(self, dentry, inode, flags):
-        super().__init__(dentry, inode, flags)
-        self.listing = None
+    listing = None
 
-    def pread(self, count, offset):
-        raise SyscallError(errno.EISDIR)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.EISDIR)
-
-    def getdents64(self, size):
+    def entries(self):
         if self.listing is None or self.offset == 0:
-            d = self.inode
-            parent = self.dentry.up().inode if self.dentry is not None else d
-            self.listing = [(b".", d.stat().ino, 4, 1), (b"..", parent.stat().ino, 4, 2)]
-            self.listing += [(name, ino, dtype, i + 3) for i, (name, ino, dtype) in enumerate(d.names())]
-        data, self.offset = pack_positioned(self.listing, self.offset, size)
-        return data
-
-    def lseek(self, offset, whence):
-        if whence not in (os.SEEK_SET, os.SEEK_CUR):
-            raise SyscallError(errno.EINVAL)
-        return super().lseek(offset, whence)
+            self.listing = [(name, ino, dtype, i + 3) for i, (name, ino, dtype) in enumerate(self.inode.names())]
+        return self.listing

@@ -8,6 +8,7 @@ import errno
 import os
 import stat as st
 
+from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
 from pylinuxabi.vfs.file import O_ACCMODE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
@@ -16,7 +17,6 @@ from pylinuxabi.vfs.synthetic import SynthInode
 PIPE_BUF = 4096
 PIPE_DEFAULT_SIZE = 65536
 PIPE_MAX_SIZE = 1048576         # /proc/sys/fs/pipe-max-size
-PAGE = 4096
 PIPEFS_DEV = os.makedev(0, 14)
 
 

@@ -85,8 +85,9 @@ class SynthDir(SynthInode):
         return SynthDirFile(dentry, self, flags)
 
 
-class SynthDirFile(OpenFile):
-    """Listing of a synthetic directory: '.', '..', then the children."""
+class ListedDirFile(OpenFile):
+    """An open directory whose entries the model lists: '.' and '..' at positions
+    1 and 2, then entries() at positions of 3 and up; the offset is a position."""
 
     def pread(self, count, offset):
         raise SyscallError(errno.EISDIR)
@@ -94,19 +95,30 @@ class SynthDirFile(OpenFile):
     def pwrite(self, data, offset):
         raise SyscallError(errno.EISDIR)
 
+    def entries(self):
+        """[(name, ino, d_type, position)] of the children, in position order."""
+        raise NotImplementedError
+
     def getdents64(self, size):
         d = self.inode
         parent = self.dentry.up().inode if self.dentry is not None else d
-        entries = [(b".", d.ino, 4, 1), (b"..", parent.stat().ino, 4, 2)]
-        entries += sorted(((name, child.stat().ino, dirent_type(child.mode), d.position(name, i))
-                           for i, (name, child) in enumerate(d.children().items())), key=lambda e: e[3])
-        data, self.offset = pack_positioned(entries, self.offset, size)
+        listing = [(b".", d.stat().ino, 4, 1), (b"..", parent.stat().ino, 4, 2)] + self.entries()
+        data, self.offset = pack_positioned(listing, self.offset, size)
         return data
 
     def lseek(self, offset, whence):
         if whence != os.SEEK_SET and whence != os.SEEK_CUR:
             raise SyscallError(errno.EINVAL)
         return super().lseek(offset, whence)
+
+
+class SynthDirFile(ListedDirFile):
+    """Listing of a synthetic directory, in the positions the directory gives."""
+
+    def entries(self):
+        d = self.inode
+        return sorted(((name, child.stat().ino, dirent_type(child.mode), d.position(name, i))
+                       for i, (name, child) in enumerate(d.children().items())), key=lambda e: e[3])
 
 
 class SynthLink(SynthInode):

@@ -12,19 +12,18 @@ import stat as st
 import time
 
 from pylinuxabi._native import lib
+from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
+from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, S_ISGID, Inode, Stat, anon_dev)
-from pylinuxabi.vfs.synthetic import dirent_type, pack_positioned
+from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
 
 TMPFS_MAGIC = 0x01021994
 BOGO_DIRENT_SIZE = 20           # what tmpfs counts per entry in a directory's st_size
-PAGE = 4096
 MAX_IO = 8 << 20
 XATTR_CREATE, XATTR_REPLACE = 1, 2
 XATTR_NAMESPACES = (b"user.", b"trusted.", b"security.")
 XATTR_SIZE_MAX = 65536
-MAX_LFS_FILESIZE = (1 << 63) - 1
 FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
 F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW = 0x1, 0x2, 0x4
@@ -62,10 +61,13 @@ class TmpFS:
             raise SyscallError(errno.ENOSPC)
         self.pages += delta
 
+    shows_blocks = True         # does statfs report its size (shmem's internal mount does not)?
+
     def statfs(self):
         from pylinuxabi.kernel.abi import STATFS
-        free = max(self.max_pages - self.pages, 0)
-        return STATFS.pack(TMPFS_MAGIC, PAGE, self.max_pages, free, free, 0, 0,
+        total = self.max_pages if self.shows_blocks else 0
+        free = max(total - self.pages, 0)
+        return STATFS.pack(TMPFS_MAGIC, PAGE, total, free, free, 0, 0,
                            0, 0, 255, PAGE, 0x20, 0, 0, 0, 0)
 
 
@@ -209,13 +211,21 @@ class TmpInode(Inode):
         old = self._stat.size
         if size == old:
             return
-        if self.seals & (F_SEAL_SHRINK if size < old else F_SEAL_GROW):
-            raise SyscallError(errno.EPERM)
+        self.may_resize(old, size)
         self.fs.charge(old, size)
         if self.memfd is not None or size:
-            os.ftruncate(self.data_fd(), size)
+            try:
+                os.ftruncate(self.data_fd(), size)
+            except OSError as e:
+                self.fs.charge(size, old)
+                raise SyscallError(e.errno)
             self._blocks_stale = True
         self._stat.size = size
+
+    def may_resize(self, old, size):
+        """EPERM if the seals forbid going from old to size bytes."""
+        if self.seals & (F_SEAL_SHRINK if size < old else F_SEAL_GROW):
+            raise SyscallError(errno.EPERM)
 
     def fallocate(self, mode, offset, length):
         if not st.S_ISREG(self._stat.mode):
@@ -408,7 +418,7 @@ class TmpInode(Inode):
         if st.S_ISDIR(mode):
             if (flags & O_ACCMODE) != os.O_RDONLY:
                 raise SyscallError(errno.EISDIR)
-            return TmpDirFile(dentry, seen, flags, self)
+            return TmpDirFile(dentry, self, flags)
         if st.S_ISREG(mode):
             return TmpFile(dentry, seen, flags, self)
         if st.S_ISFIFO(mode):
@@ -465,29 +475,9 @@ class TmpFile(OpenFile):
         self.node.maybe_free()
 
 
-class TmpDirFile(OpenFile):
-    """An open tmpfs directory: '.', '..', then entries by their stable positions."""
+class TmpDirFile(ListedDirFile):
+    """An open tmpfs directory: entries at the stable positions they were given."""
 
-    def __init__(self, dentry, inode, flags, node=None):
-        super().__init__(dentry, inode, flags)
-        self.node = node or inode
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.EISDIR)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.EISDIR)
-
-    def getdents64(self, size):
-        d = self.node
-        parent = self.dentry.up().inode if self.dentry is not None else d
-        listing = [(b".", self.inode.stat().ino, 4, 1), (b"..", parent.stat().ino, 4, 2)]
-        listing += [(name, inode._stat.ino, dirent_type(inode._stat.mode), pos)
-                    for name, inode, pos in d.entries()]
-        data, self.offset = pack_positioned(listing, self.offset, size)
-        return data
-
-    def lseek(self, offset, whence):
-        if whence not in (os.SEEK_SET, os.SEEK_CUR):
-            raise SyscallError(errno.EINVAL)
-        return super().lseek(offset, whence)
+    def entries(self):
+        return [(name, inode._stat.ino, dirent_type(inode._stat.mode), pos)
+                for name, inode, pos in self.inode.entries()]
