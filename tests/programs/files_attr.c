@@ -30,7 +30,7 @@
 static struct stat st;
 
 /* type, permission bits, owner (as set by this program) */
-static void print_stat(const char *label, long r)
+static void print_stat_owner(const char *label, long r)
 {
     if (r == -1)
         printf("%s = -1 %s\n", label, errname(errno));
@@ -40,9 +40,9 @@ static void print_stat(const char *label, long r)
 }
 
 #define STAT(path) do { memset(&st, 0xa5, sizeof st); \
-    print_stat("stat(" #path ")", syscall(SYS_stat, path, &st)); } while (0)
+    print_stat_owner("stat(" #path ")", syscall(SYS_stat, path, &st)); } while (0)
 #define LSTAT(path) do { memset(&st, 0xa5, sizeof st); \
-    print_stat("lstat(" #path ")", syscall(SYS_lstat, path, &st)); } while (0)
+    print_stat_owner("lstat(" #path ")", syscall(SYS_lstat, path, &st)); } while (0)
 
 static void times_of(const char *label, const char *path, int follow)
 {
@@ -72,12 +72,6 @@ static void put(const char *path, const char *text, int mode)
     close(fd);
 }
 
-#define AS_USER(...) do { FLUSH(); pid_t pid_ = fork(); \
-    if (pid_ == 0) { \
-        if (syscall(SYS_setresgid, 1000, 1000, 1000) || syscall(SYS_setgroups, 0, NULL) || \
-            syscall(SYS_setresuid, 1000, 1000, 1000)) { printf("setid failed\n"); } \
-        __VA_ARGS__; FLUSH(); _exit(0); } \
-    waitpid(pid_, NULL, 0); } while (0)
 
 static void test_chmod(void)
 {
@@ -513,7 +507,7 @@ static void test_setgid_dir(void)
     STAT("sg/sub/deeper");
     long fd = SHOW(syscall(SYS_open, "sg", O_TMPFILE | O_RDWR, 0640));
     memset(&st, 0xa5, sizeof st);
-    print_stat("fstat(tmpfile)", syscall(SYS_fstat, fd, &st));
+    print_stat_owner("fstat(tmpfile)", syscall(SYS_fstat, fd, &st));
     SHOW(close(fd));
     AS_USER({
         put("sg/users", "", 0644);

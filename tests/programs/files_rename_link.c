@@ -17,26 +17,6 @@
 #endif
 
 
-static void print_stat(const char *label, long r, const struct stat *st)
-{
-    if (r == -1) {
-        printf("%s = -1 %s\n", label, errname(errno));
-        return;
-    }
-    printf("%s = %ld: %s perm=%04o nlink=%lu", label, r, ftype(st->st_mode),
-           st->st_mode & 07777, (unsigned long)st->st_nlink);
-    switch (st->st_mode & S_IFMT) {
-    case S_IFREG:
-    case S_IFLNK:
-        printf(" size=%ld", (long)st->st_size);
-        break;
-    case S_IFCHR:
-    case S_IFBLK:
-        printf(" rdev=%u:%u", major(st->st_rdev), minor(st->st_rdev));
-        break;
-    }
-    printf("\n");
-}
 
 static struct stat st;
 #define STAT(path) do { memset(&st, 0xa5, sizeof st); \
@@ -519,12 +499,6 @@ static void test_open_across_rename(void)
     SHOW(close(fd));
 }
 
-#define AS_USER(...) do { FLUSH(); pid_t pid_ = fork(); \
-    if (pid_ == 0) { \
-        if (syscall(SYS_setresgid, 1000, 1000, 1000) || syscall(SYS_setgroups, 0, NULL) || \
-            syscall(SYS_setresuid, 1000, 1000, 1000)) { printf("setid failed\n"); } \
-        __VA_ARGS__; FLUSH(); _exit(0); } \
-    waitpid(pid_, NULL, 0); } while (0)
 
 static void test_as_user(void)
 {

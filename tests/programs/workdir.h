@@ -8,6 +8,8 @@
 
 #include "common.h"
 #include <dirent.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #ifndef PLA_TEMPLATE
 #define PLA_TEMPLATE "/tmp/pla-XXXXXX"
@@ -58,5 +60,35 @@ static void leave_tmpdir(void)
     printf("leftover entries: %d\n", n);
     OK(rmdir(tmpdir));
 }
+
+/* "label = r: type perm=.. nlink=.." and the size or rdev, or the errno name. */
+static __attribute__((unused)) void print_stat(const char *label, long r, const struct stat *st)
+{
+    if (r == -1) {
+        printf("%s = -1 %s\n", label, errname(errno));
+        return;
+    }
+    printf("%s = %ld: %s perm=%04o nlink=%lu", label, r, ftype(st->st_mode),
+           st->st_mode & 07777, (unsigned long)st->st_nlink);
+    switch (st->st_mode & S_IFMT) {
+    case S_IFREG:
+    case S_IFLNK:
+        printf(" size=%ld", (long)st->st_size);
+        break;
+    case S_IFCHR:
+    case S_IFBLK:
+        printf(" rdev=%u:%u", major(st->st_rdev), minor(st->st_rdev));
+        break;
+    }
+    printf("\n");
+}
+
+/* Run the statements in a child with uid and gid 1000 and no groups, and wait for it. */
+#define AS_USER(...) do { FLUSH(); pid_t pid_ = fork(); \
+    if (pid_ == 0) { \
+        if (syscall(SYS_setresgid, 1000, 1000, 1000) || syscall(SYS_setgroups, 0, NULL) || \
+            syscall(SYS_setresuid, 1000, 1000, 1000)) { printf("setid failed\n"); } \
+        __VA_ARGS__; FLUSH(); _exit(0); } \
+    waitpid(pid_, NULL, 0); } while (0)
 
 #endif
