@@ -24,6 +24,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -423,10 +424,12 @@ int host_stat(int dirfd, const char *name, void *buf)
     return syscall(SYS_newfstatat, dirfd, name, buf, flags) < 0 ? -errno : 0;
 }
 
-/* struct statfs (120 bytes) of name under one of our host dir fds ("" = the dir itself). */
+/* struct statfs (120 bytes) of name under one of our host dir fds ("" = the fd's own object). */
 int host_statfs(int dirfd, const char *name, void *buf)
 {
-    int fd = openat(dirfd, name[0] ? name : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (!name[0])
+        return syscall(SYS_fstatfs, dirfd, buf) < 0 ? -errno : 0;
+    int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     int r = syscall(SYS_fstatfs, fd, buf) < 0 ? -errno : 0;
@@ -444,6 +447,77 @@ int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *
 int host_fallocate(int fd, int mode, int64_t offset, int64_t len)
 {
     return syscall(SYS_fallocate, fd, mode, offset, len) < 0 ? -errno : 0;
+}
+
+/*
+ * Changing a host object of a writable hostfs: `name` is one component in one
+ * of our dir fds, never followed if it is a symlink; "" is the fd's own object
+ * (AT_EMPTY_PATH: a volume's root, or an object kept by an O_PATH fd after its
+ * name went).
+ */
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
+
+static int nofollow(const char *name)
+{
+    return name[0] ? AT_SYMLINK_NOFOLLOW : AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH;
+}
+
+/* chmod; a symlink has no mode to change (EOPNOTSUPP). Before fchmodat2 (Linux
+ * 6.6) through /proc/self/fd as glibc does it. */
+int host_chmod(int dirfd, const char *name, unsigned int mode)
+{
+    if (syscall(SYS_fchmodat2, dirfd, name, mode, nofollow(name)) == 0)
+        return 0;
+    if (errno != ENOSYS)
+        return -errno;
+    int fd = openat(dirfd, name[0] ? name : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    struct stat st;
+    char path[32];
+    int r = fstat(fd, &st) < 0 ? -errno : 0;
+    if (r == 0 && S_ISLNK(st.st_mode))
+        r = -EOPNOTSUPP;
+    if (r == 0) {
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        r = chmod(path, mode) < 0 ? -errno : 0;
+    }
+    close(fd);
+    return r;
+}
+
+/* chown; -1 leaves that id alone. */
+int host_chown(int dirfd, const char *name, int uid, int gid)
+{
+    return fchownat(dirfd, name, uid, gid, nofollow(name)) < 0 ? -errno : 0;
+}
+
+/* utimensat with nanosecond times (before 1970 too); omit bit 1 leaves atime
+ * alone, bit 2 mtime (UTIME_OMIT). */
+int host_utimens(int dirfd, const char *name, int64_t atime_ns, int64_t mtime_ns, int omit)
+{
+    struct timespec ts[2];
+    int64_t ns[2] = {atime_ns, mtime_ns};
+    for (int i = 0; i < 2; i++) {
+        ts[i].tv_sec = ns[i] / 1000000000;
+        ts[i].tv_nsec = ns[i] % 1000000000;
+        if (ts[i].tv_nsec < 0) {
+            ts[i].tv_nsec += 1000000000;
+            ts[i].tv_sec -= 1;
+        }
+        if (omit & (1 << i))
+            ts[i].tv_nsec = UTIME_OMIT;
+    }
+    return utimensat(dirfd, name, ts, nofollow(name)) < 0 ? -errno : 0;
+}
+
+/* renameat2 (RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT): one name to another. */
+int host_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
+                   unsigned int flags)
+{
+    return syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags) < 0 ? -errno : 0;
 }
 
 /* --------------------------------------------------------------- launch */
@@ -559,8 +633,10 @@ static void program_child(const struct launch *l)
     setpgid(0, 0);
     if (move_fd(l->ctrl_fd, CTRL_FD) < 0 || move_fd(l->stub_fd, STUB_FD) < 0)
         _exit(126);
-    int keep[] = { CTRL_FD, STUB_FD, gate };
-    close_all_but(keep, 3);
+    if (l->tty_fd >= 0 && (dup2(l->tty_fd, TTY_FD) < 0 || fcntl(TTY_FD, F_SETFD, 0) < 0))
+        _exit(126);
+    int keep[] = { CTRL_FD, STUB_FD, TTY_FD, gate };
+    close_all_but(keep, 4);
     if (read(gate, &c, 1) != 1)
         _exit(126);
     close(gate);

@@ -6,9 +6,12 @@
 #include <sys/user.h>
 
 /* cdef-begin: from here to cdef-end, native/build.py hands the text to cffi */
-/* host fd numbers every tracee holds: the control socket and the stub binary */
+/* host fd numbers every tracee holds: the control socket, the stub binary, and
+   (when we were started on one) the terminal, on which the program's terminal
+   reads, writes and ioctls are run by the host */
 #define CTRL_FD 1000
 #define STUB_FD 1001
+#define TTY_FD 1002
 
 enum stop_kind {
     STOP_NONE = 0,          /* wait was interrupted */
@@ -41,6 +44,7 @@ struct launch {
     int gate_fd;
     int ctrl_fd;
     int stub_fd;
+    int tty_fd;             /* -1: none */
     uint64_t sig_ignored;   /* bit n-1: signal n starts ignored in the program */
     uint64_t sig_blocked;   /* bit n-1: signal n starts blocked */
 };
@@ -72,6 +76,11 @@ int host_stat(int dirfd, const char *name, void *buf);
 int host_statfs(int dirfd, const char *name, void *buf);
 int host_statx(int dirfd, const char *name, int flags, unsigned int mask, void *buf);
 int host_fallocate(int fd, int mode, int64_t offset, int64_t len);
+int host_chmod(int dirfd, const char *name, unsigned int mode);
+int host_chown(int dirfd, const char *name, int uid, int gid);
+int host_utimens(int dirfd, const char *name, int64_t atime_ns, int64_t mtime_ns, int omit);
+int host_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *newname,
+                   unsigned int flags);
 int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
 int become_init(void);
 int spawn_program(const struct launch *l);

@@ -15,6 +15,37 @@ Program -> syscalls covered:
                    setuid, setgid, getrlimit, prlimit64
   thread_state     arch_prctl, set_tid_address, set_robust_list, rseq
   exit_status      exit, exit_group (exit status only)
+  dev_pty          /dev/ptmx and /dev/pts: posix_openpt, grantpt, unlockpt,
+                   ptsname, openpty, ttyname; ioctl TIOCGPTN, TIOCSPTLCK,
+                   TIOCGPTLCK, TIOCGPTPEER, TIOCGDEV, TIOCPKT, TIOCSIG, termios,
+                   window size, TIOCSCTTY/TIOCNOTTY/TIOCGPGRP/TIOCSPGRP/TIOCGSID;
+                   poll and hang-ups of either side
+  files_openat2    openat2 (open_how sizes, strict flags, every RESOLVE_*),
+                   name_to_handle_at, open_by_handle_at (errors)
+  files_chroot     chroot, pivot_root (errors), getcwd "(unreachable)",
+                   /proc/self/{root,cwd}, '..' at the new root, exec inside it
+  pidfd            pidfd_open, pidfd_send_signal, pidfd_getfd, waitid(P_PIDFD),
+                   clone/clone3 CLONE_PIDFD, /proc/self/fdinfo
+  proc_wait        wait4, waitid (WNOHANG, WNOWAIT, WUNTRACED/WSTOPPED,
+                   WCONTINUED, __WALL, __WCLONE), a zombie and a stopped child
+                   in /proc/<pid>/{stat,status,comm,cmdline,exe,fd}, wait
+                   statuses of children killed by signals
+  proc_vfork_exec  vfork then execve, _exit or a failed exec; posix_spawn with
+                   file actions; system()
+  proc_orphan      reparenting of orphans (to init, to a
+                   PR_SET_CHILD_SUBREAPER), PR_SET_PDEATHSIG, setsid, getsid,
+                   setpgid of a double-forked daemon
+  proc_signals     pselect6 and ppoll signal masks (the handler's mask and the
+                   one restored after), SIGPIPE with a handler or blocked, a
+                   parked pipe write interrupted before and after writing,
+                   SIGCHLD ignored, SA_NOCLDSTOP
+  proc_threads_fds threads sharing an fd table: a blocked read keeps its file
+                   across close and dup2 of its fd, reads racing dup2/close,
+                   concurrent open/pipe/close
+  proc_pthreads    8 threads: mutex counter, condvar producer/consumer queue,
+                   barrier, thread-specific data, a read blocked meanwhile;
+                   pthread_setname_np/getname_np through /proc/self/task/<tid>/
+                   comm, /proc/<pid>/comm written, /proc/<pid>/task/<tid>/stat
 """
 import pytest
 
@@ -46,6 +77,16 @@ PROGRAMS = {
     "files_inotify": ("dynamic",),
     "pipe_size": ("dynamic",),
     "restart_block": ("dynamic", "static"),
+    "dev_pty": ("dynamic", "static"),
+    "files_openat2": ("dynamic",),
+    "files_chroot": ("dynamic", "static"),
+    "pidfd": ("dynamic",),
+    "proc_wait": ("dynamic", "static"),
+    "proc_vfork_exec": ("dynamic", "static-pie"),
+    "proc_orphan": ("dynamic",),
+    "proc_signals": ("dynamic", "static"),
+    "proc_threads_fds": ("dynamic", "static"),
+    "proc_pthreads": ("dynamic", "static"),
 }
 SLOW = {"dirs"}
 

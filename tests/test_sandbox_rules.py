@@ -62,11 +62,36 @@ def test_the_shells_stdout_file_description_never_gets_O_NONBLOCK():
     assert after == before
 
 
+# the kernel's views, mounted as docker mounts them (tests/test_sysfs.py)
+SYSTEM_MOUNTS = ["devtmpfs /dev devtmpfs rw,relatime 0 0",
+                 "devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666 0 0",
+                 "shm /dev/shm tmpfs rw,relatime 0 0", "proc /proc proc rw,relatime 0 0",
+                 "proc /proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0",
+                 "sysfs /sys sysfs ro,nosuid,nodev,noexec,relatime 0 0",
+                 "cgroup /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0"]
+
+
+SYNTHETIC_MOUNTS = ["devtmpfs /dev devtmpfs rw,relatime 0 0",
+                    "devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666 0 0",
+                    "shm /dev/shm tmpfs rw,relatime 0 0", "proc /proc proc rw,relatime 0 0",
+                    "proc /proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0",
+                    "sysfs /sys sysfs ro,nosuid,nodev,noexec,relatime 0 0",
+                    "cgroup /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0"]
+
+
 def test_proc_mounts_is_the_sandboxs_mount_table(run_sandboxed):
     result = run_sandboxed(["/bin/cat", "/proc/mounts"])
-    assert result.stdout.splitlines() == ["overlay / overlay rw 0 0", "devtmpfs /dev devtmpfs rw 0 0",
-                                          "shm /dev/shm tmpfs rw 0 0", "proc /proc proc rw 0 0"]
+    assert result.stdout.splitlines() == ["overlay / overlay rw,relatime 0 0"] + SYNTHETIC_MOUNTS
     result = run_sandboxed(["--read-only", "--tmpfs", "/tmp", "/bin/cat", "/proc/mounts"])
-    assert result.stdout.splitlines() == ["/ / hostfs ro 0 0", "devtmpfs /dev devtmpfs rw 0 0",
-                                          "shm /dev/shm tmpfs rw 0 0", "proc /proc proc rw 0 0",
-                                          "tmpfs /tmp tmpfs rw 0 0"]
+    assert result.stdout.splitlines() == (["/ / hostfs ro,relatime 0 0"] + SYNTHETIC_MOUNTS
+                                          + ["tmpfs /tmp tmpfs rw,relatime 0 0"])
+
+
+def test_root_may_not_open_by_handle_nor_pivot_root(build, run_sandboxed):
+    """No CAP_DAC_READ_SEARCH, no CAP_SYS_ADMIN for pivot_root: what docker's
+    default capabilities give root (natively, Linux decodes the handle: ESTALE)."""
+    result = run_sandboxed([str(build("files_openat2")), "root-handle"])
+    assert result.stdout == "syscall(SYS_open_by_handle_at, AT_FDCWD, &g, O_RDONLY) = -1 EPERM\n", result.stderr
+    result = run_sandboxed([str(build("files_chroot")), "root-pivot"])
+    assert result.stdout == ('syscall(SYS_pivot_root, BADPTR, BADPTR) = -1 EPERM\n'
+                             'syscall(SYS_pivot_root, "/", "/") = -1 EPERM\n'), result.stderr

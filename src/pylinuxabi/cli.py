@@ -62,10 +62,17 @@ def parser():
     r.add_argument("--read-only", action="store_true",
                    help="serve the root read-only, with no writable layer (default: a copy-on-write "
                         "overlay that keeps every change in memory)")
+    r.add_argument("--upper", metavar="DIR",
+                   help="keep the overlay's changes in the host directory DIR (made if missing), in "
+                        "Linux overlayfs's format, so they outlive the run: a later --upper DIR run, or "
+                        "mount -t overlay -o lowerdir=/,upperdir=DIR,workdir=DIR.work, sees them")
+    r.add_argument("--upper-work", metavar="WORK",
+                   help="overlayfs's work directory for --upper, on DIR's filesystem (default: DIR.work)")
     r.add_argument("--tmpfs", type=_tmpfs, action="append", default=[], metavar="PATH[:size=N]",
                    help="mount a fresh tmpfs at PATH")
     r.add_argument("-v", "--volume", type=_volume, action="append", default=[], metavar="HOST:GUEST[:ro]",
-                   help="bind the host directory HOST at GUEST")
+                   help="bind the host directory HOST at GUEST: writable (the program's changes are the "
+                        "host's, owned by its virtual uid and gid), or read-only with :ro")
     r.add_argument("program")
     r.add_argument("args", nargs=argparse.REMAINDER)
     return p
@@ -75,7 +82,8 @@ def main(argv=None):
     sandbox.capture_signals()
     argv = list(sys.argv[1:] if argv is None else argv)
     # `--strace PROGRAM` must not take PROGRAM as its file: only `--strace=FILE` names one
-    takes_value = {"--root", "--user", "--hostname", "--workdir", "--tmpfs", "-v", "--volume"}
+    takes_value = {"--root", "--user", "--hostname", "--workdir", "--tmpfs", "-v", "--volume",
+                   "--upper", "--upper-work"}
     i = 1
     while i < len(argv):
         a = argv[i]
@@ -88,11 +96,15 @@ def main(argv=None):
         i += 1
     args = parser().parse_args(argv)
     if args.command == "run":
+        if args.read_only and args.upper:
+            print("pylinuxabi: --upper needs a writable root (not --read-only)", file=sys.stderr)
+            return 2
         uid, gid = args.user
         options = sandbox.Options(root=args.root, uid=uid, gid=gid, hostname=args.hostname,
                                   strict=args.strict, trace_all=args.trace_all, strace=args.strace,
                                   workdir=args.workdir, new_net=not args.net, read_only=args.read_only,
-                                  tmpfs=args.tmpfs, volumes=args.volume)
+                                  tmpfs=args.tmpfs, volumes=args.volume, upper=args.upper,
+                                  upper_work=args.upper_work)
         program = args.program.encode()
         envp = [b"%s=%s" % (k, v) for k, v in os.environb.items()]
         try:

@@ -11,18 +11,25 @@ import traceback
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
+from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
 from pylinuxabi.platform.ptrace import PtracePlatform
 from pylinuxabi.syscalls import table as syscall_table
+from pylinuxabi.syscalls.misc import CAP_LAST_CAP
+from pylinuxabi.syscalls.proc import NGROUPS_MAX, NR_OPEN
 from pylinuxabi.vfs.devfs import make_devfs
+from pylinuxabi.vfs.devpts import DevPts
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.hostfs import HostFS
-from pylinuxabi.vfs.mount import Mount, MountTable
-from pylinuxabi.vfs.overlay import OverlayFS
+from pylinuxabi.vfs.mount import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RELATIME, Mount, MountTable
+from pylinuxabi.vfs.overlay import HostUpper, OverlayFS
 from pylinuxabi.vfs.path import WalkContext, resolve
-from pylinuxabi.vfs.procfs import ProcRoot
+from pylinuxabi.vfs.procfs import PROC_DEV, ProcRoot
+from pylinuxabi.vfs.procsys import make_procsys
+from pylinuxabi.vfs.synthetic import SynthFile
+from pylinuxabi.vfs.sysfs import make_cgroup, make_sysfs, proc_cgroups
 from pylinuxabi.vfs.stdio import TtyFile, host_stdio
-from pylinuxabi.vfs.tmpfs import TmpFS
+from pylinuxabi.vfs.tmpfs import TmpFS, parse_options as parse_tmpfs_options
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # what a terminal sends to the foreground group rather than to one process
@@ -66,12 +73,13 @@ def inherited_signals():
 class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
                  trace_all=False, strace=None, workdir=None, new_net=False, read_only=False,
-                 tmpfs=(), volumes=()):
+                 tmpfs=(), volumes=(), upper=None, upper_work=None):
         self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
         self.gid = gid
         self.hostname = hostname
+        self.domainname = "(none)"      # uname's, until setdomainname
         self.strict = strict
         self.trace_all = trace_all or strace is not None
         self.strace = strace
@@ -80,35 +88,70 @@ class Options:
         self.read_only = read_only  # no writable layer over the root
         self.tmpfs = list(tmpfs)    # [(guest path, size in bytes or None)]
         self.volumes = list(volumes)    # [(host path, guest path, read-only)]
+        self.job = None             # the sandbox as a job of the user's shell (job.py), set at start
+        self.upper = upper          # host directory keeping the overlay's upper layer
+        self.upper_work = upper_work    # its work directory (default: upper + ".work")
+
+
+# the sandbox's own mounts, left out (not an error) where a read-only root has no place for them
+SYSTEM_MOUNTS = (b"/dev", b"/dev/pts", b"/dev/shm", b"/proc", b"/proc/sys", b"/sys", b"/sys/fs/cgroup")
 
 
 def build_mounts(kernel, options):
-    """The mount table: the root (an overlay of --root, by default the host's /, or
-    with --read-only the tree itself read-only), then /dev, /dev/shm, /proc, and
-    the user's --tmpfs and --volume mounts (their mount points made as needed)."""
+    """The mount table: the root (an overlay of --root, by default the host's /, whose
+    upper layer is in memory or with --upper in a host directory; or with --read-only
+    the tree itself read-only), then /dev, /dev/pts, /dev/shm, /proc, /proc/sys, /sys,
+    /sys/fs/cgroup, and the user's --tmpfs and --volume mounts (their mount points made
+    as needed)."""
     host = HostFS(options.root)
     if options.read_only:
         root = Mount("hostfs", options.root.encode(), host.root_inode, readonly=True)
     else:
-        root = Mount("overlay", b"overlay", OverlayFS(host.root_inode, TmpFS()).root_inode)
+        upper = HostUpper.at(options.upper, options.upper_work) if options.upper else TmpFS()
+        root = Mount("overlay", b"overlay", OverlayFS(host.root_inode, upper).root_inode)
     table = MountTable(root)
-    mounts = [(b"/dev", "devtmpfs", b"devtmpfs", make_devfs(TtyFile), False),
+    proc = ProcRoot(kernel.visible_processes, kernel.current_process, kernel.platform.hidden_ranges(),
+                    lambda: table.mounts)
+    devpts = DevPts()
+    procsys = make_procsys(PROC_DEV, lambda: options.hostname.encode(errors="surrogateescape"),
+                           lambda: options.domainname.encode(errors="surrogateescape"),
+                           {b"kernel/ngroups_max": (NGROUPS_MAX, 0o444), b"kernel/cap_last_cap": (CAP_LAST_CAP, 0o444),
+                            b"fs/nr_open": (NR_OPEN, 0o644)}, lambda: len(devpts.ptys))
+    proc.extra = {b"sys": procsys, b"cgroups": SynthFile(proc_cgroups, dev=PROC_DEV)}
+    # as docker mounts them: the kernel's views read-only, none with devices or set-id programs
+    ro_view = {"flags": MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME}
+    mounts = [(b"/dev", "devtmpfs", b"devtmpfs", make_devfs(TtyFile, kernel.platform.terminal), False),
+              (b"/dev/pts", "devpts", b"devpts", devpts, False,
+               {"flags": MS_NOSUID | MS_NOEXEC | MS_RELATIME, "options": b"gid=5,mode=620,ptmxmode=666"}),
               (b"/dev/shm", "tmpfs", b"shm", TmpFS().root_inode, False),
-              (b"/proc", "proc", b"proc", ProcRoot(lambda: kernel.processes, kernel.current_process,
-                                                    kernel.platform.hidden_ranges(),
-                                                    lambda: table.mounts), False)]
+              (b"/proc", "proc", b"proc", proc, False),
+              (b"/proc/sys", "proc", b"proc", procsys, True, ro_view),
+              (b"/sys", "sysfs", b"sysfs", make_sysfs(), True, ro_view),
+              (b"/sys/fs/cgroup", "cgroup2", b"cgroup", make_cgroup(lambda: kernel.processes), True, ro_view)]
     for guest, size in options.tmpfs:
         mounts.append((guest.encode(), "tmpfs", b"tmpfs", TmpFS(size).root_inode, False))
     for host_path, guest, ro in options.volumes:
-        if not ro:
-            raise OSError(errno.EINVAL, f"-v {host_path}:{guest}: writable volumes are not supported "
-                                        "yet; add :ro")
-        mounts.append((guest.encode(), "hostfs", host_path.encode(), HostFS(host_path).root_inode, True))
-    for path, fs_type, source, inode, ro in mounts:
-        point = _mount_point(table, path, required=path not in (b"/dev", b"/proc", b"/dev/shm"))
+        volume = HostFS(host_path, writable=not ro)
+        mounts.append((guest.encode(), "hostfs", host_path.encode(), volume.root_inode, ro))
+    for path, fs_type, source, inode, ro, *kw in mounts:
+        point = _mount_point(table, path, required=path not in SYSTEM_MOUNTS)
         if point is not None:
-            table.mount(point, fs_type, source, inode, readonly=ro)
+            table.mount(point, fs_type, source, inode, readonly=ro, **(kw[0] if kw else {}))
     return table
+
+
+def filesystems(kernel):
+    """The filesystem types a root program may mount(2): name → make(source, data),
+    which returns (root inode, the options mountinfo shows)."""
+    def tmpfs(source, data):
+        kw, shown = parse_tmpfs_options(data)
+        return TmpFS(**kw).root_inode, shown
+
+    def proc(source, data):
+        return ProcRoot(kernel.visible_processes, kernel.current_process, kernel.platform.hidden_ranges(),
+                        lambda: kernel.mounts.mounts), b""
+
+    return {"tmpfs": tmpfs, "ramfs": tmpfs, "proc": proc}
 
 
 def _mount_point(table, path, required):
@@ -160,6 +203,8 @@ def run(argv, envp, options):
     forwarded = [s for s in FORWARDED if s not in ignored]
     PtracePlatform.enter_sandbox(options.new_net)
     watched = set(forwarded) | {signal.SIGCHLD}
+    job = options.job = Job()
+    watched |= job.signals
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -182,19 +227,25 @@ def run(argv, envp, options):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    job.outer_side()
     # The watched signals stay blocked to the end: one that comes after the
     # supervisor is gone must not kill us and change the exit status.
-    while True:
-        info = signal.sigwaitinfo(watched)
-        if info.si_signo == signal.SIGCHLD:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done == pid:
-                return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
-        elif info.si_code != SI_KERNEL:
-            try:
-                os.kill(pid, info.si_signo)     # a terminal's signals reached it already
-            except ProcessLookupError:
-                pass
+    try:
+        while True:
+            info = signal.sigwaitinfo(watched)
+            if info.si_signo == signal.SIGCHLD:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done == pid:
+                    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+            elif info.si_signo in job.signals:
+                job.outer_signal(info.si_signo, pid)
+            elif info.si_code != SI_KERNEL:
+                try:
+                    os.kill(pid, info.si_signo)     # a terminal's signals reached it already
+                except ProcessLookupError:
+                    pass
+    finally:
+        job.restore()
 
 
 def supervise(argv, envp, options):
@@ -202,10 +253,19 @@ def supervise(argv, envp, options):
     PtracePlatform.become_init()
     nofile = raise_fd_limit()
     ignored, old_mask, forwarded = options.signals
-    platform = PtracePlatform(trace_all=options.trace_all, sig_ignored=ignored, sig_blocked=old_mask)
+    job = options.job
+    job.supervisor_side()
+    tty = os.dup(job.tty) if job.tty is not None else None
+    platform = PtracePlatform(trace_all=options.trace_all, sig_ignored=ignored, sig_blocked=old_mask,
+                              terminal=tty)
     counts = {}
     kernel = Kernel(platform, syscall_table.build(counts), None, options)
-    kernel.mounts = build_mounts(kernel, options)
+    try:
+        kernel.mounts = build_mounts(kernel, options)
+    except OSError as e:        # a volume or --upper directory we cannot serve
+        print(f"pylinuxabi: {e.strerror or e}", file=sys.stderr)
+        return 125
+    kernel.filesystems = filesystems(kernel)
     root = kernel.mounts.root
     workdir = options.workdir or (os.getcwd() if options.root == "/" else "/")
     try:
@@ -231,7 +291,8 @@ def supervise(argv, envp, options):
         signal.signal(sig, forward)
     try:
         first = kernel.spawn(argv, envp, fs, options.uid, options.gid, stdio, nofile[0])
-        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)     # what came meanwhile goes on now
+        job.started(kernel)
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask | {signal.SIGTTOU, signal.SIGTTIN})
         status = kernel.run(first)
     except (OSError, SyscallError) as e:
         err = e.errno

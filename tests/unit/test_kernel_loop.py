@@ -36,6 +36,10 @@ class FakePlatform:
     def thread_gone(self, thread):
         pass
 
+    @staticmethod
+    def is_zombie(pid):
+        return False
+
     def wait(self):
         return self.stops.pop(0)
 

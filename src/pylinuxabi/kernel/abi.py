@@ -17,6 +17,8 @@ UTIMBUF = struct.Struct("<qq")                                    # actime, modt
 POLLFD = struct.Struct("<ihh")
 FLOCK = struct.Struct("<hhIqqiI")       # l_type, l_whence, pad, l_start, l_len, l_pid, pad
 INOTIFY_EVENT = struct.Struct("<iIII")  # wd, mask, cookie, len (then the name)
+OPEN_HOW = struct.Struct("<QQQ")        # struct open_how: flags, mode, resolve (openat2)
+FILE_HANDLE = struct.Struct("<Ii")      # struct file_handle: handle_bytes, handle_type (then the handle)
 U64 = struct.Struct("<Q")
 I32 = struct.Struct("<i")
 U32 = struct.Struct("<I")
@@ -27,6 +29,10 @@ STATX_BASIC_STATS = 0x7FF
 STATX_BTIME = 0x800
 RLIM_INFINITY = (1 << 64) - 1
 PAGE = 4096
+# where a signal handler's frame (struct rt_sigframe, at rsp on the handler's first
+# instruction) keeps the mask rt_sigreturn puts back: pretcode (8) then struct
+# ucontext's uc_flags, uc_link (8 each), uc_stack (24), uc_mcontext (256), uc_sigmask
+RT_SIGFRAME_SIGMASK = 8 + 8 + 8 + 24 + 256
 
 
 def pack_stat(s):

@@ -16,9 +16,13 @@ class FdTable:
         self.cloexec = set()
         self.limit = 1024       # RLIMIT_NOFILE soft limit, kept in sync by the process
         self.max_fds = 64       # the size Linux's table has grown to (select ignores fds past it)
+        self.held = None        # (fd, file) a syscall being retried holds since it first looked (see hold)
 
     def get(self, fd):
         """The open file behind fd, or EBADF."""
+        held = self.held
+        if held is not None and held[0] == fd:
+            return held[1]
         f = self.fds.get(fd)
         if f is None:
             raise SyscallError(errno.EBADF)
@@ -27,10 +31,21 @@ class FdTable:
     def get_file(self, fd):
         """The open file behind fd for calls that use the file itself (fdget):
         an O_PATH descriptor only names a place, and is EBADF to them."""
+        held = self.held
+        if held is not None and held[0] == fd:
+            return held[1]
         f = self.fds.get(fd)
         if f is None or f.flags & O_PATH:
             raise SyscallError(errno.EBADF)
         return f
+
+    def fd_of(self, file, candidates):
+        """The first of `candidates` (a syscall's arguments) that is an fd of `file`, or None."""
+        fds = self.fds
+        for fd in candidates:
+            if fds.get(fd) is file:
+                return fd
+        return None
 
     def _lowest_free(self, start):
         fd = start
@@ -111,6 +126,17 @@ class FdTable:
         for fd, f in self.fds.items():
             t._set(fd, f, fd in self.cloexec)
         return t
+
+
+def hold(file):
+    """A reference to `file` that no fd holds: a syscall waiting on it keeps it open, as
+    Linux's fdget does, while other threads close or replace its fd (fput ends it)."""
+    file.refs += 1
+
+
+def fput(file):
+    """Drop a reference taken by hold()."""
+    _put(file)
 
 
 def _put(file):

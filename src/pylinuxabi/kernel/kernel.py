@@ -12,7 +12,8 @@ import sys
 import time
 import traceback
 
-from pylinuxabi.kernel import loader
+from pylinuxabi.kernel import fdtable, loader
+from pylinuxabi.kernel.abi import I32, RT_SIGFRAME_SIGMASK, U64
 from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.task import Process, Task
 from pylinuxabi.platform import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_FORK, EVENT_VFORK,
@@ -27,6 +28,8 @@ SYS_rt_sigreturn = 15
 # ERESTART_RESTARTBLOCK, 516)
 INTERRUPTED = (-ERESTARTSYS, -516, -errno.EINTR)
 STOP_SIGNALS = (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+SIG_DFL, SIG_IGN = 0, 1         # sigaction handler values
+ZOMBIES_CHECKED = 64
 
 
 class Resume:
@@ -53,6 +56,8 @@ class Kernel:
         self.mounts = mounts
         self.options = options
         self.processes = {}
+        self.zombies = {}               # pid -> Process that has exited and that its parent has not waited for
+        self.zombies_checked = ZOMBIES_CHECKED  # how many of those until we ask the host which are left
         self.tasks = {}
         self.unimplemented = {}         # syscall name -> count
         self.main_pid = None
@@ -60,9 +65,21 @@ class Kernel:
         self.tracer = None              # strace-style logger, if asked for
         self.orphan_stops = set()       # new children whose first stop beat their parent's event
         self.current = None             # the task whose syscall is being served
+        self.filesystems = {}           # what mount(2) can make: type name -> make(source, data)
+        self.main_stopped = None        # called with the signal when the main process stops
 
     def current_process(self):
         return self.current.process
+
+    def visible_processes(self):
+        """{pid: Process} as /proc lists them: the living, and the dead that their
+        parent has not waited for yet (the host's wait4 tells only the parent; so we
+        ask the host which zombies are left)."""
+        zombies = self.zombies
+        for pid in [pid for pid in zombies if pid in self.processes or not self.platform.is_zombie(pid)]:
+            del zombies[pid]
+        self.zombies_checked = max(ZOMBIES_CHECKED, 2 * len(zombies))
+        return {**zombies, **self.processes} if zombies else self.processes
 
     # -- processes -------------------------------------------------------------
     def add_task(self, tid, process):
@@ -118,6 +135,8 @@ class Kernel:
                     continue
                 task.thread.state = AT_SECCOMP
                 self.current = task
+                if task.saved_sigmask is not None:
+                    self.restore_sigmask(task)      # its masked wait restarted: a new syscall
                 entry = table[stop.nr] if 0 <= stop.nr < len(table) else table.unknown(stop.nr)
                 args = entry.decode(stop.args)
                 try:
@@ -125,7 +144,7 @@ class Kernel:
                 except SyscallError as e:
                     result = -e.errno
                 except WouldBlock as wait:
-                    stop = self.block(task, wait)
+                    stop = self.block(task, wait, stop.args)
                     continue
                 except ThreadGone:
                     stop = platform.wait()
@@ -190,14 +209,19 @@ class Kernel:
         if kind == STOP_ENTRY:
             return platform.resume_and_wait(task.thread, exit_stop=True)    # a park re-entering its wait
         if kind == STOP_SIGNAL:
+            if task.saved_sigmask is not None:
+                return self.masked_wait_signal(task, stop.sig)
             if self.tracer:
                 self.tracer.signal(task, platform.siginfo(task.thread))
             if log.isEnabledFor(logging.DEBUG):
                 self.log_signal(task, stop.sig)
             return platform.resume_and_wait(task.thread, sig=stop.sig)
         if kind == STOP_GROUP:
+            task.process.group_stopped = stop.sig in STOP_SIGNALS     # else SIGCONT ended it
             if stop.sig in STOP_SIGNALS:
                 platform.listen(task.thread)      # stays stopped until SIGCONT
+                if pid == self.main_pid and self.main_stopped is not None:
+                    self.main_stopped(stop.sig)
                 return platform.wait()
             return platform.resume_and_wait(task.thread)
         return platform.resume_and_wait(task.thread)
@@ -207,9 +231,11 @@ class Kernel:
         self.platform.signal_thread(task.thread, task.process.pid, sig)
 
     # -- blocking (DESIGN §4) ---------------------------------------------------
-    def block(self, task, wait):
+    def block(self, task, wait, args=()):
         """Park `task` in the host until one of the wait's queues is notified."""
         task.restart = wait.restart
+        if wait.file is not None and task.held is None:
+            self.hold(task, wait.file, args)
         if wait.timeout is not None and task.deadline is None:
             task.deadline = time.monotonic() + wait.timeout
         park_for = task.remaining()
@@ -220,10 +246,80 @@ class Kernel:
             queue.add(wake)
         task.waiting_on = wait.waitables
         try:
+            if wait.sigmask is not None and task.saved_sigmask is None:
+                task.saved_sigmask = self.platform.sigmask(task.thread)
+                self.platform.set_sigmask(task.thread, wait.sigmask)
             self.platform.park(task.thread, park_for)
         except ThreadGone:
             self.stop_waiting(task)
         return self.platform.wait()
+
+    def hold(self, task, file, args):
+        """The wait holds the file it waits on, under the fd (one of the syscall's
+        arguments `args`) it was reached by: its retries find it there whatever
+        other threads do to that fd meanwhile, as Linux's fdget gives."""
+        fd = task.files.fd_of(file, args)
+        if fd is not None:
+            fdtable.hold(file)
+            task.held = (fd, file)
+
+    def release_held(self, task):
+        """The syscall is over: the file its wait held goes (perhaps closing it)."""
+        if task.held is not None:
+            fdtable.fput(task.held[1])
+            task.held = None
+
+    def retry(self, task, entry, raw):
+        """Run a parked syscall's handler again, with the file its wait holds."""
+        files = task.files
+        files.held = task.held
+        try:
+            return entry.handler(task, *entry.decode(raw))
+        finally:
+            files.held = None
+
+    def restore_sigmask(self, task):
+        """A wait with its own signal mask is over: the thread's own comes back."""
+        mask, task.saved_sigmask = task.saved_sigmask, None
+        task.step_handler = None
+        try:
+            self.platform.set_sigmask(task.thread, mask)
+        except ThreadGone:
+            pass
+
+    def masked_wait_signal(self, task, sig):
+        """A signal stop of a thread whose wait had its own signal mask (pselect6, ppoll).
+
+        Linux runs the handler of the signal that ended such a wait under the
+        wait's mask, and saves the thread's own in the handler's frame for
+        rt_sigreturn to put back (and blocked again now, the signal would only
+        be queued again). So the wait's mask stays while the thread steps into
+        the handler; on its first instruction we write the thread's own mask
+        into the frame. With no handler the syscall restarts, and its seccomp
+        stop puts the thread's own mask back.
+        """
+        platform = self.platform
+        try:
+            info = platform.siginfo(task.thread)
+            if task.step_handler is not None:
+                task.step_handler = None
+                if sig == signal.SIGTRAP and I32.unpack_from(info, 8)[0] == signal.SIGTRAP:
+                    # si_code SIGTRAP: the kernel's report of stepping into the handler
+                    rsp = platform.get_regs(task.thread).rsp
+                    task.mem.write(rsp + RT_SIGFRAME_SIGMASK, U64.pack(task.saved_sigmask))
+                    task.saved_sigmask = None
+                    return platform.resume_and_wait(task.thread)
+                self.restore_sigmask(task)      # another signal came first: the own mask now
+        except (SyscallError, ThreadGone):
+            self.restore_sigmask(task)
+            return platform.resume_and_wait(task.thread, sig=sig)
+        if self.tracer:
+            self.tracer.signal(task, info)
+        handler = task.process.sig_handlers.get(sig, SIG_DFL)
+        if task.saved_sigmask is None or handler in (SIG_DFL, SIG_IGN):
+            return platform.resume_and_wait(task.thread, sig=sig)
+        task.step_handler = handler
+        return platform.deliver_and_stop_in_handler(task.thread, sig)
 
     def wake(self, task):
         """A queue `task` waits on was notified: end its park (it retries at the exit stop)."""
@@ -248,12 +344,13 @@ class Kernel:
             task.deadline = None
             result = task.progress or -task.restart
             task.progress = 0
+            self.release_held(task)
             platform.unpark(task.thread, result)
             if self.tracer:
                 self.tracer.syscall(task, entry, raw, result)
             return platform.resume_and_wait(task.thread)
         try:
-            result = entry.handler(task, *entry.decode(raw))
+            result = self.retry(task, entry, raw)
         except SyscallError as e:
             result = -e.errno
         except WouldBlock as wait:
@@ -269,6 +366,9 @@ class Kernel:
             log.error("handler %s asked to pass a syscall through after it had blocked", entry.name)
             result = -errno.EIO
         task.deadline = None
+        self.release_held(task)
+        if task.saved_sigmask is not None:
+            self.restore_sigmask(task)
         platform.unpark(task.thread, result)
         if self.tracer:
             self.tracer.syscall(task, entry, raw, result)
@@ -327,6 +427,7 @@ class Kernel:
         the old leader died unreported). Our model of it moves there too."""
         proc = leader.process
         self.stop_waiting(leader)
+        self.release_held(leader)
         self.platform.thread_gone(leader.thread)
         task = self.tasks.pop(former)
         proc.tasks.pop(former, None)
@@ -342,19 +443,33 @@ class Kernel:
         if task is None:
             return
         self.stop_waiting(task)
+        self.release_held(task)
         self.platform.thread_gone(task.thread)
         proc = task.process
         proc.tasks.pop(tid, None)
         if tid == proc.pid:
             proc.exit_status = status
+            proc.exit_comm = task.comm
             if self.tracer:
                 self.tracer.exited(task, status)
         if not proc.tasks:
             self.processes.pop(proc.pid, None)
             if proc.files is not None:
                 proc.files.close_all()
+            proc.exited.notify()
+            if self.platform.is_zombie(proc.pid):
+                self.became_zombie(proc)
             if proc.pid == self.main_pid:
                 self.main_status = proc.exit_status if proc.exit_status is not None else status
+
+    def became_zombie(self, proc):
+        """proc is dead, but its parent has yet to wait for it: /proc still shows it,
+        as Linux shows a zombie (no command line, executable or open files)."""
+        proc.argv = []
+        proc.exe = None
+        self.zombies[proc.pid] = proc
+        if len(self.zombies) > self.zombies_checked:
+            self.visible_processes()        # forget those reaped meanwhile
 
     def exec_event(self, task, stop):
         """The stub is running in a fresh address space: build the pending image in it."""

@@ -15,6 +15,7 @@ from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.inode import X_OK
+from pylinuxabi.vfs.mount import MS_NOEXEC
 
 MAX_INTERP_DEPTH = 5        # #! scripts run through at most 5 levels (exec_binprm)
 BINPRM_BUF_SIZE = 256
@@ -131,7 +132,7 @@ def open_executable(task, path):
     inode = dentry.inode
     if inode.is_dir():
         raise SyscallError(errno.EACCES)
-    if (inode.mode & 0o170000) != 0o100000:
+    if (inode.mode & 0o170000) != 0o100000 or dentry.mount.flags & MS_NOEXEC:
         raise SyscallError(errno.EACCES)
     inode.permission(task.creds, X_OK)
     return dentry, inode.open(dentry, os.O_RDONLY, task)

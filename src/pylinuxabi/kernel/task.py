@@ -8,6 +8,7 @@ import time
 
 from pylinuxabi.kernel.creds import Creds
 from pylinuxabi.kernel.fdtable import FdTable
+from pylinuxabi.kernel.waitq import WaitQueue
 
 RLIMIT_NAMES = {getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")}
 RLIM_NLIMITS = 16
@@ -69,8 +70,11 @@ class Process:
         self.envp = []
         self.sig_handlers = {}      # signal -> handler address (0 = SIG_DFL, 1 = SIG_IGN)
         self.exit_status = None
+        self.exit_comm = b""        # the leader's name when it died (a zombie keeps it)
+        self.group_stopped = False  # stopped by SIGSTOP/SIGTSTP/… until SIGCONT (/proc says T)
         self.dumpable = 1
         self.no_new_privs = False
+        self.exited = WaitQueue()   # told when its last thread is gone (pidfds wait on it)
 
     @classmethod
     def first(cls, pid, fs, uid, gid):
@@ -81,7 +85,8 @@ class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
-                 "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress")
+                 "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "held",
+                 "saved_sigmask", "step_handler")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -97,6 +102,9 @@ class Task:
         self.deadline = None        # time.monotonic() at which that syscall's timeout ends
         self.comm = b""             # its name (PR_SET_NAME, /proc/<pid>/comm)
         self.progress = 0           # bytes the parked syscall has already moved
+        self.held = None            # (fd, open file) the parked syscall holds (WouldBlock.file)
+        self.saved_sigmask = None   # the signal mask to restore when a wait with its own ends
+        self.step_handler = None    # the handler it is being stepped into (Kernel.masked_wait_signal)
 
     def timed_out(self):
         """Has the timeout of the syscall being retried run out?"""

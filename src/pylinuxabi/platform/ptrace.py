@@ -18,6 +18,7 @@ STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 PTRACE_SYSCALL = 24
 PTRACE_CONT = 7
+PTRACE_SINGLESTEP = 9
 PTRACE_LISTEN = 0x4208
 PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
@@ -188,8 +189,13 @@ class Injection:
 class PtracePlatform:
     """Launches the sandbox and turns ptrace stops into calls the kernel understands."""
 
-    def __init__(self, trace_all=False, sig_ignored=(), sig_blocked=()):
+    def __init__(self, trace_all=False, sig_ignored=(), sig_blocked=(), terminal=None):
         self.trace_all = trace_all
+        # the terminal we were started on (a host fd of ours), lent to every
+        # process at TTY_FD so that the host runs its terminal syscalls
+        self.terminal = terminal
+        self.terminal_rdev = os.fstat(terminal).st_rdev if terminal is not None else None
+        self.tty_fd = lib.TTY_FD
         self.sig_ignored = sum(1 << (s - 1) for s in sig_ignored)
         self.sig_blocked = sum(1 << (s - 1) for s in sig_blocked)
         self.stop = ffi.new("struct stop *")
@@ -230,6 +236,7 @@ class PtracePlatform:
         params.sig_ignored, params.sig_blocked = self.sig_ignored, self.sig_blocked
         params.gate_fd = gate_r
         params.ctrl_fd, params.stub_fd = self._ctrl_tracee.fileno(), stub_fd
+        params.tty_fd = self.terminal if self.terminal is not None else -1
         pid = lib.spawn_program(params)
         for fd in (gate_r, stub_fd):
             os.close(fd)
@@ -264,6 +271,16 @@ class PtracePlatform:
                 return
             if os.WIFSTOPPED(status):
                 lib.resume(pid, PTRACE_CONT, 0)     # a tracee stopped on its way out (EVENT_EXIT)
+
+    @staticmethod
+    def is_zombie(pid):
+        """Has the process exited without its parent having waited for it yet?"""
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                state = f.read().rpartition(b") ")[2][:1]
+        except OSError:
+            return False
+        return state in (b"Z", b"X")
 
     def new_thread(self, tid):
         if not self.free_slots:
@@ -379,6 +396,21 @@ class PtracePlatform:
             self.stop.pid = r
         return self.stop
 
+    def deliver_and_stop_in_handler(self, thread, sig):
+        """Deliver `sig` from its signal-delivery stop, single-stepping, and wait.
+
+        If a handler runs, the thread's next stop is a SIGTRAP stop on the
+        handler's first instruction, its frame built and none of it run (the
+        kernel reports stepping into a handler so). If none does, the thread
+        goes on stepping until its next stop (a syscall's seccomp stop, which
+        resumes it without stepping).
+        """
+        r = lib.resume_and_wait(thread.tid, PTRACE_SINGLESTEP, sig, self.stop)
+        if r < 0:
+            self.stop.kind = lib.STOP_NONE
+            self.stop.pid = r
+        return self.stop
+
     def resume(self, tid, sig=0, request=PTRACE_CONT):
         return lib.resume(tid, request, sig)
 
@@ -396,6 +428,19 @@ class PtracePlatform:
     def listen(self, thread):
         """Leave a thread in its group stop, but let SIGCONT and SIGKILL reach it."""
         return lib.resume(thread.tid, PTRACE_LISTEN, 0)
+
+    def sigmask(self, thread):
+        """The stopped thread's signal mask (bit sig-1 set: sig blocked)."""
+        mask = ffi.new("uint64_t *")
+        if lib.get_sigmask(thread.tid, mask) < 0:
+            raise ThreadGone(thread.tid)
+        return mask[0]
+
+    def set_sigmask(self, thread, mask):
+        """Set the stopped thread's signal mask; it applies when the thread runs on
+        (SIGKILL and SIGSTOP cannot be blocked)."""
+        if lib.set_sigmask(thread.tid, mask & 0xFFFFFFFFFFFFFFFF) < 0:
+            raise ThreadGone(thread.tid)
 
     # -- acting inside a process ------------------------------------------
     @contextmanager
@@ -437,6 +482,27 @@ class PtracePlatform:
     def set_regs(self, thread, regs):
         if lib.set_regs(thread.tid, regs) < 0:
             raise ThreadGone(thread.tid)
+
+    def give_terminal(self, pgid):
+        """Make `pgid` the terminal's foreground process group (as a shell starting a job)."""
+        if self.terminal is not None:
+            os.tcsetpgrp(self.terminal, pgid)
+
+    def set_args(self, thread, args):
+        """Change the stopped syscall's six arguments (None keeps one); returns the old six.
+
+        At a seccomp stop the host then runs the call with the new ones; the
+        program's registers must be given back at the exit stop (the syscall
+        ABI keeps them), which set_args with the returned list does.
+        """
+        regs = self.get_regs(thread)
+        names = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
+        old = [getattr(regs, n) for n in names]
+        for name, value in zip(names, args):
+            if value is not None:
+                setattr(regs, name, value & 0xFFFFFFFFFFFFFFFF)
+        self.set_regs(thread, regs)
+        return old
 
     def exec_stub(self, thread):
         """Turn the stopped syscall into the host's execveat of the stub.

@@ -239,8 +239,9 @@ def fallocate(task, fd, mode, offset, length):
 
 
 # -- sync ------------------------------------------------------------------------------------
-# Our filesystems live in memory or on the host's, which keeps its own caches:
-# there is nothing to write back, but the arguments are checked as Linux does.
+# Our filesystems live in memory or on the host's: files of a writable hostfs are
+# fsynced on the host; the rest have nothing to write back, but the arguments are
+# checked as Linux does.
 
 def _syncable(task, fd):
     f = task.files.get_file(fd)
@@ -252,14 +253,14 @@ def _syncable(task, fd):
 @syscall("fsync", "i")
 def fsync(task, fd):
     """fsync(2)."""
-    _syncable(task, fd)
+    _syncable(task, fd).fsync(datasync=False)
     return 0
 
 
 @syscall("fdatasync", "i")
 def fdatasync(task, fd):
     """fdatasync(2)."""
-    _syncable(task, fd)
+    _syncable(task, fd).fsync(datasync=True)
     return 0
 
 

@@ -10,6 +10,7 @@ from pylinuxabi.kernel.abi import I32, IOVEC
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.locks import LOCK_COMMANDS, fcntl_lock
 from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
+from pylinuxabi.syscalls import terminal
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
@@ -142,6 +143,8 @@ def read(task, fd, buf, count):
     f = _readable(task, fd)
     _check_dir(f)
     access_ok(buf, count)
+    if f.tty_rdev is not None and terminal.is_lent(task, f):
+        return terminal.host_io(task, f, False)
     if count == 0 and not f.sized_records:
         return 0
     n = copy_out(task, f, buf, f.read(min(count, MAX_RW_COUNT)))
@@ -196,6 +199,8 @@ def write(task, fd, buf, count):
     """write(2)."""
     f = _writable(task, fd)
     access_ok(buf, count)
+    if f.tty_rdev is not None and terminal.is_lent(task, f):
+        return terminal.host_io(task, f, True)
     count = min(count, MAX_RW_COUNT)
     n = count if f.discards_writes else write_all(task, f, task.mem.read(buf, count) if count else b"")
     if n and fsnotify.active:
@@ -234,6 +239,8 @@ def _preadv(task, fd, iov, iovcnt, offset, flags=0):
     vec = read_iovec(task, iov, iovcnt)
     check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     _check_dir(f)
+    if offset == -1 and f.tty_rdev is not None and terminal.is_lent(task, f):
+        return terminal.host_io(task, f, False)
     count = _count(vec)
     if offset == -1:
         return _accessed(f, scatter(task, f, vec, f.read(count) if count else b""), always=True)
@@ -247,6 +254,8 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
     f = _writable(task, fd)
     vec = read_iovec(task, iov, iovcnt)
     check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
+    if offset == -1 and f.tty_rdev is not None and terminal.is_lent(task, f):
+        return terminal.host_io(task, f, True)
     if f.discards_writes:
         return _modified(f, _count(vec))
     data = gather(task, vec)
@@ -411,6 +420,8 @@ def ioctl(task, fd, request, arg):
         n = f.fionread()
         task.mem.write(arg, I32.pack(max(min(n, 0x7FFFFFFF), -0x80000000)))
         return 0
+    if f.tty_rdev is not None and terminal.is_lent(task, f):
+        return terminal.host_ioctl(task, request, arg)
     result, out = f.ioctl(request, arg, task)
     if out is not None:
         task.mem.write(arg, out)

@@ -1,4 +1,5 @@
-"""Path syscalls: open, stat, access, readlink, cwd, umask.
+"""Path syscalls: open (with openat2 and file handles), stat, access, readlink,
+cwd, root (chroot, pivot_root), umask.
 
 Mostly argument checking; names are resolved by our own path walk
 (kernel/paths.py) and the work is the inode's.
@@ -7,14 +8,15 @@ import errno
 import os
 import struct
 
-from pylinuxabi.kernel.abi import pack_stat
+from pylinuxabi.kernel.abi import FILE_HANDLE, OPEN_HOW, PAGE, pack_stat
 from pylinuxabi.kernel.errors import SyscallError, check
-from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT,
-                                     AT_SYMLINK_NOFOLLOW, lookup, lookup_parent, read_path, walk_context)
+from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_FOLLOW,
+                                     AT_SYMLINK_NOFOLLOW, lookup, read_path, walk_start)
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import fsnotify, namei
-from pylinuxabi.vfs.mount import Dentry
-from pylinuxabi.vfs.path import MAXSYMLINKS, resolve, resolve_parent
+from pylinuxabi.vfs.mount import MS_NODEV, Dentry, is_under
+from pylinuxabi.vfs.path import (MAXSYMLINKS, RESOLVE_CACHED, RESOLVE_NO_XDEV, RESOLVE_SCOPED, RESOLVE_VALID,
+                                 link_target, resolve, resolve_parent)
 from pylinuxabi.vfs.file import O_ACCMODE, O_LARGEFILE, O_PATH
 from pylinuxabi.vfs.inode import R_OK, W_OK, X_OK
 
@@ -25,6 +27,9 @@ VALID_OPEN_FLAGS = (0o3 | os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os
                     | O_PATH | O_TMPFILE)
 O_PATH_FLAGS = O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 AT_STATX_SYNC_TYPE = 0x6000
+AT_HANDLE_MNT_ID_UNIQUE, AT_HANDLE_CONNECTABLE, AT_HANDLE_FID = 0x1, 0x2, 0x200
+MAX_HANDLE_SZ = 128
+FILEID_USER_FLAGS_MASK, FILEID_VALID_USER_FLAGS = 0xFFFF0000, 0x30000   # IS_CONNECTABLE | IS_DIR
 STATX_RESERVED = 0x80000000
 STATX_MNT_ID_BITS = 0x1000 | 0x4000
 
@@ -43,21 +48,25 @@ def open_flags(flags):
     return flags
 
 
-def _open_target(task, dirfd, path, flags, mode):
+def _open_target(task, dirfd, path, flags, mode, resolve_flags):
     """(dentry, created) for an open: with O_CREAT the last name is made if it is
     missing, following a dangling symlink to make its target as Linux does."""
     if not flags & os.O_CREAT:
-        return lookup(task, dirfd, path, follow=not flags & os.O_NOFOLLOW), False
-    parent, name = lookup_parent(task, dirfd, path)
+        return lookup(task, dirfd, path, follow=not flags & os.O_NOFOLLOW, resolve_flags=resolve_flags), False
+    ctx, start = walk_start(task, dirfd, path, resolve_flags)
+    parent, name = resolve_parent(ctx, start, path)
     if name in (b".", b"..") or path.endswith(b"/"):
+        if name == b".." and resolve_flags:
+            resolve(ctx, parent, name)          # a '..' RESOLVE_* forbids fails first
         raise SyscallError(errno.EISDIR)
-    ctx = walk_context(task)
     while True:
         if name in (b".", b".."):
             return resolve(ctx, parent, name), False
         d = namei.peek(parent, name)
         if d is None:
             return namei.create(parent, name, mode & ~task.fs.umask, task.creds), True
+        if d.mounted is not None and resolve_flags & RESOLVE_NO_XDEV:
+            raise SyscallError(errno.EXDEV)
         while d.mounted is not None:
             d = d.mounted.root
         if not d.inode.is_symlink() or flags & (os.O_EXCL | os.O_NOFOLLOW):
@@ -65,23 +74,21 @@ def _open_target(task, dirfd, path, flags, mode):
         ctx.links += 1
         if ctx.links > MAXSYMLINKS:
             raise SyscallError(errno.ELOOP)
-        magic = d.inode.follow(task)
+        magic, target = link_target(ctx, parent, d)
         if magic is not None:
             return magic, False
-        target = d.inode.readlink()
-        if not target:
-            raise SyscallError(errno.ENOENT)
         if target.endswith(b"/"):
             return resolve(ctx, parent, target), False
         parent, name = resolve_parent(ctx, parent, target)
 
 
-def do_open(task, dirfd, path, flags, mode):
-    """The common body of open, openat and creat; returns the new fd."""
+def do_open(task, dirfd, path, flags, mode, resolve_flags=0):
+    """The common body of open, openat, openat2 and creat; returns the new fd.
+    resolve_flags are openat2's RESOLVE_* restrictions on the path walk."""
     acc = flags & O_ACCMODE
     if flags & O_TMPFILE == O_TMPFILE:
-        return _open_tmpfile(task, dirfd, path, flags, mode)
-    dentry, created = _open_target(task, dirfd, path, flags, mode)
+        return _open_tmpfile(task, dirfd, path, flags, mode, resolve_flags)
+    dentry, created = _open_target(task, dirfd, path, flags, mode, resolve_flags)
     inode = dentry.inode
     if flags & os.O_CREAT and not created:
         if flags & os.O_EXCL:
@@ -104,6 +111,8 @@ def do_open(task, dirfd, path, flags, mode):
         kind = inode.mode & 0o170000
         if want & W_OK and namei.is_readonly(dentry) and kind not in (0o020000, 0o060000, 0o010000, 0o140000):
             raise SyscallError(errno.EROFS)
+        if kind in (0o020000, 0o060000) and dentry.mount.flags & MS_NODEV:
+            raise SyscallError(errno.EACCES)
         truncate = flags & os.O_TRUNC and kind == 0o100000
     if flags & O_PATH:
         kept = flags & ~os.O_CLOEXEC
@@ -118,9 +127,9 @@ def do_open(task, dirfd, path, flags, mode):
     return task.files.install_new(f, cloexec=bool(flags & os.O_CLOEXEC))
 
 
-def _open_tmpfile(task, dirfd, path, flags, mode):
+def _open_tmpfile(task, dirfd, path, flags, mode, resolve_flags):
     """O_TMPFILE: an unnamed file in the directory path names (linkable unless O_EXCL)."""
-    d = lookup(task, dirfd, path)
+    d = lookup(task, dirfd, path, resolve_flags=resolve_flags)
     if not d.inode.is_dir():
         raise SyscallError(errno.ENOTDIR)
     namei.may_create(d, task.creds)
@@ -153,6 +162,68 @@ def openat(task, dirfd, path, flags, mode):
 def creat(task, path, mode):
     """creat(2) is open(O_CREAT|O_WRONLY|O_TRUNC)."""
     return do_open(task, AT_FDCWD, read_path(task, path), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
+
+
+def read_open_how(task, addr, size):
+    """(flags, mode, resolve) of a struct open_how of `size` bytes, as
+    copy_struct_from_user takes it: a newer, larger struct is fine if the
+    fields we do not know are zero (E2BIG otherwise), an older one is not."""
+    check(size >= OPEN_HOW.size, errno.EINVAL)
+    check(size <= PAGE, errno.E2BIG)
+    check(addr + size <= 1 << 64, errno.EFAULT)
+    if size > OPEN_HOW.size and task.mem.read(addr + OPEN_HOW.size, size - OPEN_HOW.size).strip(b"\0"):
+        raise SyscallError(errno.E2BIG)
+    return OPEN_HOW.unpack(task.mem.read(addr, OPEN_HOW.size))
+
+
+def openat2_flags(flags, mode, resolve_flags):
+    """build_open_flags for openat2: what openat ignores or drops is an error here."""
+    check(not flags & ~VALID_OPEN_FLAGS, errno.EINVAL)
+    check(not resolve_flags & ~RESOLVE_VALID, errno.EINVAL)
+    check(resolve_flags & RESOLVE_SCOPED != RESOLVE_SCOPED, errno.EINVAL)
+    if flags & (os.O_CREAT | O_TMPFILE):
+        check(not mode & ~0o7777, errno.EINVAL)
+    else:
+        check(mode == 0, errno.EINVAL)
+    check(not flags & O_PATH or not flags & ~O_PATH_FLAGS, errno.EINVAL)
+    flags = open_flags(flags)
+    if resolve_flags & RESOLVE_CACHED and flags & (os.O_TRUNC | os.O_CREAT | O_TMPFILE):
+        raise SyscallError(errno.EAGAIN)        # these never complete from the cache alone
+    return flags
+
+
+@syscall("openat2", "iuuu")
+def openat2(task, dirfd, path, how, size):
+    """openat2(2): openat with strict flags and RESOLVE_* limits on the path walk."""
+    flags, mode, resolve_flags = read_open_how(task, how, size)
+    flags = openat2_flags(flags, mode, resolve_flags)
+    return do_open(task, dirfd, read_path(task, path), flags, mode, resolve_flags)
+
+
+@syscall("name_to_handle_at", "iuuui")
+def name_to_handle_at(task, dirfd, path, handle, mount_id, flags):
+    """name_to_handle_at(2): no filesystem of ours exports file handles, as
+    procfs does not: EOPNOTSUPP, once the flags and the path are found good."""
+    check(not flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH | AT_HANDLE_FID | AT_HANDLE_MNT_ID_UNIQUE
+                        | AT_HANDLE_CONNECTABLE), errno.EINVAL)
+    check(not flags & AT_HANDLE_CONNECTABLE or not flags & (AT_HANDLE_FID | AT_EMPTY_PATH), errno.EINVAL)
+    lookup(task, dirfd, read_path(task, path), follow=bool(flags & AT_SYMLINK_FOLLOW),
+           empty_path=bool(flags & AT_EMPTY_PATH))
+    raise SyscallError(errno.EOPNOTSUPP)
+
+
+@syscall("open_by_handle_at", "iui")
+def open_by_handle_at(task, mount_fd, handle, flags):
+    """open_by_handle_at(2) needs CAP_DAC_READ_SEARCH, which the sandbox does not
+    give (nor does docker's default set): EPERM, after the checks Linux makes
+    first (the handle's header, then mount_fd)."""
+    size, kind = FILE_HANDLE.unpack(task.mem.read(handle, FILE_HANDLE.size))
+    check(0 < size <= MAX_HANDLE_SZ, errno.EINVAL)
+    check(kind >= 0 and not kind & FILEID_USER_FLAGS_MASK & ~FILEID_VALID_USER_FLAGS, errno.EINVAL)
+    if mount_fd != AT_FDCWD:
+        check(mount_fd >= 0, errno.EBADF)
+        task.files.get(mount_fd)
+    raise SyscallError(errno.EPERM)
 
 
 def _stat_at(task, dirfd, path_addr, flags, allow_null=False):
@@ -278,8 +349,12 @@ def readlinkat(task, dirfd, path, buf, size):
 
 @syscall("getcwd", "uu")
 def getcwd(task, buf, size):
-    """getcwd(2): returns the length including the NUL."""
-    path = task.fs.cwd.path(task.fs.root) + b"\0"
+    """getcwd(2): returns the length including the NUL. A cwd outside the root
+    (after chroot) is shown from the top of the tree, after "(unreachable)"."""
+    cwd, root = task.fs.cwd, task.fs.root
+    path = cwd.path(root) + b"\0"
+    if not is_under(cwd, root):
+        path = b"(unreachable)" + path
     if len(path) > size:
         raise SyscallError(errno.ERANGE)
     task.mem.write(buf, path)
@@ -307,6 +382,32 @@ def fchdir(task, fd):
     if f.dentry is None:
         raise SyscallError(errno.ENOTDIR)
     return _set_cwd(task, f.dentry)
+
+
+@syscall("chroot", "u")
+def chroot(task, path):
+    """chroot(2): the process's root becomes path; CAP_SYS_CHROOT is the virtual root's.
+    The cwd stays where it is, even outside the new root."""
+    d = lookup(task, AT_FDCWD, read_path(task, path), follow=True)
+    if not d.inode.is_dir():
+        raise SyscallError(errno.ENOTDIR)
+    d.inode.permission(task.creds, X_OK)
+    if task.creds.euid != 0:
+        raise SyscallError(errno.EPERM)
+    task.fs.root = d
+    return 0
+
+
+@syscall("pivot_root", "uu")
+def pivot_root(task, new_root, put_old):
+    """pivot_root(2): EPERM, what a container process without CAP_SYS_ADMIN (docker's
+    default) gets: may_mount is Linux's first check, before the paths are read.
+
+    A privileged caller would get no further in the model as it stands: its root
+    mount has no parent, like an initramfs's rootfs, for which Linux answers
+    EINVAL (EBUSY first if new_root or put_old is on the root's own mount).
+    """
+    raise SyscallError(errno.EPERM)
 
 
 @syscall("umask", "U")

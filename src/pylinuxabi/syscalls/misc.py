@@ -1,6 +1,8 @@
-"""Identity of the machine as the program sees it: uname, sysinfo, getrandom.
+"""Identity of the machine as the program sees it: uname, sethostname, setdomainname,
+sysinfo, getrandom.
 
-The sandbox's hostname is its own; the rest comes from the host.
+The sandbox's host and domain names are its own (kept in the options, which
+/proc/sys/kernel/{hostname,domainname} read too); the rest comes from the host.
 """
 import errno
 import os
@@ -16,15 +18,40 @@ GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 MAX_GETRANDOM = 0x1FFFFFF
 SYSINFO_SIZE = 112
 SYSINFO_PROCS_OFFSET = 80
+NEW_UTS_LEN = 64            # the longest host or domain name
 
 
 @syscall("uname", "u")
 def uname(task, addr):
     """uname(2)."""
     host = os.uname()
-    hostname = task.process.kernel.options.hostname.encode()
-    task.mem.write(addr, pack_utsname(b"Linux", hostname, host.release.encode(), host.version.encode(),
-                                      b"x86_64", b"(none)"))
+    options = task.process.kernel.options
+    task.mem.write(addr, pack_utsname(b"Linux", options.hostname.encode(errors="surrogateescape"),
+                                      host.release.encode(), host.version.encode(), b"x86_64",
+                                      options.domainname.encode(errors="surrogateescape")))
+    return 0
+
+
+def _uts_name(task, name, length):
+    """The new name for sethostname/setdomainname, as the kernel checks it."""
+    if task.creds.euid != 0:
+        raise SyscallError(errno.EPERM)
+    check(0 <= length <= NEW_UTS_LEN, errno.EINVAL)
+    raw = task.mem.read(name, length) if length else b""
+    return raw.split(b"\0", 1)[0].decode(errors="surrogateescape")
+
+
+@syscall("sethostname", "ui")
+def sethostname(task, name, length):
+    """sethostname(2): the sandbox's own UTS namespace; root may change it."""
+    task.process.kernel.options.hostname = _uts_name(task, name, length)
+    return 0
+
+
+@syscall("setdomainname", "ui")
+def setdomainname(task, name, length):
+    """setdomainname(2)."""
+    task.process.kernel.options.domainname = _uts_name(task, name, length)
     return 0
 
 

@@ -20,16 +20,25 @@ POLLEX_SET = POLLPRI
 FD_SETSIZE_BITS = 64
 
 
-def _wait(task, files, timeout):
-    """Raise WouldBlock for a readiness wait on `files`, or return when the timeout is over."""
+def _wait(task, files, timeout, sigmask):
+    """Raise WouldBlock for a readiness wait on `files`, or return when the timeout is over.
+    sigmask: the signal mask to wait with (None: the thread's own)."""
     if timeout == 0 or task.timed_out():
         return
     queues = [q for f in files for q in f.wait_queues()]
     recheck = RECHECK if any(f.host_backed for f in files) else None
-    raise WouldBlock(queues, timeout=timeout, restart=ERESTARTNOHAND, recheck=recheck)
+    raise WouldBlock(queues, timeout=timeout, restart=ERESTARTNOHAND, recheck=recheck, sigmask=sigmask)
 
 
-def do_poll(task, fds_addr, nfds, timeout):
+def _sigmask(task, addr, size):
+    """The sigset_t at addr (None if addr is NULL) of a call that waits with it."""
+    if not addr:
+        return None
+    check(size == 8, errno.EINVAL)
+    return int.from_bytes(task.mem.read(addr, 8), "little")
+
+
+def do_poll(task, fds_addr, nfds, timeout, sigmask=None):
     """The body of poll and ppoll; timeout in seconds (None: wait for ever)."""
     check(0 <= nfds <= task.files.limit, errno.EINVAL)
     raw = task.mem.read(fds_addr, nfds * POLLFD.size)
@@ -49,7 +58,7 @@ def do_poll(task, fds_addr, nfds, timeout):
         struct.pack_into("<h", out, i * POLLFD.size + 6, revents if revents < 0x8000 else revents - 0x10000)
         ready += revents != 0
     if ready == 0:
-        _wait(task, files, timeout)
+        _wait(task, files, timeout, sigmask)
     task.mem.write(fds_addr, bytes(out))
     return ready
 
@@ -70,14 +79,12 @@ def poll(task, fds, nfds, timeout_ms):
 
 @syscall("ppoll", "uUuuu")
 def ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
-    """ppoll(2). A signal mask for the wait is checked but not applied yet (see the note in DESIGN changes)."""
-    if sigmask:
-        check(sigsetsize == 8, errno.EINVAL)
-        task.mem.read(sigmask, 8)
-    return do_poll(task, fds, nfds, _timespec(task, tsp))
+    """ppoll(2): the thread waits with the signal mask given, if any."""
+    mask = _sigmask(task, sigmask, sigsetsize)
+    return do_poll(task, fds, nfds, _timespec(task, tsp), mask)
 
 
-def do_select(task, nfds, sets, timeout):
+def do_select(task, nfds, sets, timeout, sigmask=None):
     """The body of select and pselect6: sets is (readfds, writefds, exceptfds) addresses."""
     check(nfds >= 0, errno.EINVAL)
     nfds = min(nfds, task.files.max_fds)     # as max_select_fd: fds past the table are not looked at
@@ -101,7 +108,7 @@ def do_select(task, nfds, sets, timeout):
                 got[i] |= bit
                 ready += 1
     if ready == 0:
-        _wait(task, list(files.values()), timeout)
+        _wait(task, list(files.values()), timeout, sigmask)
     for addr, value in zip(sets, got):
         if addr:
             task.mem.write(addr, value.to_bytes(nbytes, "little"))
@@ -121,9 +128,10 @@ def select(task, nfds, readfds, writefds, exceptfds, tvp):
 
 @syscall("pselect6", "iuuuuu")
 def pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
-    """pselect6(2): the sixth argument points at {sigset pointer, its size}."""
+    """pselect6(2): the sixth argument points at {sigset pointer, its size}; the
+    thread waits with that signal mask, if any."""
+    mask = None
     if sig:
         mask_addr, size = struct.unpack("<QQ", task.mem.read(sig, 16))
-        if mask_addr:
-            check(size == 8, errno.EINVAL)
-    return do_select(task, nfds, (readfds, writefds, exceptfds), _timespec(task, tsp))
+        mask = _sigmask(task, mask_addr, size)
+    return do_select(task, nfds, (readfds, writefds, exceptfds), _timespec(task, tsp), mask)

@@ -13,6 +13,7 @@ from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
 from pylinuxabi.kernel.task import RLIM_NLIMITS
+from pylinuxabi.syscalls.pidfd import CLONE_PIDFD, take_clone_pidfd
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
 MAX_ARG_STRLEN = 131072
@@ -96,25 +97,27 @@ CLONE_NAMESPACES = (0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x200000
                     | 0x02000000 | 0x00000080)   # NEWNS UTS IPC USER PID NET CGROUP NEWTIME
 
 
-def _clone_flags(task, flags):
+def _clone_flags(task, flags, pidfd_addr):
     if flags & CLONE_NAMESPACES:
         raise SyscallError(errno.EPERM)
     task.clone_flags = flags
+    if flags & CLONE_PIDFD:
+        return Resume(exit_stop=True, on_exit=take_clone_pidfd(pidfd_addr))
     return PASS
 
 
-@syscall("clone", "u", kind=PASSTHROUGH)
-def clone(task, flags):
-    """clone(2)."""
-    return _clone_flags(task, flags)
+@syscall("clone", "uuu", kind=PASSTHROUGH)
+def clone(task, flags, stack, parent_tid):
+    """clone(2): CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store the tid."""
+    return _clone_flags(task, flags, parent_tid)
 
 
 @syscall("clone3", "uu", kind=PASSTHROUGH)
 def clone3(task, args, size):
-    """clone3(2): flags are the first field of struct clone_args."""
+    """clone3(2): flags and the pidfd pointer are the first fields of struct clone_args."""
     check(size >= 64, errno.EINVAL)         # CLONE_ARGS_SIZE_VER0
-    flags, = struct.unpack("<Q", task.mem.read(args, 8))
-    return _clone_flags(task, flags)
+    flags, pidfd = struct.unpack("<QQ", task.mem.read(args, 16))
+    return _clone_flags(task, flags, pidfd)
 
 
 @syscall("fork", kind=PASSTHROUGH)

@@ -111,7 +111,7 @@ def _passthrough(task, *args):
 def build(counts):
     """The full table: every number 0..max with its class and handler."""
     from pylinuxabi.syscalls import (attr, copy, fd, fs, inotify, locks, memfd, misc, mm,  # noqa: F401
-                                     namei, poll, proc, signal, xattr)  # (they register)
+                                     mount, namei, pidfd, poll, proc, signal, xattr)  # (they register)
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):
         name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")

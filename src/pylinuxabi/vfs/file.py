@@ -24,6 +24,7 @@ class OpenFile:
     host_backed = False         # readiness comes from a host fd (no queue tells us of changes)
     supports_direct = False     # may O_DIRECT be set (the filesystem has direct I/O)?
     sized_records = False       # reads return whole records: a 0-byte read is EINVAL, not 0 (inotify)
+    tty_rdev = None             # a host terminal: its device number (its I/O may be the host's own)
 
     def __init__(self, dentry, inode, flags):
         self.dentry = dentry
@@ -95,6 +96,10 @@ class OpenFile:
             raise SyscallError(errno.EINVAL)
         self.offset = new
         return new
+
+    def fsync(self, datasync):
+        """Write the data (and with datasync=False the metadata) back: only files kept
+        on the host's disks (a writable hostfs) have anything to write."""
 
     def poll(self):
         """Ready events now (POLLIN, POLLOUT, POLLHUP…): files that never wait are always ready."""

@@ -156,7 +156,7 @@ class Inotify(OpenFile):
             return bytes(out)
         if self.flags & os.O_NONBLOCK:
             raise SyscallError(errno.EAGAIN)
-        raise WouldBlock([self.readable_queue])
+        raise WouldBlock([self.readable_queue], file=self)
 
     def fionread(self):
         return self.queued_bytes

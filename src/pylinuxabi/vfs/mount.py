@@ -1,20 +1,72 @@
 """Dentries (names in the tree) and mounts (filesystems grafted onto names).
 
 A Dentry caches one name → inode binding; a mountpoint dentry carries the
-Mount grafted on it, whose root dentry the path walk steps into.
+Mount grafted on it, whose root dentry the path walk steps into. Mounts
+stacked on one place sit each on the root of the one below.
 """
+import errno
+import itertools
+
+from pylinuxabi.kernel.errors import SyscallError
+
+# per-mount flags (mount(2)'s MS_*) that /proc/<pid>/mountinfo shows and the VFS obeys
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 0x400, 0x800, 0x200000, 0x1000000
+MNT_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME
+# propagation types (one per mount; with one mount namespace only peers of binds could differ)
+MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED = 0x20000, 0x40000, 0x80000, 0x100000
+
+_ids = itertools.count(1)
+
+
+class SuperBlock:
+    """What the mounts of one filesystem instance share: its read-only state and options."""
+
+    def __init__(self, readonly=False, options=b""):
+        self.readonly = readonly
+        self.options = options          # mountinfo's super options after rw/ro
 
 
 class Mount:
-    """One filesystem instance attached at a dentry."""
+    """One filesystem instance (or a part of one: a bind) attached at a dentry.
 
-    def __init__(self, fs_type, source, root_inode, readonly=False, parent=None, mountpoint=None):
+    `fs_root` is the path, inside its filesystem, of the directory this mount
+    shows (not "/" for a bind mount of a subdirectory). A mount is read-only
+    if it, or its filesystem (`sb`, shared by binds), is.
+    """
+
+    def __init__(self, fs_type, source, root_inode, readonly=False, parent=None, mountpoint=None,
+                 flags=MS_RELATIME, fs_root=b"/", sb=None, options=b""):
+        self.id = next(_ids)
         self.fs_type = fs_type
         self.source = source
-        self.readonly = readonly
+        self.sb = sb if sb is not None else SuperBlock(readonly, options)
+        self.mnt_readonly = readonly
+        self.flags = flags              # MNT_FLAGS bits
+        self.propagation = MS_PRIVATE
+        self.fs_root = fs_root
         self.parent = parent            # Mount, None for the root mount
         self.mountpoint = mountpoint    # Dentry in the parent mount
         self.root = Dentry(b"/", None, root_inode, self)
+
+    @property
+    def readonly(self):
+        return self.mnt_readonly or self.sb.readonly
+
+    def mount_options(self, with_sb=False):
+        """The per-mount options, as /proc/<pid>/mountinfo's sixth field (with_sb:
+        read-only if the filesystem is, as /proc/<pid>/mounts shows them)."""
+        out = [b"ro" if self.mnt_readonly or (with_sb and self.sb.readonly) else b"rw"]
+        for bit, name in ((MS_NOSUID, b"nosuid"), (MS_NODEV, b"nodev"), (MS_NOEXEC, b"noexec"),
+                          (MS_NOATIME, b"noatime"), (MS_NODIRATIME, b"nodiratime"),
+                          (MS_RELATIME, b"relatime")):
+            if self.flags & bit:
+                out.append(name)
+        return b",".join(out)
+
+    def super_options(self):
+        sb = self.sb
+        return (b"ro" if sb.readonly else b"rw") + (b"," + sb.options if sb.options else b"")
 
 
 class Dentry:
@@ -67,7 +119,7 @@ class Dentry:
 
 
 class MountTable:
-    """Every mount of the sandbox; the first one is the root."""
+    """Every mount of the sandbox, in mount order; the first one is the root."""
 
     def __init__(self, root_mount):
         self.mounts = [root_mount]
@@ -76,14 +128,72 @@ class MountTable:
     def root(self):
         return self.mounts[0].root
 
-    def mount(self, mountpoint, fs_type, source, root_inode, readonly=False):
-        """Graft a filesystem on `mountpoint` (a Dentry, which stays cached)."""
+    def mount(self, mountpoint, fs_type, source, root_inode, readonly=False, **kw):
+        """Graft a filesystem on `mountpoint` (a Dentry, which stays cached), on top of
+        whatever is mounted there already."""
         while mountpoint.mounted is not None:
             mountpoint = mountpoint.mounted.root
-        m = Mount(fs_type, source, root_inode, readonly, mountpoint.mount, mountpoint)
+        m = Mount(fs_type, source, root_inode, readonly, mountpoint.mount, mountpoint, **kw)
         mountpoint.mounted = m
         # keep the mountpoint reachable from its parent's cache
         if mountpoint.parent is not None:
             mountpoint.parent.children[mountpoint.name] = mountpoint
         self.mounts.append(m)
         return m
+
+    def children(self, mount):
+        return [m for m in self.mounts if m.parent is mount]
+
+    def umount(self, mount, detach=False, busy=lambda m: False):
+        """Take `mount` off the tree (with detach, its submounts too). EBUSY if it has
+        submounts or `busy(m)` says a file or directory in use is on it; EINVAL
+        for the root."""
+        if mount is self.mounts[0]:
+            raise SyscallError(errno.EINVAL)
+        gone = self._subtree(mount)
+        if not detach and (len(gone) > 1 or busy(mount)):
+            raise SyscallError(errno.EBUSY)
+        for m in reversed(gone):
+            if m.mountpoint.mounted is m:
+                m.mountpoint.mounted = None
+            self.mounts.remove(m)
+        mount.mountpoint = mount.parent = None     # what is still open on it is unreachable
+
+    def _subtree(self, mount):
+        out = [mount]
+        for m in out:
+            out.extend(self.children(m))
+        return out
+
+    def move(self, mount, mountpoint):
+        """MS_MOVE: `mount` goes, with its submounts, onto another place."""
+        if mount is self.mounts[0]:
+            raise SyscallError(errno.EINVAL)
+        d = mountpoint
+        while d is not None:          # not into itself
+            if d.mount in self._subtree(mount):
+                raise SyscallError(errno.ELOOP)
+            d = d.mount.mountpoint
+        mount.mountpoint.mounted = None
+        while mountpoint.mounted is not None:
+            mountpoint = mountpoint.mounted.root
+        mount.mountpoint, mount.parent = mountpoint, mountpoint.mount
+        mountpoint.mounted = mount
+        if mountpoint.parent is not None:
+            mountpoint.parent.children[mountpoint.name] = mountpoint
+        self.mounts.remove(mount)
+        self.mounts.append(mount)
+
+
+def is_under(dentry, root):
+    """Is `dentry` at or below `root` (crossing mounts upwards)?"""
+    d = dentry
+    while True:
+        if d is root:
+            return True
+        if d.parent is not None:
+            d = d.parent
+        elif d.mount.mountpoint is not None:
+            d = d.mount.mountpoint
+        else:
+            return False

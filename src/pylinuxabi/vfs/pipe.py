@@ -92,7 +92,7 @@ class PipeEnd(OpenFile):
                 return b""
             if self.flags & os.O_NONBLOCK:
                 raise SyscallError(errno.EAGAIN)
-            raise WouldBlock([p.readable])
+            raise WouldBlock([p.readable], file=self)
         data = bytes(p.buffer[:count])
         del p.buffer[:len(data)]
         p.writable.notify()
@@ -110,7 +110,7 @@ class PipeEnd(OpenFile):
         if room < min(len(data), PIPE_BUF) or room == 0:
             if self.flags & os.O_NONBLOCK:
                 raise SyscallError(errno.EAGAIN)
-            raise WouldBlock([p.writable])
+            raise WouldBlock([p.writable], file=self)
         chunk = data[:room]
         p.buffer += chunk
         p.readable.notify()

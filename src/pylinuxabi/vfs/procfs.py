@@ -1,4 +1,4 @@
-"""procfs: /proc/self and /proc/<pid>/{fd/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,maps}.
+"""procfs: /proc/self and /proc/<pid>/{fd/,task/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,maps}.
 
 Made from the model; what only the host knows (memory, times, states) is
 read from the supervisor's own /proc, which speaks of the same PID
@@ -10,8 +10,9 @@ import errno
 import os
 
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs.mount import Dentry, Mount
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, SynthLink
+from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
+from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, SynthFileContent, SynthLink
 
 PROC_DEV = os.makedev(0, 22)
 # files with no name in the tree (host stdio, later pipes) hang off this mount
@@ -26,6 +27,7 @@ def file_dentry(f):
 
 
 PID_POSITIONS = 1 << 20         # readdir positions of the pid directories: after every fixed entry
+TASK_COMM_LEN = 16              # a thread's name, its NUL included
 
 
 class ProcRoot(SynthDir):
@@ -40,6 +42,7 @@ class ProcRoot(SynthDir):
 
     cacheable_children = False
     fs_magic = 0x9FA0       # PROC_SUPER_MAGIC
+    extra = {}              # more entries of the root: sys/ (vfs/procsys.py), cgroups
 
     def __init__(self, processes, current, hidden=(), mounts=lambda: []):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
@@ -53,8 +56,9 @@ class ProcRoot(SynthDir):
                b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
             out[name] = _file(lambda name=name: _host_global(name))
+        out.update(self.extra)
         for pid, proc in sorted(self.processes().items()):
-            out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts)
+            out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts, self.current)
         return out
 
     def position(self, name, index):
@@ -66,29 +70,120 @@ class ProcPidDir(SynthDir):
 
     cacheable_children = False
 
-    def __init__(self, proc, hidden=(), mounts=lambda: []):
+    def __init__(self, proc, hidden=(), mounts=lambda: [], current=None):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
         self.proc = proc
         self.hidden = hidden
         self.mounts = mounts
+        self.current = current      # the reading process, whose root the link targets are seen from
+
+    def _reader_root(self):
+        return self.current().fs.root if self.current is not None else None
 
     def children(self):
         p = self.proc
         return {
             b"fd": ProcFdDir(p),
-            b"exe": _magic(lambda: p.exe),
-            b"cwd": _magic(lambda: p.fs.cwd),
-            b"root": _magic(lambda: p.fs.root),
+            b"exe": _magic(lambda: p.exe, self._reader_root),
+            b"cwd": _magic(lambda: p.fs.cwd, self._reader_root),
+            b"root": _magic(lambda: p.fs.root, self._reader_root),
             b"cmdline": _file(lambda: b"".join(a + b"\0" for a in p.argv)),
             b"environ": _file(lambda: b"".join(e + b"\0" for e in p.envp), mode=0o400),
-            b"comm": _file(lambda: _comm(p) + b"\n", mode=0o644),
+            b"comm": CommFile(p, None, self.current),
+            b"task": ProcTaskDir(p, self.hidden, self.mounts, self.current),
             b"stat": _file(lambda: _stat(p)),
             b"statm": _file(lambda: _host(p, "statm")),
             b"status": _file(lambda: _status(p)),
             b"maps": _file(lambda: _maps(p, self.hidden)),
             b"limits": _file(lambda: _limits(p)),
+            b"cgroup": _file(lambda: b"0::/\n"),        # the root of the sandbox's cgroup namespace
             b"mounts": _file(lambda: _mounts(p, self.mounts())),
+            b"mountinfo": _file(lambda: _mountinfo(p, self.mounts())),
+            b"fdinfo": ProcFdInfoDir(p),
         }
+
+
+class ProcTaskDir(SynthDir):
+    """/proc/<pid>/task: one directory per thread."""
+
+    cacheable_children = False
+
+    def __init__(self, proc, hidden, mounts, current):
+        super().__init__({}, mode=0o555, dev=PROC_DEV)
+        self.proc = proc
+        self.args = (hidden, mounts, current)
+
+    def children(self):
+        p = self.proc
+        return {str(tid).encode(): ProcTidDir(p, p.tasks[tid], *self.args)
+                for tid in sorted(p.tasks) if tid == p.pid or not _thread_gone(p, tid)}
+
+    def position(self, name, index):
+        return int(name) + 3        # a thread gone between reads skips nothing
+
+
+def _thread_gone(proc, tid):
+    """Has the thread ended? A traced thread stays a zombie until the supervisor has
+    waited for it, a little after it woke pthread_join: Linux's is gone by then."""
+    try:
+        stat = _host(proc, f"task/{tid}/stat")
+    except SyscallError:
+        return True
+    return stat.rpartition(b") ")[2][:1] in (b"Z", b"X")
+
+
+class ProcTidDir(ProcPidDir):
+    """/proc/<pid>/task/<tid>: the process's files, with the thread's own name and state."""
+
+    def __init__(self, proc, task, hidden, mounts, current):
+        super().__init__(proc, hidden, mounts, current)
+        self.task = task
+
+    def children(self):
+        p, t = self.proc, self.task
+        out = super().children()
+        del out[b"task"]
+        out[b"comm"] = CommFile(p, t, self.current)
+        out[b"stat"] = _file(lambda: _stat(p, t))
+        out[b"status"] = _file(lambda: _status(p, t))
+        return out
+
+
+class CommFile(SynthFile):
+    """comm of a process (its leader) or of one thread: its name, which a thread
+    of the same process may set by writing it (as comm_write: the first 15
+    bytes are taken, the whole count returned; EINVAL from another process)."""
+
+    def __init__(self, proc, task, current):
+        super().__init__(lambda: self.name() + b"\n", mode=0o644, dev=PROC_DEV)
+        self.proc = proc
+        self.task = task
+        self.current = current
+
+    def name(self):
+        return self.task.comm if self.task is not None else _comm(self.proc)
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH or (flags & O_ACCMODE) == os.O_RDONLY:
+            return super().open(dentry, flags, task)
+        return CommWriter(dentry, self, flags, self.content_fn())
+
+
+class CommWriter(SynthFileContent):
+    """comm open for writing."""
+
+    def write(self, data):
+        return self.pwrite(data, 0)
+
+    def pwrite(self, data, offset):
+        comm = self.inode
+        proc = comm.proc
+        if comm.current is None or comm.current() is not proc:
+            raise SyscallError(errno.EINVAL)
+        target = comm.task if comm.task is not None else proc.tasks.get(proc.pid)
+        if target is not None:
+            target.comm = data[:TASK_COMM_LEN - 1].split(b"\0", 1)[0]
+        return len(data)
 
 
 # files about the whole machine, the same inside: read from the host's /proc
@@ -120,13 +215,43 @@ def _limits(proc):
     return ("\n".join(out) + "\n").encode()
 
 
+def _visible(proc, mounts):
+    """(mount, its mount point as the process sees it) for the mounts under its root."""
+    root = proc.fs.root
+    for m in mounts:
+        if m.mountpoint is None:
+            if m.root is root or root.mount is m:
+                yield m, b"/"
+        elif is_under(m.mountpoint, root):
+            yield m, m.mountpoint.path(root)
+
+
+def _escape(name):
+    """Spaces, tabs, newlines and backslashes as mangle() writes them (octal escapes)."""
+    for c in b"\\ \t\n":
+        name = name.replace(bytes([c]), b"\\%03o" % c)
+    return name
+
+
 def _mounts(proc, mounts):
     """/proc/<pid>/mounts: the sandbox's mount table as the process's root sees it."""
     lines = []
-    for m in mounts:
-        point = m.mountpoint.path(proc.fs.root) if m.mountpoint is not None else b"/"
-        options = b"ro" if m.readonly else b"rw"
-        lines.append(b"%s %s %s %s 0 0\n" % (m.source, point, m.fs_type.encode(), options))
+    for m, point in _visible(proc, mounts):
+        options = m.mount_options(with_sb=True) + (b"," + m.sb.options if m.sb.options else b"")
+        lines.append(b"%s %s %s %s 0 0\n" % (_escape(m.source), _escape(point), m.fs_type.encode(), options))
+    return b"".join(lines)
+
+
+def _mountinfo(proc, mounts):
+    """/proc/<pid>/mountinfo (proc_pid_mountinfo(5)): ids, device, root, point, options."""
+    lines = []
+    for m, point in _visible(proc, mounts):
+        parent = m.parent.id if m.parent is not None and point != b"/" else m.id
+        dev = m.root.inode.stat().dev
+        optional = b" shared:%d" % m.id if m.propagation == MS_SHARED else b""
+        lines.append(b"%d %d %d:%d %s %s %s%s - %s %s %s\n" % (
+            m.id, parent, os.major(dev), os.minor(dev), _escape(m.fs_root), _escape(point),
+            m.mount_options(), optional, m.fs_type.encode(), _escape(m.source), m.super_options()))
     return b"".join(lines)
 
 
@@ -136,7 +261,7 @@ def _file(content_fn, mode=0o444):
 
 def _comm(proc):
     leader = proc.tasks.get(proc.pid)
-    return leader.comm if leader is not None else b""
+    return leader.comm if leader is not None else proc.exit_comm
 
 
 def _host(proc, name):
@@ -148,30 +273,32 @@ def _host(proc, name):
         raise SyscallError(errno.ESRCH)
 
 
-def _stat(proc):
-    """The host's stat line with our name for the process.
+def _stat(proc, task=None):
+    """The host's stat line with our name for the process (or one of its threads).
 
-    A process stopped by ptrace is in a syscall we serve: to it, running.
-    (Group stops will need the model's own state: the process-model issue.)
+    A process stopped by ptrace is in a syscall we serve: to it, running;
+    one in a group stop (SIGSTOP…) the host shows so too, and the model knows.
     """
-    raw = _host(proc, "stat")
+    raw = _host(proc, "stat" if task is None else f"task/{task.tid}/stat")
     head, _, rest = raw.partition(b" (")
     _, _, tail = rest.rpartition(b") ")
     if tail[:2] == b"t ":
-        tail = b"R" + tail[1:]      # stopped for us = in a syscall we are serving
-    return head + b" (" + _comm(proc) + b") " + tail
+        # stopped for us = in a syscall we are serving, unless in a group stop
+        tail = (b"T" if proc.group_stopped else b"R") + tail[1:]
+    return head + b" (" + (_comm(proc) if task is None else task.comm) + b") " + tail
 
 
-def _status(proc):
-    """The host's status with the model's name and credentials."""
+def _status(proc, task=None):
+    """The host's status with the model's name and credentials (of the process or one of its threads)."""
     c = proc.creds
     lines = []
-    for line in _host(proc, "status").splitlines():
+    for line in _host(proc, "status" if task is None else f"task/{task.tid}/status").splitlines():
         key = line.split(b":", 1)[0]
         if key == b"Name":
-            line = b"Name:\t" + _comm(proc)
+            line = b"Name:\t" + (_comm(proc) if task is None else task.comm)
         elif key == b"State" and line.endswith(b"(tracing stop)"):
-            line = b"State:\tR (running)"     # stopped for us = in a syscall we are serving
+            # stopped for us = in a syscall we are serving, unless in a group stop
+            line = b"State:\tT (stopped)" if proc.group_stopped else b"State:\tR (running)"
         elif key == b"Uid":
             line = b"Uid:\t%d\t%d\t%d\t%d" % (c.ruid, c.euid, c.suid, c.fsuid)
         elif key == b"Gid":
@@ -197,8 +324,10 @@ class ProcFdDir(SynthDir):
 
     cacheable_children = False
 
+    mode_bits = 0o500
+
     def __init__(self, proc):
-        super().__init__({}, mode=0o500, dev=PROC_DEV)
+        super().__init__({}, mode=self.mode_bits, dev=PROC_DEV)
         self.proc = proc
 
     def children(self):
@@ -212,6 +341,27 @@ class ProcFdDir(SynthDir):
         return int(name) + 3        # as proc_readfd: a close between reads skips nothing
 
 
+class ProcFdInfoDir(ProcFdDir):
+    """/proc/<pid>/fdinfo: position, flags, mount and inode of each open fd."""
+
+    mode_bits = 0o555
+
+    def children(self):
+        files = self.proc.files
+        return {str(fd).encode(): _file(_fdinfo(files, fd)) for fd in sorted(files.fds)}
+
+
+def _fdinfo(files, fd):
+    def content():
+        f = files.get(fd)
+        flags = f.flags | (os.O_CLOEXEC if fd in files.cloexec else 0)
+        st = f.inode.stat()
+        mnt = f.dentry.mount.id if f.dentry is not None else ANON_MOUNT.id
+        extra = f.fdinfo() if hasattr(f, "fdinfo") else b""
+        return b"pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n" % (f.offset, flags, mnt, st.ino) + extra
+    return content
+
+
 def _fd_link(files, fd):
     def target():
         return files.get(fd).path()
@@ -222,12 +372,12 @@ def _fd_link(files, fd):
     return SynthLink(target_fn=target, follow_fn=follow, dev=PROC_DEV)
 
 
-def _magic(get_dentry):
+def _magic(get_dentry, reader_root=lambda: None):
     def target():
         d = get_dentry()
         if d is None:
             raise SyscallError(errno.ENOENT)
-        return d.path()
+        return d.path(reader_root())        # as d_path: from the reader's root, or from the top
 
     def follow():
         d = get_dentry()

@@ -59,8 +59,10 @@ class HostStreamFile(OpenFile):
         super().__init__(None, HostFdInode(fd, name), flags)
         self.fd = fd
         self.name = name
-        mode = os.fstat(fd).st_mode         # a host object's type does not change: ask once
-        self._seekable = st.S_ISREG(mode) or st.S_ISBLK(mode)
+        info = os.fstat(fd)                 # a host object's type does not change: ask once
+        self._seekable = st.S_ISREG(info.st_mode) or st.S_ISBLK(info.st_mode)
+        if st.S_ISCHR(info.st_mode) and os.isatty(fd):
+            self.tty_rdev = info.st_rdev
 
     def _is_seekable(self):
         return self._seekable

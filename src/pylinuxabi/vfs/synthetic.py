@@ -137,6 +137,11 @@ class SynthLink(SynthInode):
     def follow(self, task):
         return self.follow_fn() if self.follow_fn else None
 
+    def open(self, dentry, flags, task):
+        if flags & O_PATH:          # O_PATH|O_NOFOLLOW: the link itself
+            return OpenFile(dentry, self, flags)
+        raise SyscallError(errno.ELOOP)
+
 
 class CharDevice(SynthInode):
     """A character device node whose opens create `file_class` objects."""

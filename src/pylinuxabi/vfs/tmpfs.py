@@ -39,6 +39,45 @@ def default_size():
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
 
 
+_SUFFIXES = {b"k": 1 << 10, b"m": 1 << 20, b"g": 1 << 30, b"t": 1 << 40, b"p": 1 << 50, b"e": 1 << 60}
+
+
+def parse_options(data):
+    """mount -t tmpfs's option string → (TmpFS keyword arguments, mountinfo options).
+
+    size=N[kmgtpe%], mode=OCTAL, uid=N, gid=N, nr_inodes (accepted, not
+    enforced); anything else is EINVAL, as shmem_parse_one gives.
+    """
+    kw, shown = {}, []
+    for opt in filter(None, (data or b"").split(b",")):
+        key, eq, value = opt.partition(b"=")
+        try:
+            if key == b"size":
+                if value.endswith(b"%"):
+                    size = default_size() * 2 * int(value[:-1]) // 100
+                else:
+                    mult = _SUFFIXES.get(value[-1:].lower(), 1)
+                    size = int(value[:-1] if mult != 1 else value) * mult
+                kw["size"] = size
+                shown.append(b"size=%dk" % (_pages(size) * PAGE // 1024))
+            elif key == b"mode":
+                kw["mode"] = int(value, 8) & 0o7777
+                shown.append(b"mode=%o" % kw["mode"])
+            elif key in (b"uid", b"gid"):
+                kw[key.decode()] = int(value)
+                shown.append(opt)
+            elif key == b"nr_inodes":
+                int(value.rstrip(b"kmgKMG"))
+                shown.append(opt)
+            elif key in (b"rw", b"ro", b"defaults") and not eq:
+                continue
+            else:
+                raise ValueError(key)
+        except ValueError:
+            raise SyscallError(errno.EINVAL)
+    return kw, b",".join(shown)
+
+
 class TmpFS:
     """One tmpfs instance: its device, inode numbers and space."""
 

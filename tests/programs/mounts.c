@@ -1,0 +1,183 @@
+/*
+ * mount(2) and umount2(2) as root in a private mount namespace: new tmpfs
+ * and proc mounts with their options, binds (of a subdirectory, recursive),
+ * remounts (per mount and of the filesystem), propagation changes, MS_MOVE,
+ * busy and lazy unmounts, noexec and nodev, and the error cases; each step's
+ * /proc/self/mountinfo line is printed without ids and devices.
+ * Natively it runs under `unshare -m --propagation private`.
+ */
+#include "workdir.h"
+#include <sys/mount.h>
+
+static void mountinfo(const char *name)
+{
+    char line[1024], want[256];
+    snprintf(want, sizeof want, "%s/%s ", tmpdir, name);
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        for (int i = 0; i < 3; i++)
+            p = strchr(p, ' ') + 1;         /* past id, parent id, major:minor */
+        char *point = strchr(p, ' ') + 1;
+        if (strncmp(point, want, strlen(want)))
+            continue;
+        *(point - 1) = 0;
+        printf("  mountinfo %s: root=%s %s", name, p, point + strlen(want));
+        n++;
+    }
+    fclose(f);
+    if (!n)
+        printf("  mountinfo %s: none\n", name);
+}
+
+static void mounts_line(const char *name)
+{
+    char line[1024], want[256];
+    snprintf(want, sizeof want, " %s/%s ", tmpdir, name);
+    FILE *f = fopen("/proc/self/mounts", "r");
+    while (fgets(line, sizeof line, f)) {
+        char *p = strstr(line, want);
+        if (p)
+            printf("  mounts %s: %s", name, p + strlen(want));
+    }
+    fclose(f);
+}
+
+static void exists(const char *path)
+{
+    struct stat st;
+    int r = stat(path, &st);
+    printf("  stat %s: %s\n", path, r == 0 ? (S_ISDIR(st.st_mode) ? "dir" : "file") : errname(errno));
+}
+
+int main(void)
+{
+    enter_tmpdir();
+    mkdir("a", 0755);
+    mkdir("b", 0755);
+    mkdir("c", 0755);
+
+    printf("-- new tmpfs\n");
+    SHOW(mount("none", "a", "tmpfs", 0, "size=1m,mode=700,uid=5,gid=6"));
+    struct stat st;
+    stat("a", &st);
+    printf("  a: mode %o uid %d gid %d\n", st.st_mode, st.st_uid, st.st_gid);
+    mountinfo("a");
+    mounts_line("a");
+    SHOW(mkdir("a/sub", 0755));
+    SHOW(mkdir("a/sub/deep", 0755));
+    SHOW(mount("none", "a", "tmpfs", 0, "bogus=1"));
+    SHOW(mount("none", "a", "nosuchfs", 0, NULL));
+    SHOW(mount("none", "a", NULL, 0, NULL));
+    SHOW(mount("none", "missing", "tmpfs", 0, NULL));
+    SHOW(mount("none", "a", "tmpfs", 1u << 31, NULL));
+    SHOW(mount("none", (char *)8, "tmpfs", 0, NULL));
+    AS_USER(SHOW(mount("none", "a", "tmpfs", 0, NULL)); SHOW(umount2("a", 0)));
+
+    printf("-- binds\n");
+    SHOW(mount("a/sub", "b", NULL, MS_BIND, NULL));
+    mountinfo("b");
+    exists("b/deep");
+    SHOW(mount(NULL, "b", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL));
+    SHOW(mkdir("b/x", 0755));
+    SHOW(mkdir("a/sub/x", 0755));
+    mountinfo("b");
+    mounts_line("b");
+    SHOW(mount(NULL, "a", NULL, MS_REMOUNT | MS_RDONLY, NULL));
+    SHOW(mkdir("a/y", 0755));
+    mountinfo("a");
+    SHOW(mount(NULL, "a", NULL, MS_REMOUNT, NULL));
+    SHOW(mkdir("a/y", 0755));
+    SHOW(mount(NULL, "b", NULL, MS_REMOUNT | MS_BIND, NULL));
+    SHOW(mkdir("b/z", 0755));
+    SHOW(mount(NULL, "a/sub", NULL, MS_REMOUNT, NULL));
+    SHOW(umount2("b", 0));
+    SHOW(mount("none", "a/sub", "tmpfs", 0, NULL));
+    SHOW(mount("a", "b", NULL, MS_BIND, NULL));
+    exists("b/sub/deep");
+    SHOW(umount2("b", 0));
+    SHOW(mount("a", "b", NULL, MS_BIND | MS_REC, NULL));
+    exists("b/sub/deep");
+    mountinfo("b/sub");
+    SHOW(umount2("b", 0));
+    SHOW(umount2("b/sub", 0));
+    SHOW(umount2("b", 0));
+    SHOW(umount2("a/sub", 0));
+
+    printf("-- propagation and move\n");
+    SHOW(mount(NULL, "a", NULL, MS_PRIVATE | MS_SHARED, NULL));
+    SHOW(mount(NULL, "a", NULL, MS_UNBINDABLE, NULL));
+    SHOW(mount("a", "b", NULL, MS_BIND, NULL));
+    SHOW(mount(NULL, "a", NULL, MS_PRIVATE, NULL));
+    SHOW(mount(NULL, "c", NULL, MS_PRIVATE, NULL));
+    SHOW(mount("a", "a/sub", NULL, MS_MOVE, NULL));
+    SHOW(mount("a", "b", NULL, MS_MOVE, NULL));
+    mountinfo("a");
+    mountinfo("b");
+    exists("b/sub/deep");
+    SHOW(mount("b", "a", NULL, MS_MOVE, NULL));
+
+    printf("-- busy and lazy unmounts\n");
+    SHOW(mount("none", "b", "tmpfs", 0, NULL));
+    SHOW(mkdir("b/in", 0755));
+    SHOW(mount("none", "b/in", "tmpfs", 0, NULL));
+    SHOW(umount2("b", 0));
+    SHOW(umount2("b/in", 0));
+    int fd = open("b/f", O_CREAT | O_RDWR, 0644);
+    SHOW(umount2("b", 0));
+    close(fd);
+    SHOW(chdir("b"));
+    SHOW(umount2(".", 0));
+    SHOW(chdir(".."));
+    SHOW(umount2("b", MNT_EXPIRE | MNT_DETACH));
+    SHOW(umount2("b", 0x100));
+    SHOW(umount2("b", MNT_EXPIRE));
+    SHOW(umount2("c", 0));
+    SHOW(umount2("missing", 0));
+    SHOW(umount2("b", 0));
+    exists("b/f");
+    SHOW(mount("none", "b", "tmpfs", 0, NULL));
+    SHOW(mkdir("b/in", 0755));
+    SHOW(mount("none", "b/in", "tmpfs", 0, NULL));
+    SHOW(mkdir("b/in/d", 0755));
+    fd = open("b/in", O_RDONLY | O_DIRECTORY);
+    SHOW(umount2("b", MNT_DETACH));
+    exists("b/in");
+    SHOW(fchdir(fd));
+    SHOW(mkdir("more", 0755));
+    exists("d");
+    SHOW(chdir(tmpdir));
+    close(fd);
+    mountinfo("b");
+
+    printf("-- noexec, nodev, proc\n");
+    SHOW(mount("none", "b", "tmpfs", MS_NOEXEC | MS_NOSUID | MS_NODEV, NULL));
+    mountinfo("b");
+    int in = open("/bin/true", O_RDONLY), out = open("b/true", O_CREAT | O_WRONLY, 0755);
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        write(out, buf, n);
+    close(in);
+    close(out);
+    SHOW(mknod("b/null", S_IFCHR | 0666, makedev(1, 3)));
+    SHOW(open("b/null", O_RDONLY));
+    FLUSH();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("b/true", "true", (char *)NULL);
+        printf("  exec on noexec: %s\n", errname(errno));
+        FLUSH();
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    SHOW(umount2("b", 0));
+    SHOW(mount("proc", "b", "proc", 0, NULL));
+    exists("b/self/comm");
+    mountinfo("b");
+    SHOW(umount2("b", 0));
+    SHOW(umount2("a", 0));
+    leave_tmpdir();
+    return 0;
+}
