@@ -2,7 +2,8 @@
  * pidfds: pidfd_open (flags, errors), poll readiness at exit, waitid(P_PIDFD)
  * with WNOHANG, WNOWAIT and a non-blocking pidfd (EAGAIN), pidfd_send_signal
  * to a live, zombie and reaped process, clone3's CLONE_PIDFD (close-on-exec,
- * the fd is ours), pidfd_getfd, and /proc/self/fdinfo of a pidfd.
+ * the fd is ours), pidfd_getfd, an open /proc/<pid> as a pidfd, and
+ * /proc/self/fdinfo of a pidfd.
  */
 #include "common.h"
 #include <linux/sched.h>
@@ -90,6 +91,12 @@ int main(void)
     int self = SHOW(syscall(SYS_pidfd_open, getpid(), 0));
     signal(SIGUSR1, SIG_IGN);
     SHOW(syscall(SYS_pidfd_send_signal, self, SIGUSR1, NULL, 0));
+    int procdir = open("/proc/self", O_RDONLY | O_DIRECTORY);
+    SHOW(syscall(SYS_pidfd_send_signal, procdir, SIGUSR1, NULL, 0));
+    close(procdir);
+    int plain = open("/proc/self/comm", O_RDONLY);
+    SHOW(syscall(SYS_pidfd_send_signal, plain, SIGUSR1, NULL, 0));
+    close(plain);
     SHOW(syscall(SYS_pidfd_getfd, self, 1, 0) >= 0);
     SHOW(syscall(SYS_pidfd_getfd, self, 1, 1));
     SHOW(syscall(SYS_pidfd_getfd, self, 77, 0));

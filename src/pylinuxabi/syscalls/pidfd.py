@@ -6,12 +6,14 @@ own pid or a host pidfd, as if the program had made it: the sender of a
 signal stays the program, and wait rules stay the host's.
 """
 import errno
+import os
 import struct
 
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 from pylinuxabi.vfs.pidfd import PIDFD_NONBLOCK, PIDFD_THREAD, PidFile
+from pylinuxabi.vfs.procfs import ProcPidDir
 
 SYS_pidfd_send_signal = 424
 P_PID, P_PIDFD = 1, 3
@@ -47,14 +49,28 @@ def pidfd_open(task, pid, flags):
 @syscall("pidfd_send_signal", "iiuU")
 def pidfd_send_signal(task, fd, sig, info, flags):
     """pidfd_send_signal(2), sent by the calling thread through a host pidfd it is lent."""
-    f = _pidfile(task, fd)
+    f = task.files.get(fd)
+    proc_dir = isinstance(f.inode, ProcPidDir)      # an open /proc/<pid> names its process too
+    if not proc_dir and not isinstance(f, PidFile):
+        raise SyscallError(errno.EBADF)
     scope = PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP
     check(not flags & ~scope and bin(flags).count("1") <= 1, errno.EINVAL)
-    with task.process.kernel.platform.inject(task.thread) as inj:
-        hostfd = inj.install_fd(f.host)
-        r = inj.syscall(SYS_pidfd_send_signal, hostfd, sig, info, flags)
-        inj.close_fd(hostfd)
-        inj.result = r
+    if proc_dir:
+        try:
+            host = os.pidfd_open(f.inode.proc.pid)
+        except OSError as e:
+            raise SyscallError(e.errno)
+    else:
+        host = f.host
+    try:
+        with task.process.kernel.platform.inject(task.thread) as inj:
+            hostfd = inj.install_fd(host)
+            r = inj.syscall(SYS_pidfd_send_signal, hostfd, sig, info, flags)
+            inj.close_fd(hostfd)
+            inj.result = r
+    finally:
+        if proc_dir:
+            os.close(host)
     return r
 
 
