@@ -40,7 +40,8 @@ Program -> syscalls covered:
                    parked pipe write interrupted before and after writing,
                    SIGCHLD ignored, SA_NOCLDSTOP
   proc_threads_fds threads sharing an fd table: a blocked read keeps its file
-                   across close and dup2 of its fd, reads racing dup2/close,
+                   across close and dup2 of its fd, a blocked poll keeps its
+                   file open across close, reads racing dup2/close,
                    concurrent open/pipe/close
   proc_pthreads    8 threads: mutex counter, condvar producer/consumer queue,
                    barrier, thread-specific data, a read blocked meanwhile;

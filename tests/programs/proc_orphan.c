@@ -121,6 +121,7 @@ static void death_signal(void)
         close(p[0]);
         if (fork() == 0) {
             int sig = -1;
+            signal(SIGTERM, SIG_DFL);       /* whatever we were started with */
             prctl(PR_SET_PDEATHSIG, SIGTERM);
             prctl(PR_GET_PDEATHSIG, &sig);
             char line[64];

@@ -2,7 +2,8 @@
  * Signals and waits the supervisor parks: pselect6 and ppoll apply their
  * signal mask for the length of the wait only, SIGPIPE with a handler or
  * blocked, a blocking pipe write interrupted after it wrote part of its data,
- * SIGCHLD ignored (children reaped by the kernel) and SA_NOCLDSTOP.
+ * SIGCHLD ignored (children reaped by the kernel) and SA_NOCLDSTOP, a child
+ * stopped and continued while parked in a read.
  */
 #include "common.h"
 #include <poll.h>
@@ -257,6 +258,45 @@ static void sigchld(void)
     signal(SIGCHLD, SIG_DFL);
 }
 
+static void stop_continue_parked(void)
+{
+    printf("-- SIGSTOP and SIGCONT of a child parked in a pipe read\n");
+    for (int with_handler = 0; with_handler < 2; with_handler++) {
+        int p[2], status;
+        pipe(p);
+        pid_t child = fork();
+        if (child == 0) {
+            if (with_handler)
+                handle(SIGCONT, 0);         /* no SA_RESTART: the read ends with EINTR */
+            char buf[8];
+            long n = read(p[0], buf, sizeof buf);
+            printf("SIGCONT handler %d: child read = %ld %s\n", with_handler, n, n < 0 ? errname(errno) : "");
+            if (n < 0)
+                read(p[0], buf, sizeof buf);   /* live on until the parent saw it continue */
+            _exit(0);
+        }
+        usleep(100000);
+        kill(child, SIGSTOP);
+        int stopped = waitpid(child, &status, WUNTRACED) == child && WIFSTOPPED(status);
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", child);
+        int fd = open(path, O_RDONLY);
+        long n = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = 0;
+        char state = strrchr(buf, ')') ? strrchr(buf, ')')[2] : '?';
+        kill(child, SIGCONT);
+        int continued = waitpid(child, &status, WCONTINUED) == child && WIFCONTINUED(status);
+        usleep(100000);
+        write(p[1], "hey", 3);
+        SHOW(waitpid(child, &status, 0) == child && WIFEXITED(status));
+        /* printed once the child, which prints too, is gone */
+        printf("stopped: %d, state %c, continued: %d\n", stopped, state, continued);
+        close(p[0]);
+        close(p[1]);
+    }
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -265,5 +305,6 @@ int main(void)
     sigpipe();
     partial_write();
     sigchld();
+    stop_continue_parked();
     return 0;
 }

@@ -1,13 +1,16 @@
 /*
  * Threads sharing one fd table: a read blocked on a pipe keeps the open file
  * it started with when another thread closes or dup2s over its fd (Linux
- * holds a reference for the length of the call); threads racing reads
+ * holds a reference for the length of the call), a blocked poll keeps the
+ * files it polls open (its poll table holds them); threads racing reads
  * against close and dup2 on the same fd numbers see only the outcomes Linux
  * allows; concurrent opens and closes leak nothing.
  */
 #include "common.h"
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 
 struct blocked_read {
     int fd;
@@ -94,6 +97,41 @@ static void blocked_read_keeps_its_file(int how)
     close(q[1]);
 }
 
+static struct pollfd polled;
+static long poll_result;
+
+static void *poller(void *arg)
+{
+    (void)arg;
+    reader_tid = gettid();
+    poll_result = poll(&polled, 1, -1);
+    return NULL;
+}
+
+/* poll's wait holds the files it polls too: the pipe keeps its reader, the
+ * write succeeds and wakes the poll, which finds the fd closed (POLLNVAL). */
+static void blocked_poll_keeps_its_file(void)
+{
+    int p[2];
+    pthread_t t;
+    pipe(p);
+    polled.fd = p[0];
+    polled.events = POLLIN;
+    reader_tid = 0;
+    pthread_create(&t, NULL, poller, NULL);
+    while (!__atomic_load_n(&reader_tid, __ATOMIC_SEQ_CST))
+        usleep(1000);
+    wait_sleeping(reader_tid);
+    SHOW(close(p[0]));
+    usleep(50000);
+    signal(SIGPIPE, SIG_IGN);
+    SHOW(write(p[1], "p", 1));
+    signal(SIGPIPE, SIG_DFL);
+    pthread_join(t, NULL);
+    printf("poll = %ld, revents %#x\n", poll_result, polled.revents);
+    close(p[1]);
+}
+
 #define ROUNDS 1500
 static int race_fd;
 static int zero_fd, null_fd;
@@ -171,6 +209,8 @@ int main(void)
     blocked_read_keeps_its_file(0);
     printf("-- a blocked read keeps its file when another thread dup2s over the fd\n");
     blocked_read_keeps_its_file(1);
+    printf("-- a blocked poll keeps its file when another thread closes the fd\n");
+    blocked_poll_keeps_its_file();
 
     printf("-- reads racing dup2 and close on one fd number\n");
     zero_fd = open("/dev/zero", O_RDONLY);

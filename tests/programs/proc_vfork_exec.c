@@ -44,10 +44,45 @@ static void show_status(const char *label, int status)
         printf("%s: status %#x\n", label, status);
 }
 
+/*
+ * For test_processes.py: a helper process stuck in vfork, its child stopped
+ * before it could exec (the helper waits in the kernel, state D), and we
+ * exit once a line comes on stdin.
+ */
+static int stuck_in_vfork(void)
+{
+    pid_t helper = fork();
+    if (helper == 0) {
+        if (vfork() == 0) {
+            raise(SIGSTOP);
+            _exit(0);
+        }
+        _exit(0);
+    }
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", helper);
+    for (int i = 0; i < 3000; i++) {           /* until the helper waits in vfork */
+        int fd = open(path, O_RDONLY);
+        long n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        close(fd);
+        buf[n > 0 ? n : 0] = 0;
+        char *state = strrchr(buf, ')');
+        if (state && state[2] == 'D')
+            break;
+        usleep(1000);
+    }
+    printf("ready\n");
+    fflush(stdout);
+    fgets(buf, sizeof buf, stdin);
+    return 10;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "child") == 0)
         return child_mode(argv[2]);
+    if (argc == 2 && strcmp(argv[1], "stuck-in-vfork") == 0)
+        return stuck_in_vfork();
     setvbuf(stdout, NULL, _IONBF, 0);
     int status;
 
@@ -113,10 +148,11 @@ int main(int argc, char **argv)
     posix_spawn_file_actions_addopen(&fa, 6, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addclose(&fa, 6);
     char *args[] = { argv[0], "child", "fds", NULL };
-    SHOW(posix_spawn(&child, "/proc/self/exe", &fa, NULL, args, environ));
+    int spawned = posix_spawn(&child, "/proc/self/exe", &fa, NULL, args, environ);
     close(p[1]);
     char buf[8];
     SHOW(waitpid(child, &status, 0) == child);
+    SHOW(spawned);
     SHOW(read(p[0], buf, sizeof buf));
     show_status("spawned", status);
     posix_spawn_file_actions_destroy(&fa);

@@ -206,6 +206,7 @@ static void killed(void)
         int status;
         pid_t child = fork();
         if (child == 0) {
+            signal(sigs[i], SIG_DFL);       /* whatever we were started with (nohup, &) */
             kill(getpid(), sigs[i]);
             _exit(0);
         }

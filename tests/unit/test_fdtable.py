@@ -7,7 +7,7 @@ import errno
 import pytest
 
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.kernel.fdtable import FdTable
+from pylinuxabi.kernel.fdtable import FdTable, fput, hold
 from pylinuxabi.vfs.file import OpenFile
 
 
@@ -300,3 +300,34 @@ def test_file_shared_by_a_copy_is_released_when_both_close_it(table):
     assert f.released == 0
     child.close(0)
     assert f.released == 1
+
+
+# --------------------------------------------------------------------------
+# a file held by a syscall that waits on it (fdget across a wait)
+
+def test_a_held_file_stays_open_when_its_fd_is_closed(table):
+    f = CountingFile()
+    fd = table.install(f)
+    hold(f)
+    table.close(fd)
+    assert f.released == 0
+    fput(f)
+    assert f.released == 1
+
+
+def test_a_retry_finds_the_held_file_under_its_fd_whatever_the_fd_names_now(table):
+    f, g = CountingFile("f"), CountingFile("g")
+    fd = table.install(f)
+    table.install_at(fd, g)                 # another thread dup2s over it
+    table.held = (fd, f)
+    assert table.get(fd) is f and table.get_file(fd) is f
+    table.held = None
+    assert table.get(fd) is g
+
+
+def test_fd_of_finds_the_argument_that_names_a_file(table):
+    f, g = CountingFile("f"), CountingFile("g")
+    table.install(g)
+    fd = table.install(f)
+    assert table.fd_of(f, [0x7fff0000, fd, 0]) == fd
+    assert table.fd_of(CountingFile("h"), [0, 1, 2]) is None

@@ -29,18 +29,21 @@ class WouldBlock(Exception):
     ERESTART* codes: ERESTARTSYS for reads and writes, ERESTARTNOHAND for
     pause-like waits). `file` is the open file the syscall waits on: the
     wait holds it, as Linux's fdget does, so closing or dup2-ing over its fd
-    meanwhile changes nothing for the syscall. `sigmask` is the signal mask
-    the thread waits with (pselect6, ppoll), its own until the wait ends.
+    meanwhile changes nothing for the syscall. `files` are open files the
+    wait only keeps open (poll and select: Linux's poll table holds each file
+    it waits on). `sigmask` is the signal mask the thread waits with
+    (pselect6, ppoll), its own until the wait ends.
     """
 
     def __init__(self, waitables=(), timeout=None, restart=ERESTARTSYS, recheck=None, file=None,
-                 sigmask=None):
+                 files=(), sigmask=None):
         super().__init__("would block")
         self.waitables = [q for q in waitables if q is not None]
         self.timeout = timeout      # seconds the syscall may wait in all (None: for ever)
         self.restart = restart
         self.recheck = recheck      # retry after this long even if nothing is notified (host fds)
         self.file = file
+        self.files = files
         self.sigmask = sigmask
 
 

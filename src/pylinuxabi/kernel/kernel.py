@@ -56,7 +56,7 @@ class Kernel:
         self.mounts = mounts
         self.options = options
         self.processes = {}
-        self.zombies = {}               # pid -> Process that has exited and that its parent has not waited for
+        self.zombies = {}               # pid -> Process dead but not yet waited for by its parent
         self.zombies_checked = ZOMBIES_CHECKED  # how many of those until we ask the host which are left
         self.tasks = {}
         self.unimplemented = {}         # syscall name -> count
@@ -70,6 +70,11 @@ class Kernel:
 
     def current_process(self):
         return self.current.process
+
+    def stopped(self, proc):
+        """Is proc in a group stop? Its parent, told by the host, may ask /proc before
+        we have taken the stop's report: the host then still holds it for us."""
+        return proc.group_stopped or self.platform.group_stop_pending(proc.pid)
 
     def visible_processes(self):
         """{pid: Process} as /proc lists them: the living, and the dead that their
@@ -236,6 +241,10 @@ class Kernel:
         task.restart = wait.restart
         if wait.file is not None and task.held is None:
             self.hold(task, wait.file, args)
+        if wait.files and task.held_files is None:
+            task.held_files = list(wait.files)      # those of its first pass, as Linux's poll table
+            for f in task.held_files:
+                fdtable.hold(f)
         if wait.timeout is not None and task.deadline is None:
             task.deadline = time.monotonic() + wait.timeout
         park_for = task.remaining()
@@ -264,10 +273,14 @@ class Kernel:
             task.held = (fd, file)
 
     def release_held(self, task):
-        """The syscall is over: the file its wait held goes (perhaps closing it)."""
+        """The syscall is over: the files its wait held go (perhaps closing them)."""
         if task.held is not None:
             fdtable.fput(task.held[1])
             task.held = None
+        if task.held_files is not None:
+            for f in task.held_files:
+                fdtable.fput(f)
+            task.held_files = None
 
     def retry(self, task, entry, raw):
         """Run a parked syscall's handler again, with the file its wait holds."""

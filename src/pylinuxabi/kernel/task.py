@@ -86,7 +86,7 @@ class Task:
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
                  "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "held",
-                 "saved_sigmask", "step_handler")
+                 "held_files", "saved_sigmask", "step_handler")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -103,6 +103,7 @@ class Task:
         self.comm = b""             # its name (PR_SET_NAME, /proc/<pid>/comm)
         self.progress = 0           # bytes the parked syscall has already moved
         self.held = None            # (fd, open file) the parked syscall holds (WouldBlock.file)
+        self.held_files = None      # open files it keeps open besides (WouldBlock.files)
         self.saved_sigmask = None   # the signal mask to restore when a wait with its own ends
         self.step_handler = None    # the handler it is being stepped into (Kernel.masked_wait_signal)
 

@@ -20,6 +20,8 @@ PTRACE_SYSCALL = 24
 PTRACE_CONT = 7
 PTRACE_SINGLESTEP = 9
 PTRACE_LISTEN = 0x4208
+PTRACE_EVENT_STOP = 128
+WALL = 0x40000000               # __WALL: wait for threads and clone children too
 PTRACE_SEIZE = 0x4206
 PTRACE_INTERRUPT = 0x4207
 PTRACE_O_TRACESYSGOOD = 0x01
@@ -271,6 +273,22 @@ class PtracePlatform:
                 return
             if os.WIFSTOPPED(status):
                 lib.resume(pid, PTRACE_CONT, 0)     # a tracee stopped on its way out (EVENT_EXIT)
+
+    @staticmethod
+    def group_stop_pending(tid):
+        """Has tid entered a group stop (SIGSTOP, SIGTSTP…) that wait() has not given us yet?
+
+        The host tells the real parent as soon as a group stop is complete, so
+        the parent may ask before we took the thread's own report; this peeks at
+        it (WNOWAIT) without taking it.
+        """
+        try:
+            info = os.waitid(os.P_PID, tid, os.WSTOPPED | os.WNOWAIT | os.WNOHANG | WALL)
+        except OSError:
+            return False
+        if info is None or info.si_status >> 8 != PTRACE_EVENT_STOP:
+            return False
+        return info.si_status & 0xFF in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
     @staticmethod
     def is_zombie(pid):

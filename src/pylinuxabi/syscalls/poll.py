@@ -27,7 +27,8 @@ def _wait(task, files, timeout, sigmask):
         return
     queues = [q for f in files for q in f.wait_queues()]
     recheck = RECHECK if any(f.host_backed for f in files) else None
-    raise WouldBlock(queues, timeout=timeout, restart=ERESTARTNOHAND, recheck=recheck, sigmask=sigmask)
+    raise WouldBlock(queues, timeout=timeout, restart=ERESTARTNOHAND, recheck=recheck, files=files,
+                     sigmask=sigmask)
 
 
 def _sigmask(task, addr, size):

@@ -35,7 +35,9 @@ class ProcRoot(SynthDir):
 
     `processes()` returns {pid: process}; a process has .pid, .files (an
     FdTable), .fs (with .cwd and .root dentries), .exe (a dentry or None),
-    .argv, .envp, .creds and .tasks ({tid: task with .comm}). `current()`
+    .argv, .envp, .creds, .tasks ({tid: task with .comm and .tid}),
+    .exit_comm (its leader's name once dead) and .kernel, whose
+    stopped(process) says whether it is in a group stop. `current()`
     returns the calling process. `hidden` lists (start, end) address ranges
     of the supervisor's own mappings, which maps does not show.
     """
@@ -284,7 +286,7 @@ def _stat(proc, task=None):
     _, _, tail = rest.rpartition(b") ")
     if tail[:2] == b"t ":
         # stopped for us = in a syscall we are serving, unless in a group stop
-        tail = (b"T" if proc.group_stopped else b"R") + tail[1:]
+        tail = (b"T" if proc.kernel.stopped(proc) else b"R") + tail[1:]
     return head + b" (" + (_comm(proc) if task is None else task.comm) + b") " + tail
 
 
@@ -298,7 +300,7 @@ def _status(proc, task=None):
             line = b"Name:\t" + (_comm(proc) if task is None else task.comm)
         elif key == b"State" and line.endswith(b"(tracing stop)"):
             # stopped for us = in a syscall we are serving, unless in a group stop
-            line = b"State:\tT (stopped)" if proc.group_stopped else b"State:\tR (running)"
+            line = b"State:\tT (stopped)" if proc.kernel.stopped(proc) else b"State:\tR (running)"
         elif key == b"Uid":
             line = b"Uid:\t%d\t%d\t%d\t%d" % (c.ruid, c.euid, c.suid, c.fsuid)
         elif key == b"Gid":
