@@ -110,14 +110,13 @@ def build_mounts(kernel, options):
         upper = HostUpper.at(options.upper, options.upper_work) if options.upper else TmpFS()
         root = Mount("overlay", b"overlay", OverlayFS(host.root_inode, upper).root_inode)
     table = MountTable(root)
-    proc = ProcRoot(kernel.visible_processes, kernel.current_process, kernel.platform.hidden_ranges(),
-                    lambda: table.mounts)
     devpts = DevPts()
     procsys = make_procsys(PROC_DEV, lambda: options.hostname.encode(errors="surrogateescape"),
                            lambda: options.domainname.encode(errors="surrogateescape"),
                            {b"kernel/ngroups_max": (NGROUPS_MAX, 0o444), b"kernel/cap_last_cap": (CAP_LAST_CAP, 0o444),
                             b"fs/nr_open": (NR_OPEN, 0o644)}, lambda: len(devpts.ptys))
-    proc.extra = {b"sys": procsys, b"cgroups": SynthFile(proc_cgroups, dev=PROC_DEV)}
+    kernel.filesystems = filesystems(kernel, {b"sys": procsys, b"cgroups": SynthFile(proc_cgroups, dev=PROC_DEV)})
+    proc, _ = kernel.filesystems["proc"](b"proc", None)
     # as docker mounts them: the kernel's views read-only, none with devices or set-id programs
     ro_view = {"flags": MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME}
     mounts = [(b"/dev", "devtmpfs", b"devtmpfs", make_devfs(TtyFile, kernel.platform.terminal), False),
@@ -140,16 +139,19 @@ def build_mounts(kernel, options):
     return table
 
 
-def filesystems(kernel):
-    """The filesystem types a root program may mount(2): name → make(source, data),
-    which returns (root inode, the options mountinfo shows)."""
+def filesystems(kernel, proc_extra):
+    """The filesystem types of the sandbox's own mounts that a root program may also
+    mount(2): name → make(source, data), which returns (root inode, the options
+    mountinfo shows). Every proc shows `proc_extra` (sys/, cgroups) in its root."""
     def tmpfs(source, data):
         kw, shown = parse_tmpfs_options(data)
         return TmpFS(**kw).root_inode, shown
 
     def proc(source, data):
-        return ProcRoot(kernel.visible_processes, kernel.current_process, kernel.platform.hidden_ranges(),
-                        lambda: kernel.mounts.mounts), b""
+        root = ProcRoot(kernel.visible_processes, kernel.current_process, kernel.platform.hidden_ranges(),
+                        lambda: kernel.mounts.mounts)
+        root.extra = proc_extra
+        return root, b""
 
     return {"tmpfs": tmpfs, "ramfs": tmpfs, "proc": proc}
 
@@ -265,7 +267,6 @@ def supervise(argv, envp, options):
     except OSError as e:        # a volume or --upper directory we cannot serve
         print(f"pylinuxabi: {e.strerror or e}", file=sys.stderr)
         return 125
-    kernel.filesystems = filesystems(kernel)
     root = kernel.mounts.root
     workdir = options.workdir or (os.getcwd() if options.root == "/" else "/")
     try:

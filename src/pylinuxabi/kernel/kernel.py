@@ -36,14 +36,17 @@ class Resume:
     """A handler's answer other than a number: let the host run the syscall.
 
     exit_stop asks to see it return; on_exit(task, result) is then called and
-    its return value is what the program sees.
+    its return value is what the program sees. args (six values, None keeping
+    one) has the host run the syscall with other arguments: the program's own
+    registers are given back at the exit stop, as the syscall ABI keeps them.
     """
 
-    __slots__ = ("exit_stop", "on_exit")
+    __slots__ = ("exit_stop", "on_exit", "args")
 
-    def __init__(self, exit_stop=False, on_exit=None):
-        self.exit_stop = exit_stop
+    def __init__(self, exit_stop=False, on_exit=None, args=None):
+        self.exit_stop = exit_stop or args is not None
         self.on_exit = on_exit
+        self.args = args
 
 
 PASS = Resume()
@@ -168,7 +171,8 @@ class Kernel:
                     tracer.no_return(task, entry, stop.args)
                 if tracer or result.exit_stop:
                     mask = tracer.sigreturn_mask(task, stop.rsp) if tracer and entry.nr == SYS_rt_sigreturn else None
-                    task.on_exit = (entry, tuple(stop.args), result.on_exit, mask)
+                    saved = platform.set_args(task.thread, result.args) if result.args is not None else None
+                    task.on_exit = (entry, tuple(stop.args), result.on_exit, mask, saved)
                     stop = platform.resume_and_wait(task.thread, exit_stop=True)
                 else:
                     stop = platform.resume_and_wait(task.thread)
@@ -201,7 +205,9 @@ class Kernel:
             pending, task.on_exit = task.on_exit, None
             result = stop.rval
             if pending is not None:
-                entry, args, on_exit, mask = pending
+                entry, args, on_exit, mask, saved = pending
+                if saved is not None:
+                    platform.set_args(task.thread, saved)
                 if on_exit is not None:
                     result = on_exit(task, result)
                 if self.tracer:

@@ -84,16 +84,14 @@ def waitid(task, idtype, ident, infop, options, rusage):
         return PASS
     check(ident >= 0, errno.EINVAL)
     f = _pidfile(task, ident)
-    nonblock = bool(f.flags & PIDFD_NONBLOCK)
-    platform = task.process.kernel.platform
-    saved = platform.set_args(task.thread, (P_PID, f.pid, None, options | (WNOHANG if nonblock else 0)))
+    if not f.flags & PIDFD_NONBLOCK:
+        return Resume(args=(P_PID, f.pid, None, options))
 
     def done(task, result):
-        platform.set_args(task.thread, saved)
-        if result == 0 and nonblock and not options & WNOHANG and not _filled(task, infop):
+        if result == 0 and not options & WNOHANG and not _filled(task, infop):
             return -errno.EAGAIN
         return result
-    return Resume(exit_stop=True, on_exit=done)
+    return Resume(args=(P_PID, f.pid, None, options | WNOHANG), on_exit=done)
 
 
 def _filled(task, infop):

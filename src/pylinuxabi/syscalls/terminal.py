@@ -3,11 +3,10 @@
 Every process holds the terminal at the host fd TTY_FD (the platform lends
 it at launch). A read, write or terminal ioctl on a file that is that
 terminal is rewritten to name TTY_FD and run by the host in the calling
-thread, so job control is the host's own: a background process group that
-reads gets SIGTTIN, TIOCSPGRP is checked against the caller's session, a
-blocked read is interrupted and restarted as Linux does, and Ctrl-C reaches
-the foreground group. The program's registers are given back at the exit
-stop. Requests that could reach past the sandbox are refused as for a
+thread (Resume's args), so job control is the host's own: a background
+process group that reads gets SIGTTIN, TIOCSPGRP is checked against the
+caller's session, a blocked read is interrupted and restarted as Linux does,
+and Ctrl-C reaches the foreground group. Requests that could reach past the sandbox are refused as for a
 process without CAP_SYS_ADMIN.
 """
 import errno
@@ -65,10 +64,4 @@ def host_ioctl(task, request, arg):
 
 
 def _on_host(task):
-    platform = task.process.kernel.platform
-    saved = platform.set_args(task.thread, (platform.tty_fd,))
-
-    def done(task, result):
-        platform.set_args(task.thread, saved)
-        return result
-    return Resume(exit_stop=True, on_exit=done)
+    return Resume(args=(task.process.kernel.platform.tty_fd,))

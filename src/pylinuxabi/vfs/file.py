@@ -127,6 +127,10 @@ class OpenFile:
         """A host fd the process can map, or None to map anonymous zero pages."""
         raise SyscallError(errno.ENODEV)
 
+    def fdinfo(self):
+        """Lines of /proc/<pid>/fdinfo/<fd> after pos, flags, mnt_id and ino."""
+        return b""
+
     def path(self):
         """The name /proc/self/fd shows."""
         return self.dentry.path() if self.dentry is not None else b"anon_inode:[unknown]"

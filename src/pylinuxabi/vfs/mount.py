@@ -131,13 +131,8 @@ class MountTable:
     def mount(self, mountpoint, fs_type, source, root_inode, readonly=False, **kw):
         """Graft a filesystem on `mountpoint` (a Dentry, which stays cached), on top of
         whatever is mounted there already."""
-        while mountpoint.mounted is not None:
-            mountpoint = mountpoint.mounted.root
-        m = Mount(fs_type, source, root_inode, readonly, mountpoint.mount, mountpoint, **kw)
-        mountpoint.mounted = m
-        # keep the mountpoint reachable from its parent's cache
-        if mountpoint.parent is not None:
-            mountpoint.parent.children[mountpoint.name] = mountpoint
+        m = Mount(fs_type, source, root_inode, readonly, **kw)
+        _graft(m, mountpoint)
         self.mounts.append(m)
         return m
 
@@ -175,14 +170,20 @@ class MountTable:
                 raise SyscallError(errno.ELOOP)
             d = d.mount.mountpoint
         mount.mountpoint.mounted = None
-        while mountpoint.mounted is not None:
-            mountpoint = mountpoint.mounted.root
-        mount.mountpoint, mount.parent = mountpoint, mountpoint.mount
-        mountpoint.mounted = mount
-        if mountpoint.parent is not None:
-            mountpoint.parent.children[mountpoint.name] = mountpoint
+        _graft(mount, mountpoint)
         self.mounts.remove(mount)
         self.mounts.append(mount)
+
+
+def _graft(mount, mountpoint):
+    """Attach `mount` on top of whatever is mounted at `mountpoint` already."""
+    while mountpoint.mounted is not None:
+        mountpoint = mountpoint.mounted.root
+    mount.mountpoint, mount.parent = mountpoint, mountpoint.mount
+    mountpoint.mounted = mount
+    # keep the mountpoint reachable from its parent's cache
+    if mountpoint.parent is not None:
+        mountpoint.parent.children[mountpoint.name] = mountpoint
 
 
 def is_under(dentry, root):

@@ -5,7 +5,6 @@ of the sandbox's PID namespace, so pids are the program's): it keeps the
 process's identity across pid reuse and tells us whether the process has
 exited. The program sees only the virtual fd.
 """
-import errno
 import os
 import select
 import signal
@@ -62,12 +61,6 @@ class PidFile(OpenFile):
 
     def seekable(self):
         return False
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.EINVAL)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.EINVAL)
 
     def fdinfo(self):
         """Lines of /proc/<pid>/fdinfo/<fd> after the common ones: the pid, -1 once reaped."""

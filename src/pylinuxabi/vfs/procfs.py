@@ -12,7 +12,7 @@ import os
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, SynthFileContent, SynthLink
+from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, SynthFileContent, SynthLink, read_host
 
 PROC_DEV = os.makedev(0, 22)
 # files with no name in the tree (host stdio, later pipes) hang off this mount
@@ -57,7 +57,7 @@ class ProcRoot(SynthDir):
         out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV),
                b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
-            out[name] = _file(lambda name=name: _host_global(name))
+            out[name] = _file(lambda name=name: read_host(b"/proc/" + name))
         out.update(self.extra)
         for pid, proc in sorted(self.processes().items()):
             out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts, self.current)
@@ -190,11 +190,6 @@ class CommWriter(SynthFileContent):
 
 # files about the whole machine, the same inside: read from the host's /proc
 HOST_GLOBAL = (b"cpuinfo", b"meminfo", b"loadavg", b"uptime", b"version", b"stat", b"filesystems")
-
-
-def _host_global(name):
-    with open(b"/proc/" + name, "rb") as f:
-        return f.read()
 
 
 def _limits(proc):
@@ -359,8 +354,7 @@ def _fdinfo(files, fd):
         flags = f.flags | (os.O_CLOEXEC if fd in files.cloexec else 0)
         st = f.inode.stat()
         mnt = f.dentry.mount.id if f.dentry is not None else ANON_MOUNT.id
-        extra = f.fdinfo() if hasattr(f, "fdinfo") else b""
-        return b"pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n" % (f.offset, flags, mnt, st.ino) + extra
+        return b"pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n" % (f.offset, flags, mnt, st.ino) + f.fdinfo()
     return content
 
 

@@ -16,7 +16,7 @@ import uuid
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.inotify import MAX_QUEUED_EVENTS
 from pylinuxabi.vfs.pipe import PIPE_MAX_SIZE
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile
+from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, read_host
 
 PROC_SUPER_MAGIC = 0x9FA0
 HOST_SYSCTL = "/proc/sys"
@@ -122,13 +122,7 @@ def make_procsys(dev, hostname, domainname, limits, pty_count=lambda: 0):
             mode = st.S_IMODE(os.stat(host).st_mode)
         except OSError:
             continue            # the host kernel has no such sysctl: neither have we
-        root.add(name.encode(), ProcSysFile(lambda host=host: _read_host(host), mode=mode, dev=dev))
+        root.add(name.encode(), ProcSysFile(lambda host=host: read_host(host), mode=mode, dev=dev))
     return root
 
 
-def _read_host(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise SyscallError(e.errno)

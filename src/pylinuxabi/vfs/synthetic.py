@@ -183,3 +183,13 @@ class SynthFileContent(OpenFile):
 
     def fionread(self):
         raise SyscallError(errno.ENOTTY)
+
+
+def read_host(path):
+    """The bytes of a host file whose contents we show as they are (a machine-wide
+    fact: /proc/cpuinfo, a sysctl, a cpu's topology); its errno if it fails."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise SyscallError(e.errno)

@@ -9,9 +9,8 @@ mounts them: the VFS answers writes with EROFS.
 import os
 import stat as st
 
-from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.inode import anon_dev
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile
+from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, read_host
 
 SYSFS_MAGIC = 0x62656572
 CGROUP2_SUPER_MAGIC = 0x63677270
@@ -74,16 +73,8 @@ def _mirror_entries(host_path, dev, only=None):
         if st.S_ISDIR(s.st_mode):
             out[name.encode()] = HostMirrorDir(path, dev, mode=st.S_IMODE(s.st_mode))
         elif st.S_ISREG(s.st_mode) and s.st_mode & 0o444:
-            out[name.encode()] = _attr(lambda path=path: _read_host(path), dev, st.S_IMODE(s.st_mode))
+            out[name.encode()] = _attr(lambda path=path: read_host(path), dev, st.S_IMODE(s.st_mode))
     return out
-
-
-def _read_host(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError as e:
-        raise SyscallError(e.errno)
 
 
 def _attr(content_fn, dev, mode=0o444, magic=SYSFS_MAGIC, size=ATTR_SIZE):
@@ -114,7 +105,7 @@ def _thp_dir(dev):
         path = os.path.join(host, name.decode())
         if os.path.exists(path):
             mode = st.S_IMODE(os.stat(path).st_mode)
-            entries[name] = _attr(lambda path=path: _read_host(path), dev, mode)
+            entries[name] = _attr(lambda path=path: read_host(path), dev, mode)
         else:
             entries[name] = _attr(lambda default=default: default, dev, 0o644)
     return SysDir(entries, dev, SYSFS_MAGIC)
