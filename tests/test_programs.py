@@ -47,6 +47,9 @@ Program -> syscalls covered:
                    barrier, thread-specific data, a read blocked meanwhile;
                    pthread_setname_np/getname_np through /proc/self/task/<tid>/
                    comm, /proc/<pid>/comm written, /proc/<pid>/task/<tid>/stat
+  ipc_epoll        epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait,
+                   epoll_pwait2: LT/ET/ONESHOT, ready-list order, nesting, waits
+                   ended by threads, processes, timeouts and signals, fdinfo
 """
 import pytest
 
@@ -88,6 +91,8 @@ PROGRAMS = {
     "proc_signals": ("dynamic", "static"),
     "proc_threads_fds": ("dynamic", "static"),
     "proc_pthreads": ("dynamic", "static"),
+    "ipc_epoll": ("dynamic", "static"),
+    "creds_caps": ("dynamic", "static"),
 }
 SLOW = {"dirs"}
 

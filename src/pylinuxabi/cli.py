@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from pylinuxabi import sandbox
+from pylinuxabi.startsignals import capture_signals
 
 
 def _user(text):
@@ -33,6 +33,16 @@ def _tmpfs(text):
     if not path.startswith("/"):
         raise argparse.ArgumentTypeError(f"tmpfs path {path!r} must be absolute")
     return path, size
+
+
+def _capability(text):
+    from pylinuxabi.kernel.creds import cap_by_name
+    if text.upper() != "ALL":
+        try:
+            cap_by_name(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"no capability named {text!r}") from None
+    return text
 
 
 def _volume(text):
@@ -73,17 +83,24 @@ def parser():
     r.add_argument("-v", "--volume", type=_volume, action="append", default=[], metavar="HOST:GUEST[:ro]",
                    help="bind the host directory HOST at GUEST: writable (the program's changes are the "
                         "host's, owned by its virtual uid and gid), or read-only with :ro")
+    r.add_argument("--cap-add", type=_capability, action="append", default=[], metavar="CAP",
+                   help="give the program's root this capability (a name as CHOWN, or ALL), as docker's "
+                        "--cap-add: useful after --cap-drop ALL")
+    r.add_argument("--cap-drop", type=_capability, action="append", default=[], metavar="CAP",
+                   help="take this capability (or ALL) from the bounding set, as docker's --cap-drop "
+                        "(default: the capabilities of whoever runs pylinuxabi)")
     r.add_argument("program")
     r.add_argument("args", nargs=argparse.REMAINDER)
     return p
 
 
 def main(argv=None):
-    sandbox.capture_signals()
+    capture_signals()
+    from pylinuxabi import sandbox      # after the hold: importing it may start child processes
     argv = list(sys.argv[1:] if argv is None else argv)
     # `--strace PROGRAM` must not take PROGRAM as its file: only `--strace=FILE` names one
     takes_value = {"--root", "--user", "--hostname", "--workdir", "--tmpfs", "-v", "--volume",
-                   "--upper", "--upper-work"}
+                   "--upper", "--upper-work", "--cap-add", "--cap-drop"}
     i = 1
     while i < len(argv):
         a = argv[i]
@@ -104,7 +121,8 @@ def main(argv=None):
                                   strict=args.strict, trace_all=args.trace_all, strace=args.strace,
                                   workdir=args.workdir, new_net=not args.net, read_only=args.read_only,
                                   tmpfs=args.tmpfs, volumes=args.volume, upper=args.upper,
-                                  upper_work=args.upper_work)
+                                  upper_work=args.upper_work, cap_add=args.cap_add,
+                                  cap_drop=args.cap_drop)
         program = args.program.encode()
         envp = [b"%s=%s" % (k, v) for k, v in os.environb.items()]
         try:

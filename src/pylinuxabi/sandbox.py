@@ -9,14 +9,16 @@ import signal
 import sys
 import traceback
 
+from pylinuxabi.kernel.creds import CAP_FULL_SET, CAP_LAST_CAP, Creds, cap_by_name
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
 from pylinuxabi.platform.ptrace import PtracePlatform
+from pylinuxabi.startsignals import FORWARDED, capture_signals
 from pylinuxabi.syscalls import table as syscall_table
-from pylinuxabi.syscalls.misc import CAP_LAST_CAP
-from pylinuxabi.syscalls.proc import NGROUPS_MAX, NR_OPEN
+from pylinuxabi.syscalls.creds import NGROUPS_MAX
+from pylinuxabi.syscalls.proc import NR_OPEN
 from pylinuxabi.vfs.devfs import make_devfs
 from pylinuxabi.vfs.devpts import DevPts
 from pylinuxabi.vfs import namei
@@ -31,49 +33,15 @@ from pylinuxabi.vfs.sysfs import make_cgroup, make_sysfs, proc_cgroups
 from pylinuxabi.vfs.stdio import TtyFile, host_stdio
 from pylinuxabi.vfs.tmpfs import TmpFS, parse_options as parse_tmpfs_options
 
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # what a terminal sends to the foreground group rather than to one process
 GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 SI_KERNEL = 0x80        # si_code of a signal a terminal sent
 
 
-_inherited = None
-
-
-def capture_signals():
-    """Note the signal state we were started with, then hold the ones we forward.
-
-    Called first thing: a SIGTERM that comes while we start stays pending and
-    is passed on once there is a program to take it.
-    """
-    global _inherited
-    if _inherited is None:
-        _inherited = inherited_signals()
-        signal.pthread_sigmask(signal.SIG_BLOCK, set(FORWARDED) | {signal.SIGCHLD})
-    return _inherited
-
-
-def inherited_signals():
-    """(ignored, blocked) signal sets as whoever started us left them.
-
-    CPython itself ignores SIGPIPE and SIGXFSZ at start-up: those the program
-    gets at their defaults, as from a shell.
-    """
-    ignored = set()
-    for sig in range(1, signal.NSIG):
-        try:
-            if signal.getsignal(sig) == signal.SIG_IGN:
-                ignored.add(sig)
-        except ValueError:
-            continue
-    ignored -= {signal.SIGPIPE, signal.SIGXFSZ}
-    return ignored, signal.pthread_sigmask(signal.SIG_BLOCK, [])
-
-
 class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
                  trace_all=False, strace=None, workdir=None, new_net=False, read_only=False,
-                 tmpfs=(), volumes=(), upper=None, upper_work=None):
+                 tmpfs=(), volumes=(), upper=None, upper_work=None, cap_add=(), cap_drop=()):
         self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
@@ -91,6 +59,29 @@ class Options:
         self.job = None             # the sandbox as a job of the user's shell (job.py), set at start
         self.upper = upper          # host directory keeping the overlay's upper layer
         self.upper_work = upper_work    # its work directory (default: upper + ".work")
+        self.capabilities = capabilities(cap_add, cap_drop)  # the first process's bounding set
+
+
+def host_capabilities():
+    """The bounding set of whoever runs us: a program run natively by them gets no more."""
+    with open("/proc/self/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"CapBnd:"):
+                return int(line.split()[1], 16) & CAP_FULL_SET
+    return CAP_FULL_SET
+
+
+def capabilities(add, drop):
+    """The bounding set docker's --cap-add and --cap-drop make (names as "CHOWN",
+    "cap_chown" or "ALL"), starting from the host's; what --cap-add grants is
+    the model's to give, so it may exceed the host's."""
+    names = {n.upper() for n in drop}
+    caps = 0 if "ALL" in names else host_capabilities()
+    caps &= ~sum(1 << cap_by_name(n) for n in names - {"ALL"})
+    added = {n.upper() for n in add}
+    if "ALL" in added:
+        return CAP_FULL_SET & ~sum(1 << cap_by_name(n) for n in names - {"ALL"})
+    return caps | sum(1 << cap_by_name(n) for n in added)
 
 
 # the sandbox's own mounts, left out (not an error) where a read-only root has no place for them
@@ -158,7 +149,7 @@ def filesystems(kernel, proc_extra):
 
 def _mount_point(table, path, required):
     """The directory to mount on, made (with its parents) in a writable root if missing."""
-    ctx = WalkContext(table.root, _RootCreds())
+    ctx = WalkContext(table.root, Creds())
     try:
         return resolve(ctx, table.root, path)
     except SyscallError:
@@ -169,21 +160,13 @@ def _mount_point(table, path, required):
             if name:
                 nxt = namei.peek(d, name)
                 if nxt is None:
-                    nxt = namei.mkdir(d, name, 0o755, _RootCreds())
+                    nxt = namei.mkdir(d, name, 0o755, Creds())
                 d = resolve(ctx, d, name)
         return d
     except SyscallError as e:
         if required:
             raise OSError(e.errno, f"cannot mount on {path.decode(errors='replace')}")
         return None
-
-
-class _RootCreds:
-    fsuid = fsgid = euid = 0
-    groups = ()
-
-    def in_group(self, gid):
-        return gid == 0
 
 
 def raise_fd_limit():
@@ -270,7 +253,7 @@ def supervise(argv, envp, options):
     root = kernel.mounts.root
     workdir = options.workdir or (os.getcwd() if options.root == "/" else "/")
     try:
-        cwd = resolve(WalkContext(root, _RootCreds()), root, workdir.encode())
+        cwd = resolve(WalkContext(root, Creds()), root, workdir.encode())
     except SyscallError:
         cwd = root
     fs = FsContext(root, cwd)
@@ -291,7 +274,8 @@ def supervise(argv, envp, options):
     for sig in forwarded:
         signal.signal(sig, forward)
     try:
-        first = kernel.spawn(argv, envp, fs, options.uid, options.gid, stdio, nofile[0])
+        first = kernel.spawn(argv, envp, fs, Creds(options.uid, options.gid, bset=options.capabilities),
+                             stdio, nofile[0])
         job.started(kernel)
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask | {signal.SIGTTOU, signal.SIGTTIN})
         status = kernel.run(first)

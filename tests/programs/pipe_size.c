@@ -1,7 +1,7 @@
 /*
  * F_GETPIPE_SZ / F_SETPIPE_SZ: the default 64 KiB, rounding up to a power of
  * two pages, the pipe-max-size limit (EPERM without CAP_SYS_RESOURCE, which
- * the sandbox's root does not have, as docker's does not), EINVAL past 2 GiB,
+ * this machine's root lacks: its bounding set is docker-like), EINVAL past 2 GiB,
  * EBUSY when the queued data would not fit, EBADF on a non-pipe.
  */
 #include "common.h"

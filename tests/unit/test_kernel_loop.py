@@ -5,6 +5,7 @@ import errno
 import pytest
 
 from pylinuxabi.platform import STOP_DEAD, STOP_SECCOMP
+from pylinuxabi.kernel.creds import Creds
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.kernel.task import FsContext, Process
@@ -66,7 +67,7 @@ def make_kernel(handlers, stops, strict=False):
     options = Options()
     options.strict = strict
     kernel = Kernel(platform, table, None, options)
-    proc = Process.first(2, FsContext(None, None), 0, 0)
+    proc = Process.first(2, FsContext(None, None), Creds())
     proc.kernel = kernel
     kernel.processes[2] = proc
     kernel.main_pid = 2

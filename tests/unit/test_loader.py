@@ -51,7 +51,7 @@ def task():
     host = HostFS("/")
     table = MountTable(Mount("hostfs", b"/", host.root_inode, readonly=True))
     return SimpleNamespace(fs=SimpleNamespace(root=table.root, cwd=table.root),
-                           files=FdTable(), creds=Creds())
+                           files=FdTable(), creds=Creds(), process=SimpleNamespace(no_new_privs=False))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ Shared between threads (CLONE_FILES); knows nothing of the host's fds.
 import errno
 
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.vfs import epoll
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs import locks
 from pylinuxabi.vfs.file import O_PATH
@@ -142,6 +143,7 @@ def fput(file):
 def _put(file):
     file.refs -= 1
     if file.refs == 0:
+        epoll.release_file(file)                # off every epoll watching it (eventpoll_release)
         if fsnotify.active:
             fsnotify.closed(file)               # IN_CLOSE_*, before anything is released
         locks.release_file(file.inode, file)    # its OFD and flock locks (at once if none)

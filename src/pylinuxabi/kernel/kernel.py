@@ -89,6 +89,12 @@ class Kernel:
         self.zombies_checked = max(ZOMBIES_CHECKED, 2 * len(zombies))
         return {**zombies, **self.processes} if zombies else self.processes
 
+    def nproc(self, uid):
+        """What RLIMIT_NPROC counts for a real uid: its threads, and its zombies until reaped."""
+        n = sum(1 for t in self.tasks.values() if t.process.creds.ruid == uid)
+        return n + sum(1 for pid, p in self.visible_processes().items()
+                       if pid not in self.processes and p.creds.ruid == uid)
+
     # -- processes -------------------------------------------------------------
     def add_task(self, tid, process):
         t = Task(tid, process, self.platform.new_thread(tid))
@@ -97,12 +103,12 @@ class Kernel:
         self.tasks[tid] = t
         return t
 
-    def spawn(self, argv, envp, fs, uid, gid, stdio, nofile):
+    def spawn(self, argv, envp, fs, creds, stdio, nofile):
         """Start the program: launch the sandbox and exec argv[0] in its pid 2.
 
         nofile is the RLIMIT_NOFILE soft limit the program inherits.
         """
-        proc = Process.first(0, fs, uid, gid)
+        proc = Process.first(0, fs, creds)
         proc.kernel = self
         proc.rlimits[resource.RLIMIT_NOFILE][0] = nofile
         proc.files.limit = nofile
@@ -504,6 +510,10 @@ class Kernel:
             platform.prepare_image(task.thread)
             if image is None:
                 raise SyscallError(errno.EPERM, "an exec we did not ask for")
+            # dumpable again, unless it was running set-id or the exec gained privilege
+            old, proc.creds = proc.creds, image.creds
+            proc.dumpable = int(old.euid == old.ruid and old.egid == old.rgid
+                                and not image.creds.undumpable_after(old))
             brk = loader.build(platform, task, image)
         except ThreadGone:
             log.debug("thread %d vanished during exec", task.tid, exc_info=True)

@@ -15,7 +15,7 @@ from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.inode import X_OK
-from pylinuxabi.vfs.mount import MS_NOEXEC
+from pylinuxabi.vfs.mount import MS_NOEXEC, MS_NOSUID
 
 MAX_INTERP_DEPTH = 5        # #! scripts run through at most 5 levels (exec_binprm)
 BINPRM_BUF_SIZE = 256
@@ -106,6 +106,8 @@ class Image:
         self.envp = envp
         self.execfn = execfn
         self.envp_addr = 0          # where build() put the envp array (for the strace line)
+        self.creds = None           # the process's credentials once it runs the image
+        self.secure = False         # AT_SECURE: the exec gained privilege
 
 
 def find_program(task, name, envp):
@@ -170,7 +172,12 @@ def prepare(task, path, argv, envp, depth=0, execfn=None):
     size = sum(len(a) + 9 for a in argv) + sum(len(e) + 9 for e in envp)
     if size > ARG_MAX:
         raise SyscallError(errno.E2BIG)
-    return Image(dentry, elf, interp, argv, envp, execfn or path)
+    image = Image(dentry, elf, interp, argv, envp, execfn or path)
+    # set-id bits of the program itself (never of a script), unless its mount is nosuid
+    s = dentry.inode.stat()
+    image.creds, image.secure = task.creds.for_exec(s.mode, s.uid, s.gid, not dentry.mount.flags & MS_NOSUID,
+                                                    task.process.no_new_privs)
+    return image
 
 
 def release(image):
@@ -260,7 +267,7 @@ def build(platform, task, image):
         if interp:
             interp_bias = map_elf(inj, interp, 0)
             entry = interp_bias + interp.entry
-        sp = _build_stack(mem, stub_sp, image, task.creds, auxv, {
+        sp = _build_stack(mem, stub_sp, image, auxv, {
             AT_PHDR: bias + elf.phdr_vaddr, AT_PHENT: 56, AT_PHNUM: elf.phnum,
             AT_BASE: interp_bias, AT_FLAGS: 0, AT_ENTRY: bias + elf.entry, AT_PAGESZ: PAGE})
         s = inj.saved
@@ -273,7 +280,7 @@ def build(platform, task, image):
     return brk_end + (int.from_bytes(os.urandom(2), "little") & 0x1FFF) * PAGE
 
 
-def _build_stack(mem, top, image, creds, host_auxv, overrides):
+def _build_stack(mem, top, image, host_auxv, overrides):
     """Strings, then the argc/argv/envp/auxv vector, 16-byte aligned; returns the new sp."""
     top = (top - 256) & ~15
     strings = bytearray()
@@ -293,8 +300,9 @@ def _build_stack(mem, top, image, creds, host_auxv, overrides):
     argc = len(image.argv)
     auxv = dict(host_auxv)
     auxv.update(overrides)
+    creds = image.creds
     auxv.update({AT_UID: creds.ruid, AT_EUID: creds.euid, AT_GID: creds.rgid, AT_EGID: creds.egid,
-                 AT_SECURE: 0, AT_RANDOM: base + random_off, AT_EXECFN: base + execfn_off,
+                 AT_SECURE: int(image.secure), AT_RANDOM: base + random_off, AT_EXECFN: base + execfn_off,
                  AT_PLATFORM: base + platform_off})
     vector = [argc] + addr[:argc] + [0] + addr[argc:] + [0]
     for k, v in auxv.items():

@@ -6,7 +6,6 @@ memory layout); a Task is one host thread of it.
 import resource
 import time
 
-from pylinuxabi.kernel.creds import Creds
 from pylinuxabi.kernel.fdtable import FdTable
 from pylinuxabi.kernel.waitq import WaitQueue
 
@@ -74,11 +73,12 @@ class Process:
         self.group_stopped = False  # stopped by SIGSTOP/SIGTSTP/… until SIGCONT (/proc says T)
         self.dumpable = 1
         self.no_new_privs = False
+        self.nproc_exceeded = False     # became a user past RLIMIT_NPROC: the next execve fails
         self.exited = WaitQueue()   # told when its last thread is gone (pidfds wait on it)
 
     @classmethod
-    def first(cls, pid, fs, uid, gid):
-        return cls(pid, FdTable(), fs, Creds(uid, gid), host_rlimits())
+    def first(cls, pid, fs, creds):
+        return cls(pid, FdTable(), fs, creds, host_rlimits())
 
 
 class Task:

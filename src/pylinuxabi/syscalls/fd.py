@@ -7,6 +7,7 @@ import os
 import signal
 
 from pylinuxabi.kernel.abi import I32, IOVEC
+from pylinuxabi.kernel.creds import CAP_SYS_RESOURCE
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.locks import LOCK_COMMANDS, fcntl_lock
 from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
@@ -392,8 +393,7 @@ def fcntl(task, fd, cmd, arg):
             raise SyscallError(errno.EBADF)
         if cmd == F_GETPIPE_SZ:
             return f.pipe.capacity
-        # the sandbox's root has docker's default capabilities: no CAP_SYS_RESOURCE
-        return f.pipe.resize(arg & 0xFFFFFFFF, privileged=False)
+        return f.pipe.resize(arg & 0xFFFFFFFF, privileged=task.creds.capable(CAP_SYS_RESOURCE))
     raise SyscallError(errno.EINVAL)
 
 

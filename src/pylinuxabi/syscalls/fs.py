@@ -9,6 +9,7 @@ import os
 import struct
 
 from pylinuxabi.kernel.abi import FILE_HANDLE, OPEN_HOW, PAGE, pack_stat
+from pylinuxabi.kernel.creds import CAP_SYS_CHROOT, SECURE_NO_SETUID_FIXUP
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_FOLLOW,
                                      AT_SYMLINK_NOFOLLOW, lookup, read_path, walk_start)
@@ -297,9 +298,12 @@ def _access(task, dirfd, path, mode, flags):
                empty_path=bool(flags & AT_EMPTY_PATH))
     creds = task.creds
     if not flags & AT_EACCESS:
-        # access() asks for the real ids (access_override_creds)
+        # access() asks for the real ids, and root's capabilities only for a real root
+        # (access_override_creds)
         creds = creds.copy()
         creds.fsuid, creds.fsgid = creds.ruid, creds.rgid
+        if not creds.secure(SECURE_NO_SETUID_FIXUP):
+            creds.cap_effective = creds.cap_permitted if creds.ruid == 0 else 0
     d.inode.permission(creds, mode)
     if mode & W_OK and d.mount.readonly and (d.inode.mode & 0o170000) in (0o100000, 0o040000, 0o120000):
         raise SyscallError(errno.EROFS)
@@ -392,8 +396,7 @@ def chroot(task, path):
     if not d.inode.is_dir():
         raise SyscallError(errno.ENOTDIR)
     d.inode.permission(task.creds, X_OK)
-    if task.creds.euid != 0:
-        raise SyscallError(errno.EPERM)
+    task.creds.check(CAP_SYS_CHROOT)
     task.fs.root = d
     return 0
 

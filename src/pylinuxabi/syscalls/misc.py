@@ -9,8 +9,10 @@ import os
 
 from pylinuxabi._native import ffi, lib
 from pylinuxabi.kernel.abi import pack_utsname
+from pylinuxabi.kernel.creds import CAP_SYS_ADMIN
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS
+from pylinuxabi.syscalls import creds
 from pylinuxabi.syscalls.fd import access_ok
 from pylinuxabi.syscalls.table import syscall
 
@@ -34,8 +36,7 @@ def uname(task, addr):
 
 def _uts_name(task, name, length):
     """The new name for sethostname/setdomainname, as the kernel checks it."""
-    if task.creds.euid != 0:
-        raise SyscallError(errno.EPERM)
+    task.creds.check(CAP_SYS_ADMIN)
     check(0 <= length <= NEW_UTS_LEN, errno.EINVAL)
     raw = task.mem.read(name, length) if length else b""
     return raw.split(b"\0", 1)[0].decode(errors="surrogateescape")
@@ -87,18 +88,18 @@ def getrandom(task, buf, count, flags):
 # -- prctl: the subset programs use at start-up ----------------------------------
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_SET_NAME, PR_GET_NAME = 15, 16
-PR_CAPBSET_READ = 23
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
-CAP_LAST_CAP = 40
 TASK_COMM_LEN = 16
 HOST_PRCTL = {PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER}
 
 
 @syscall("prctl", "iuuuu")
 def prctl(task, option, arg2, arg3, arg4, arg5):
-    """prctl(2): names, dumpable, death signal, subreaper, no_new_privs, capability bounds."""
+    """prctl(2): names, dumpable, death signal, subreaper, no_new_privs, capabilities."""
     proc = task.process
+    if option in creds.PRCTL:
+        return creds.PRCTL[option](task, arg2, arg3, arg4, arg5)
     if option == PR_SET_NAME:
         name = task.mem.read_some(arg2, TASK_COMM_LEN)
         task.comm = name.split(b"\0", 1)[0][:TASK_COMM_LEN - 1]
@@ -121,7 +122,4 @@ def prctl(task, option, arg2, arg3, arg4, arg5):
     if option == PR_GET_NO_NEW_PRIVS:
         check(not (arg2 or arg3 or arg4 or arg5), errno.EINVAL)
         return int(proc.no_new_privs)
-    if option == PR_CAPBSET_READ:
-        check(0 <= arg2 <= CAP_LAST_CAP, errno.EINVAL)
-        return 1
     raise SyscallError(errno.EINVAL)

@@ -8,6 +8,7 @@ The order of the checks is path_mount's.
 """
 import errno
 
+from pylinuxabi.kernel.creds import CAP_SYS_ADMIN
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
@@ -45,9 +46,8 @@ def _data(task, addr):
 
 
 def _may_mount(task):
-    """CAP_SYS_ADMIN in the sandbox: its root."""
-    if task.creds.euid != 0:
-        raise SyscallError(errno.EPERM)
+    """may_mount: CAP_SYS_ADMIN."""
+    task.creds.check(CAP_SYS_ADMIN)
 
 
 def _mount_root(dentry):

@@ -7,6 +7,7 @@ import errno
 import os
 import stat as st
 
+from pylinuxabi.kernel.creds import CAP_DAC_READ_SEARCH
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, lookup,
                                      lookup_parent, read_path)
@@ -159,8 +160,8 @@ def renameat2(task, olddirfd, oldpath, newdirfd, newpath, flags):
 def _link(task, olddirfd, oldpath_addr, newdirfd, newpath_addr, flags):
     check(not flags & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH), errno.EINVAL)
     oldpath = read_path(task, oldpath_addr)
-    if flags & AT_EMPTY_PATH and not oldpath and task.creds.euid != 0:
-        raise SyscallError(errno.ENOENT)        # linkat of an fd needs CAP_DAC_READ_SEARCH
+    if flags & AT_EMPTY_PATH and not oldpath:
+        task.creds.check(CAP_DAC_READ_SEARCH, errno.ENOENT)     # linkat of an fd
     old = lookup(task, olddirfd, oldpath, follow=bool(flags & AT_SYMLINK_FOLLOW),
                  empty_path=bool(flags & AT_EMPTY_PATH))
     parent, name = _creating(task, newdirfd, newpath_addr)

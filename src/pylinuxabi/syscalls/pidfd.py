@@ -9,6 +9,7 @@ import errno
 import os
 import struct
 
+from pylinuxabi.kernel.creds import CAP_SYS_PTRACE
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
@@ -128,7 +129,7 @@ def take_clone_pidfd(addr):
 def pidfd_getfd(task, fd, targetfd, flags):
     """pidfd_getfd(2): a duplicate of another process's open file, close-on-exec.
 
-    Allowed as ptrace_may_access would for our model: root, or the same uid
+    Allowed as ptrace_may_access would for our model: CAP_SYS_PTRACE, or the same uid
     all round with the target dumpable.
     """
     check(flags == 0, errno.EINVAL)
@@ -137,7 +138,7 @@ def pidfd_getfd(task, fd, targetfd, flags):
     if target is None or f.reaped():
         raise SyscallError(errno.ESRCH)
     c, t = task.creds, target.creds
-    if c.euid != 0 and (not target.dumpable or {t.ruid, t.euid, t.suid} != {c.ruid}
+    if not c.capable(CAP_SYS_PTRACE) and (not target.dumpable or {t.ruid, t.euid, t.suid} != {c.ruid}
                         or c.euid != c.ruid or c.suid != c.ruid):
         raise SyscallError(errno.EPERM)
     if target.files is None:

@@ -31,7 +31,7 @@ def _wait(task, files, timeout, sigmask):
                      sigmask=sigmask)
 
 
-def _sigmask(task, addr, size):
+def read_sigmask(task, addr, size):
     """The sigset_t at addr (None if addr is NULL) of a call that waits with it."""
     if not addr:
         return None
@@ -64,7 +64,8 @@ def do_poll(task, fds_addr, nfds, timeout, sigmask=None):
     return ready
 
 
-def _timespec(task, addr):
+def read_timespec(task, addr):
+    """The timeout at a struct timespec in seconds (None if addr is NULL): EINVAL if invalid."""
     if not addr:
         return None
     sec, nsec = TIMESPEC.unpack(task.mem.read(addr, TIMESPEC.size))
@@ -81,8 +82,8 @@ def poll(task, fds, nfds, timeout_ms):
 @syscall("ppoll", "uUuuu")
 def ppoll(task, fds, nfds, tsp, sigmask, sigsetsize):
     """ppoll(2): the thread waits with the signal mask given, if any."""
-    mask = _sigmask(task, sigmask, sigsetsize)
-    return do_poll(task, fds, nfds, _timespec(task, tsp), mask)
+    mask = read_sigmask(task, sigmask, sigsetsize)
+    return do_poll(task, fds, nfds, read_timespec(task, tsp), mask)
 
 
 def do_select(task, nfds, sets, timeout, sigmask=None):
@@ -134,5 +135,5 @@ def pselect6(task, nfds, readfds, writefds, exceptfds, tsp, sig):
     mask = None
     if sig:
         mask_addr, size = struct.unpack("<QQ", task.mem.read(sig, 16))
-        mask = _sigmask(task, mask_addr, size)
-    return do_select(task, nfds, (readfds, writefds, exceptfds), _timespec(task, tsp), mask)
+        mask = read_sigmask(task, mask_addr, size)
+    return do_select(task, nfds, (readfds, writefds, exceptfds), read_timespec(task, tsp), mask)

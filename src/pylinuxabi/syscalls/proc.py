@@ -8,7 +8,8 @@ import resource
 import struct
 
 from pylinuxabi.kernel import loader
-from pylinuxabi.kernel.abi import RLIMIT, U32
+from pylinuxabi.kernel.abi import RLIMIT
+from pylinuxabi.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
@@ -18,11 +19,11 @@ from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
 MAX_ARG_STRLEN = 131072
 MAX_ARG_STRINGS = 0x7FFFFFFF
-NGROUPS_MAX = 65536
 NR_OPEN = 1048576
 RLIMIT_NOFILE = 7
 CLONE_VM, CLONE_VFORK = 0x100, 0x4000
 SIGCHLD = 17
+INFINITY = (1 << 64) - 1        # RLIM_INFINITY as the model keeps it
 # limits the host enforces on the process itself: the model mirrors them there
 HOST_ENFORCED = {resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STACK, resource.RLIMIT_CORE,
                  resource.RLIMIT_AS, resource.RLIMIT_MEMLOCK, resource.RLIMIT_SIGPENDING,
@@ -59,6 +60,11 @@ def _exec_failed(task, result):
 
 
 def do_execve(task, dirfd, path_addr, argv_addr, envp_addr, flags):
+    proc = task.process
+    if proc.nproc_exceeded:
+        if proc.kernel.nproc(proc.creds.ruid) > proc.rlimits[resource.RLIMIT_NPROC][0]:
+            raise SyscallError(errno.EAGAIN)
+        proc.nproc_exceeded = False
     check(not flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW), errno.EINVAL)
     path = read_path(task, path_addr)
     argv = read_string_array(task, argv_addr)
@@ -97,7 +103,20 @@ CLONE_NAMESPACES = (0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x200000
                     | 0x02000000 | 0x00000080)   # NEWNS UTS IPC USER PID NET CGROUP NEWTIME
 
 
+def _check_nproc(task):
+    """copy_process: a user at RLIMIT_NPROC may not make another task, unless it is
+    root or has CAP_SYS_RESOURCE or CAP_SYS_ADMIN."""
+    proc = task.process
+    limit = proc.rlimits[resource.RLIMIT_NPROC][0]
+    c = proc.creds
+    if (limit != INFINITY and c.ruid != 0 and not c.capable(CAP_SYS_RESOURCE) and not c.capable(CAP_SYS_ADMIN)
+            and proc.kernel.nproc(c.ruid) >= limit):
+        raise SyscallError(errno.EAGAIN)
+    proc.nproc_exceeded = False
+
+
 def _clone_flags(task, flags, pidfd_addr):
+    _check_nproc(task)
     if flags & CLONE_NAMESPACES:
         raise SyscallError(errno.EPERM)
     task.clone_flags = flags
@@ -123,6 +142,7 @@ def clone3(task, args, size):
 @syscall("fork", kind=PASSTHROUGH)
 def fork(task):
     """fork(2)."""
+    _check_nproc(task)
     task.clone_flags = SIGCHLD
     return PASS
 
@@ -130,185 +150,9 @@ def fork(task):
 @syscall("vfork", kind=PASSTHROUGH)
 def vfork(task):
     """vfork(2)."""
+    _check_nproc(task)
     task.clone_flags = CLONE_VM | CLONE_VFORK | SIGCHLD
     return PASS
-
-
-# -- credentials ---------------------------------------------------------------
-@syscall("getuid")
-def getuid(task):
-    """getuid(2)."""
-    return task.creds.ruid
-
-
-@syscall("geteuid")
-def geteuid(task):
-    """geteuid(2)."""
-    return task.creds.euid
-
-
-@syscall("getgid")
-def getgid(task):
-    """getgid(2)."""
-    return task.creds.rgid
-
-
-@syscall("getegid")
-def getegid(task):
-    """getegid(2)."""
-    return task.creds.egid
-
-
-def _getres(task, kind, addrs):
-    c = task.creds
-    for prefix, addr in zip("res", addrs):
-        task.mem.write(addr, U32.pack(getattr(c, prefix + kind)))
-    return 0
-
-
-@syscall("getresuid", "uuu")
-def getresuid(task, ruid, euid, suid):
-    """getresuid(2)."""
-    return _getres(task, "uid", (ruid, euid, suid))
-
-
-@syscall("getresgid", "uuu")
-def getresgid(task, rgid, egid, sgid):
-    """getresgid(2)."""
-    return _getres(task, "gid", (rgid, egid, sgid))
-
-
-@syscall("getgroups", "iu")
-def getgroups(task, size, addr):
-    """getgroups(2)."""
-    groups = task.creds.groups
-    check(size >= 0, errno.EINVAL)
-    if size == 0:
-        return len(groups)
-    check(size >= len(groups), errno.EINVAL)
-    task.mem.write(addr, b"".join(U32.pack(g) for g in groups))
-    return len(groups)
-
-
-@syscall("setgroups", "iu")
-def setgroups(task, size, addr):
-    """setgroups(2): needs CAP_SETGID, which only root has here."""
-    check(0 <= size <= NGROUPS_MAX, errno.EINVAL)
-    if task.creds.euid != 0:
-        raise SyscallError(errno.EPERM)
-    raw = task.mem.read(addr, size * 4)
-    task.creds.groups = sorted(set(struct.unpack(f"<{size}I", raw)))
-    return 0
-
-
-def _set(c, kind, value):
-    """setuid/setgid: root sets all the ids; others may only switch among real and saved."""
-    check(value != NO_CHANGE, errno.EINVAL)
-    if c.euid == 0:
-        for prefix in ("r", "e", "s", "fs"):
-            setattr(c, prefix + kind, value)
-    elif value in (getattr(c, "r" + kind), getattr(c, "s" + kind)):
-        setattr(c, "e" + kind, value)
-        setattr(c, "fs" + kind, value)
-    else:
-        raise SyscallError(errno.EPERM)
-    return 0
-
-
-@syscall("setuid", "U")
-def setuid(task, uid):
-    """setuid(2)."""
-    return _set(task.creds, "uid", uid)
-
-
-@syscall("setgid", "U")
-def setgid(task, gid):
-    """setgid(2)."""
-    return _set(task.creds, "gid", gid)
-
-
-def _may_become(c, ids, privileged):
-    """Linux's rule for unprivileged id changes: only to one of the ids already held."""
-    return privileged or all(i == NO_CHANGE or i in c for i in ids)
-
-
-NO_CHANGE = 0xFFFFFFFF
-
-
-def _setres(c, kind, r, e, s):
-    """setresuid/setresgid on creds c; kind is "uid" or "gid"."""
-    held = (getattr(c, "r" + kind), getattr(c, "e" + kind), getattr(c, "s" + kind))
-    if not _may_become(held, (r, e, s), c.euid == 0):
-        raise SyscallError(errno.EPERM)
-    for prefix, value in (("r", r), ("e", e), ("s", s)):
-        if value != NO_CHANGE:
-            setattr(c, prefix + kind, value)
-    setattr(c, "fs" + kind, getattr(c, "e" + kind))
-    return 0
-
-
-def _setre(c, kind, r, e):
-    """setreuid/setregid: the saved id follows the new effective one when the real
-    one is set or the effective one moves away from the old real one."""
-    real, eff, saved = getattr(c, "r" + kind), getattr(c, "e" + kind), getattr(c, "s" + kind)
-    privileged = c.euid == 0
-    if r != NO_CHANGE and not _may_become((real, eff), (r,), privileged):
-        raise SyscallError(errno.EPERM)
-    if e != NO_CHANGE and not _may_become((real, eff, saved), (e,), privileged):
-        raise SyscallError(errno.EPERM)
-    if r != NO_CHANGE:
-        setattr(c, "r" + kind, r)
-    if e != NO_CHANGE:
-        setattr(c, "e" + kind, e)
-    if r != NO_CHANGE or (e != NO_CHANGE and e != real):
-        setattr(c, "s" + kind, getattr(c, "e" + kind))
-    setattr(c, "fs" + kind, getattr(c, "e" + kind))
-    return 0
-
-
-@syscall("setresuid", "UUU")
-def setresuid(task, ruid, euid, suid):
-    """setresuid(2)."""
-    return _setres(task.creds, "uid", ruid, euid, suid)
-
-
-@syscall("setresgid", "UUU")
-def setresgid(task, rgid, egid, sgid):
-    """setresgid(2)."""
-    return _setres(task.creds, "gid", rgid, egid, sgid)
-
-
-@syscall("setreuid", "UU")
-def setreuid(task, ruid, euid):
-    """setreuid(2)."""
-    return _setre(task.creds, "uid", ruid, euid)
-
-
-@syscall("setregid", "UU")
-def setregid(task, rgid, egid):
-    """setregid(2)."""
-    return _setre(task.creds, "gid", rgid, egid)
-
-
-def _setfs(c, kind, value):
-    """setfsuid/setfsgid: return the old fs id; change it only when allowed (never an error)."""
-    old = getattr(c, "fs" + kind)
-    held = [getattr(c, prefix + kind) for prefix in ("r", "e", "s", "fs")]
-    if value != NO_CHANGE and (c.euid == 0 or value in held):
-        setattr(c, "fs" + kind, value)
-    return old
-
-
-@syscall("setfsuid", "U")
-def setfsuid(task, uid):
-    """setfsuid(2)."""
-    return _setfs(task.creds, "uid", uid)
-
-
-@syscall("setfsgid", "U")
-def setfsgid(task, gid):
-    """setfsgid(2)."""
-    return _setfs(task.creds, "gid", gid)
 
 
 # -- resource limits -----------------------------------------------------------
@@ -327,8 +171,8 @@ def do_prlimit(task, proc, res, new):
     if new is not None:
         soft, hard = new
         check(soft <= hard, errno.EINVAL)
-        if hard > old[1] and task.creds.euid != 0:
-            raise SyscallError(errno.EPERM)
+        if hard > old[1]:
+            task.creds.check(CAP_SYS_RESOURCE)
         if res == RLIMIT_NOFILE and hard > NR_OPEN:
             raise SyscallError(errno.EPERM)
         proc.rlimits[res] = [soft, hard]

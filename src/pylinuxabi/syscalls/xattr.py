@@ -4,6 +4,7 @@ families, statfs and fstatfs.
 import errno
 import stat
 
+from pylinuxabi.kernel.creds import CAP_SYS_ADMIN
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.table import syscall
@@ -36,11 +37,12 @@ def _name(task, addr):
 def _permission(inode, name, creds, write):
     """xattr_permission, then the namespace's own checks, in Linux's order."""
     if name.startswith(b"trusted."):
-        if creds.euid != 0:
-            raise SyscallError(errno.EPERM if write else errno.ENODATA)
+        creds.check(CAP_SYS_ADMIN, errno.EPERM if write else errno.ENODATA)
     elif name.startswith(b"user."):
         if not (inode.is_dir() or stat.S_ISREG(inode.mode)):
             raise SyscallError(errno.EPERM if write else errno.ENODATA)
+        if write and inode.is_dir() and inode.mode & stat.S_ISVTX and not namei.owner_or_capable(inode, creds):
+            raise SyscallError(errno.EPERM)
         inode.permission(creds, W_OK if write else R_OK)
     for prefix in NAMESPACES:
         if name.startswith(prefix):
@@ -63,8 +65,8 @@ def _get(task, inode_fn, name_addr, value, size):
 
 
 def _list(task, inode_fn, buf, size):
-    root = task.creds.euid == 0
-    data = b"".join(n + b"\0" for n in inode_fn().listxattr() if root or not n.startswith(b"trusted."))
+    admin = task.creds.capable(CAP_SYS_ADMIN)
+    data = b"".join(n + b"\0" for n in inode_fn().listxattr() if admin or not n.startswith(b"trusted."))
     if size == 0:
         return len(data)
     check(len(data) <= min(size, XATTR_LIST_MAX), errno.ERANGE)

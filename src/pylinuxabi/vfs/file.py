@@ -109,6 +109,11 @@ class OpenFile:
         """Queues notified when poll() may change (none for files that never wait)."""
         return ()
 
+    def can_poll(self):
+        """Has the file a poll operation of its own (file_can_poll)? epoll refuses one
+        without (EPERM); poll and select see it always ready."""
+        return type(self).poll is not OpenFile.poll
+
     def getdents64(self, size):
         """Raw linux_dirent64 records that fit in `size` bytes."""
         raise SyscallError(errno.ENOTDIR)

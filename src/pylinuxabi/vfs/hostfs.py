@@ -24,6 +24,7 @@ import stat as st
 import weakref
 
 from pylinuxabi._native import ffi, lib
+from pylinuxabi.kernel.creds import CAP_FSETID
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, S_ISGID, S_ISUID, Inode,
@@ -356,7 +357,7 @@ class HostInode(Inode):
             gid = host_gid = s.st_gid
             if st.S_ISDIR(mode):
                 mode |= S_ISGID
-            elif mode & S_ISGID and not creds.in_group(gid) and creds.fsuid != 0:
+            elif mode & S_ISGID and not creds.in_group(gid) and not creds.capable(CAP_FSETID):
                 mode &= ~S_ISGID
         owner = (creds.fsuid, gid)
         return (None if owner == (self.fs.host_uid, host_gid) else owner), mode

@@ -8,9 +8,11 @@ import os
 import stat as st
 import time
 
+from pylinuxabi.kernel.creds import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 from pylinuxabi.kernel.errors import SyscallError
 
 R_OK, W_OK, X_OK = 4, 2, 1
+DAC_OVERRIDE, DAC_READ_SEARCH = 1 << CAP_DAC_OVERRIDE, 1 << CAP_DAC_READ_SEARCH
 S_ISUID, S_ISGID, S_ISVTX = 0o4000, 0o2000, 0o1000
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
 
@@ -176,20 +178,24 @@ class Inode:
         raise SyscallError(errno.ENXIO)
 
     def permission(self, creds, mask):
-        """Check rwx `mask` for `creds` against mode bits, as generic_permission does."""
-        if creds.fsuid == 0 and not (mask & X_OK and not self.is_dir()):
+        """Check rwx `mask` for `creds` against mode bits, as generic_permission does:
+        CAP_DAC_OVERRIDE passes everything but execute of a file with no x bit at
+        all; CAP_DAC_READ_SEARCH passes reading files and reading and searching
+        directories."""
+        caps = creds.cap_effective
+        if caps & DAC_OVERRIDE and not (mask & X_OK and not self.is_dir()):
             return
         s = self.stat()
-        if creds.fsuid == 0:
-            # root passes everything but execute of a file with no x bit at all
-            if mask & X_OK and not st.S_ISDIR(s.mode) and not s.mode & 0o111:
-                raise SyscallError(errno.EACCES)
-            return
         if creds.fsuid == s.uid:
             bits = (s.mode >> 6) & 7
         elif creds.in_group(s.gid):
             bits = (s.mode >> 3) & 7
         else:
             bits = s.mode & 7
-        if mask & ~bits:
-            raise SyscallError(errno.EACCES)
+        if not mask & ~bits:
+            return
+        if caps & DAC_READ_SEARCH and not mask & W_OK and (st.S_ISDIR(s.mode) or mask == R_OK):
+            return
+        if caps & DAC_OVERRIDE and (st.S_ISDIR(s.mode) or s.mode & 0o111):
+            return
+        raise SyscallError(errno.EACCES)

@@ -8,6 +8,7 @@ cache true; the filesystem's inode does the rest.
 import errno
 import stat as st
 
+from pylinuxabi.kernel.creds import CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_ISGID, S_ISUID,
@@ -51,12 +52,9 @@ def may_delete(parent, victim, creds, isdir):
     """may_delete: write+search on the directory, the sticky rule, the victim's type, mount points."""
     want_write(parent)
     parent.inode.permission(creds, W_OK | X_OK)
-    if creds.fsuid != 0:
-        d = parent.inode.stat()
-        if d.mode & S_ISVTX:
-            owner = victim.inode.stat().uid
-            if creds.fsuid not in (owner, d.uid):
-                raise SyscallError(errno.EPERM)
+    d = parent.inode.stat()
+    if d.mode & S_ISVTX and creds.fsuid not in (victim.inode.stat().uid, d.uid) and not creds.capable(CAP_FOWNER):
+        raise SyscallError(errno.EPERM)
     if isdir:
         if not victim.inode.is_dir():
             raise SyscallError(errno.ENOTDIR)
@@ -99,8 +97,8 @@ def mkdir(parent, name, mode, creds):
 def mknod(parent, name, mode, rdev, creds):
     _creating(parent, name, creds)
     fmt = st.S_IFMT(mode)
-    if fmt in (st.S_IFCHR, st.S_IFBLK) and creds.euid != 0:
-        raise SyscallError(errno.EPERM)
+    if fmt in (st.S_IFCHR, st.S_IFBLK):
+        creds.check(CAP_MKNOD)
     return _fresh(parent, name, parent.inode.mknod(name, mode, rdev, creds))
 
 
@@ -118,16 +116,15 @@ def link(old, parent, name, creds):
     may_create(parent, creds)
     if old.inode.is_dir():
         raise SyscallError(errno.EPERM)
-    if creds.fsuid != 0:
+    if not owner_or_capable(old.inode, creds):
         # protected_hardlinks: owners, or those who could read and write it
         s = old.inode.stat()
-        if s.uid != creds.fsuid:
-            if not st.S_ISREG(s.mode) or s.mode & S_ISUID or (s.mode & (S_ISGID | 0o010)) == (S_ISGID | 0o010):
-                raise SyscallError(errno.EPERM)
-            try:
-                old.inode.permission(creds, 6)
-            except SyscallError:
-                raise SyscallError(errno.EPERM)
+        if not st.S_ISREG(s.mode) or s.mode & S_ISUID or (s.mode & (S_ISGID | 0o010)) == (S_ISGID | 0o010):
+            raise SyscallError(errno.EPERM)
+        try:
+            old.inode.permission(creds, 6)
+        except SyscallError:
+            raise SyscallError(errno.EPERM)
     if old.inode.stat().nlink == 0 and not old.inode.linkable:
         raise SyscallError(errno.ENOENT)
     parent.inode.link(name, old.inode)
@@ -242,17 +239,23 @@ def _move(d, parent, name):
 
 # -- attributes: setattr_prepare's rules ------------------------------------------
 
-def _owner_or_root(inode, creds):
-    if creds.fsuid != 0 and inode.stat().uid != creds.fsuid:
+def owner_or_capable(inode, creds):
+    """inode_owner_or_capable: the fsuid owns it, or CAP_FOWNER."""
+    return inode.stat().uid == creds.fsuid or creds.capable(CAP_FOWNER)
+
+
+def _owner_or_capable(inode, creds):
+    if not owner_or_capable(inode, creds):
         raise SyscallError(errno.EPERM)
 
 
 def chmod(dentry, mode, creds):
     want_write(dentry)
     inode = dentry.inode
-    _owner_or_root(inode, creds)
+    _owner_or_capable(inode, creds)
     mode &= 0o7777
-    if creds.fsuid != 0 and not inode.is_dir() and mode & S_ISGID and not creds.in_group(inode.stat().gid):
+    if (not inode.is_dir() and mode & S_ISGID and not creds.in_group(inode.stat().gid)
+            and not creds.capable(CAP_FSETID)):
         mode &= ~S_ISGID        # one may not give a file the setgid bit of a group one is not in
     inode.setattr(mode=mode)
     _changed(dentry, fsnotify.IN_ATTRIB)
@@ -268,7 +271,7 @@ def chown(dentry, uid, gid, creds):
     want_write(dentry)
     inode = dentry.inode
     s = inode.stat()
-    if creds.fsuid != 0:
+    if not creds.capable(CAP_CHOWN):
         if uid is not None and uid != s.uid:
             raise SyscallError(errno.EPERM)
         if gid is not None and gid != s.gid and (s.uid != creds.fsuid or not creds.in_group(gid)):
@@ -293,7 +296,7 @@ def utimes(dentry, atime_ns, mtime_ns, creds, to_now):
     given values, ownership. atime_ns/mtime_ns None = omit."""
     want_write(dentry)
     inode = dentry.inode
-    if creds.fsuid != 0 and inode.stat().uid != creds.fsuid:
+    if not owner_or_capable(inode, creds):
         if not to_now:
             raise SyscallError(errno.EPERM)
         inode.permission(creds, W_OK)
@@ -316,8 +319,8 @@ def truncate(dentry, size, creds, check_perm=True):
 
 
 def _kill_suid(inode, creds):
-    """A write or truncate by someone other than root clears setuid (and group-exec setgid)."""
-    if creds.fsuid == 0:
+    """A write or truncate without CAP_FSETID clears setuid (and group-exec setgid)."""
+    if creds.capable(CAP_FSETID):
         return
     m = inode.stat().mode
     kill = m & S_ISUID

@@ -8,9 +8,10 @@ at a dentry-cache miss or mount, and at a symlink).
 import errno
 
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs.inode import X_OK
+from pylinuxabi.vfs.inode import DAC_OVERRIDE, DAC_READ_SEARCH, X_OK
 
 MAXSYMLINKS = 40
+SEARCH_ANY = DAC_OVERRIDE | DAC_READ_SEARCH
 NAME_MAX = 255
 PATH_MAX = 4096
 
@@ -75,7 +76,7 @@ def _walk(ctx, cur, path, follow_last):
     names = path.split(b"/")
     trailing = path.endswith(b"/")
     creds = ctx.creds
-    root_creds = creds.fsuid == 0       # root may search every directory: skip the checks
+    search_all = creds.cap_effective & SEARCH_ANY     # may search every directory: skip the checks
     last_i = len(names) - 1
     while last_i >= 0 and not names[last_i]:
         last_i -= 1
@@ -85,7 +86,7 @@ def _walk(ctx, cur, path, follow_last):
         inode = cur.inode
         if not inode.is_dir():
             raise SyscallError(errno.ENOTDIR)
-        if not root_creds:
+        if not search_all:
             inode.permission(creds, X_OK)
         if name == b".":
             continue

@@ -285,6 +285,10 @@ def _stat(proc, task=None):
     return head + b" (" + (_comm(proc) if task is None else task.comm) + b") " + tail
 
 
+CAP_LINES = {b"CapInh": "cap_inheritable", b"CapPrm": "cap_permitted", b"CapEff": "cap_effective",
+             b"CapBnd": "cap_bset", b"CapAmb": "cap_ambient"}
+
+
 def _status(proc, task=None):
     """The host's status with the model's name and credentials (of the process or one of its threads)."""
     c = proc.creds
@@ -302,6 +306,10 @@ def _status(proc, task=None):
             line = b"Gid:\t%d\t%d\t%d\t%d" % (c.rgid, c.egid, c.sgid, c.fsgid)
         elif key == b"Groups":
             line = b"Groups:\t" + b" ".join(b"%d" % g for g in c.groups) + (b" " if c.groups else b"")
+        elif key in CAP_LINES:
+            line = key + b":\t%016x" % getattr(c, CAP_LINES[key])
+        elif key == b"NoNewPrivs":
+            line = b"NoNewPrivs:\t%d" % proc.no_new_privs
         lines.append(line)
     return b"\n".join(lines) + b"\n"
 

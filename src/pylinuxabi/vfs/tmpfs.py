@@ -13,6 +13,7 @@ import time
 
 from pylinuxabi._native import lib
 from pylinuxabi.kernel.abi import PAGE
+from pylinuxabi.kernel.creds import CAP_FSETID
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, S_ISGID, Inode, Stat, anon_dev)
@@ -334,7 +335,7 @@ class TmpInode(Inode):
             gid = self._stat.gid
             if st.S_ISDIR(mode):
                 mode |= S_ISGID
-            elif mode & S_ISGID and not creds.in_group(gid) and creds.fsuid != 0:
+            elif mode & S_ISGID and not creds.in_group(gid) and not creds.capable(CAP_FSETID):
                 mode &= ~S_ISGID
         return TmpInode(self.fs, mode, creds.fsuid, gid, rdev)
 
