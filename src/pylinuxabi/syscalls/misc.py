@@ -90,6 +90,7 @@ PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 
 PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
+PR_GET_SECCOMP = 21
 TASK_COMM_LEN = 16
 HOST_PRCTL = {PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER}
 
@@ -122,4 +123,6 @@ def prctl(task, option, arg2, arg3, arg4, arg5):
     if option == PR_GET_NO_NEW_PRIVS:
         check(not (arg2 or arg3 or arg4 or arg5), errno.EINVAL)
         return int(proc.no_new_privs)
+    if option == PR_GET_SECCOMP:
+        return 0                # the program has no filter of its own: seccomp(2) is not modelled
     raise SyscallError(errno.EINVAL)
