@@ -120,7 +120,8 @@ FILES_WITH_A_POLL_OPERATION = r'''
 import os, select
 ep = select.epoll()
 for path in ("/proc/stat", "/proc/version", "/proc/self/mounts", "/dev/random",
-             "/sys/kernel/mm/transparent_hugepage/enabled"):
+             "/sys/kernel/mm/transparent_hugepage/enabled", "/proc/sys/kernel/ostype",
+             "/proc/self/status", "/dev/urandom"):
     try:
         ep.register(os.open(path, os.O_RDONLY), select.EPOLLIN)
         print(path, "taken")
@@ -144,8 +145,6 @@ def test_selectors_epoll_with_pipes_a_child_and_nested_epolls(run_native, run_sa
     assert "child says hi" in native.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="asyncio's self-pipe is a socketpair(AF_UNIX): sockets are "
-                                       "not modelled yet (another engineer is building them)")
 def test_asyncio_subprocess_with_pipes(run_native, run_sandboxed, assert_same_behaviour):
     run_both(ASYNCIO_SUBPROCESS, run_native, run_sandboxed, assert_same_behaviour)
 
@@ -186,9 +185,6 @@ def test_epoll_wait_on_host_backed_stdin_wakes_when_a_line_comes():
     assert sandboxed[:2] == native[:2], sandboxed[2]
 
 
-@pytest.mark.xfail(strict=True, reason="vfs/stdio.py's HostStreamFile.poll asks the host with select(), "
-                                       "which has no POLLHUP: a host pipe at its end reads as EPOLLIN, "
-                                       "not EPOLLHUP (PtyFile.poll uses poll() and gets it right)")
 def test_epoll_on_host_backed_stdin_at_its_end_is_a_hang_up():
     argv = [PYTHON3, "-c", STDIN_EOF]
     native = _fed(argv, b"hello\n")
@@ -197,9 +193,6 @@ def test_epoll_on_host_backed_stdin_at_its_end_is_a_hang_up():
     assert sandboxed[:2] == native[:2], sandboxed[2]
 
 
-@pytest.mark.xfail(strict=True, reason="procfs and sysfs files and /dev/random have no poll() of their "
-                                       "own in the model, so epoll refuses them (EPERM); Linux has "
-                                       "proc_reg_poll, mounts_poll, kernfs_fop_poll and random_poll")
 def test_epoll_takes_proc_sys_and_random_files_that_have_a_poll_operation(run_native, run_sandboxed,
                                                                            assert_same_behaviour):
     run_both(FILES_WITH_A_POLL_OPERATION, run_native, run_sandboxed, assert_same_behaviour)

@@ -281,12 +281,7 @@ def test_python3_subprocess_and_threading(code, expected, run_native, run_sandbo
     assert native.stdout == expected
 
 
-@pytest.mark.parametrize("method", [
-    "fork",
-    "spawn",
-    pytest.param("forkserver", marks=pytest.mark.xfail(
-        strict=True, reason="AF_UNIX sockets are not modelled (no open issue)")),
-])
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_python3_multiprocessing(method, tmp_path, run_native, run_sandboxed, assert_same_behaviour):
     script = tmp_path / "mp.py"
     script.write_text(PY_MULTIPROCESSING)

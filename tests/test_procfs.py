@@ -26,6 +26,17 @@ def test_proc_self_matches_native(name, run_native, run_sandboxed, assert_same_b
     assert_same_behaviour(argv, run_native(argv), run_sandboxed(argv))
 
 
+@pytest.mark.parametrize("variant", ["dynamic", "static"])
+def test_proc_thread_self_is_the_reading_threads_task_directory(variant, build, run_native, run_sandboxed,
+                                                                 assert_same_behaviour):
+    """/proc/thread-self links to <tgid>/task/<tid> of whichever thread reads it
+    (tests/programs/proc_thread_self.c: main thread, another thread, a child)."""
+    binary = build("proc_thread_self", variant)
+    native = run_native([binary])
+    assert native.returncode == 0 and "NO\n" not in native.stdout, native.stdout
+    assert_same_behaviour([binary], native, run_sandboxed([binary]))
+
+
 def test_proc_self_is_our_pid_and_hides_the_supervisors_mappings(run_sandboxed):
     result = run_sandboxed(["/bin/sh", "-c", "readlink /proc/self; cat /proc/self/maps"])
     lines = result.stdout.splitlines()

@@ -50,6 +50,20 @@ Program -> syscalls covered:
   ipc_epoll        epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait,
                    epoll_pwait2: LT/ET/ONESHOT, ready-list order, nesting, waits
                    ended by threads, processes, timeouts and signals, fdinfo
+  ipc_eventfd      eventfd, eventfd2 (EFD_SEMAPHORE, overflow, 8-byte rules,
+                   readv/writev), timerfd_create, timerfd_settime,
+                   timerfd_gettime (each clock, absolute and periodic,
+                   TFD_IOC_SET_TICKS); blocking reads and writes, poll, select
+                   and epoll woken by threads, children, signals and expiries;
+                   fdinfo, /proc/self/fd links, fstat of the anonymous inode
+  ipc_unix         AF_UNIX sockets: socket, socketpair, bind (paths, abstract,
+                   autobind), listen, accept4, connect, send/recv families and
+                   their flags, sendmmsg/recvmmsg, SCM_RIGHTS, SCM_CREDENTIALS,
+                   SO_PASSCRED, SO_PEERCRED, shutdown, EPIPE/SIGPIPE, options,
+                   SIOCINQ/SIOCOUTQ, poll, blocking, timeouts, bad input
+  proc_resethand   SA_RESETHAND: the disposition after delivery, a reset signal
+                   and a handled one both ending a ppoll/pselect6 with its own
+                   mask (the handler's mask), blocking reads, fork, SIG_IGN
 """
 import pytest
 
@@ -92,6 +106,9 @@ PROGRAMS = {
     "proc_threads_fds": ("dynamic", "static"),
     "proc_pthreads": ("dynamic", "static"),
     "ipc_epoll": ("dynamic", "static"),
+    "ipc_eventfd": ("dynamic", "static"),
+    "ipc_unix": ("dynamic", "static"),
+    "proc_resethand": ("dynamic", "static"),
     "creds_caps": ("dynamic", "static"),
 }
 SLOW = {"dirs"}

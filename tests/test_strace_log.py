@@ -239,6 +239,39 @@ def test_strace_logs_the_call_that_created_a_process(tmp_path, argv):
             == [n for n in call_names(native[0]) if n in FORK_CALLS])
 
 
+SIGNAL_LINE = re.compile(r"^--- (SIG\w+) ")
+
+
+def events(lines):
+    """Syscall names and the signals delivered ("SIGURG"), in order; SIGCHLD, which
+    comes whenever the child happens to exit, set aside."""
+    out = []
+    for line in lines:
+        m = SIGNAL_LINE.match(line)
+        if m:
+            if m.group(1) != "SIGCHLD":
+                out.append(m.group(1))
+        elif not line.startswith(("<...", "+++")):
+            out.append(CALL_NAME.match(line).group(1))
+    return out
+
+
+@needs_strace
+def test_strace_a_reset_handler_ending_a_masked_wait_is_delivered_once(tmp_path, build):
+    """tests/programs/proc_resethand.c: SIGURG's SA_RESETHAND handler has run (now
+    SIG_DFL) when SIGURG and SIGWINCH end a ppoll/pselect6 with a mask of its own.
+    A copy of the dispositions that still had SIGURG's handler stepped into it,
+    and SIGWINCH, met under the thread's own mask, was queued again: the wait
+    restarted once more (an extra ERESTARTNOHAND and a second SIGWINCH logged)."""
+    binary = build("proc_resethand")
+    native_log([binary], tmp_path / "native.log")
+    r, _ = sandboxed_log([binary], tmp_path / "sandboxed.log")
+    assert r.returncode == 0, r.stderr
+    native = per_process(tmp_path / "native.log")
+    sandboxed = per_process(tmp_path / "sandboxed.log")
+    assert [events(p) for p in sandboxed] == [events(p) for p in native]
+
+
 @needs_strace
 def test_strace_rt_sigreturn_shows_the_restored_mask(tmp_path):
     native_log(SH_RUNS_TRUE, tmp_path / "native.log")

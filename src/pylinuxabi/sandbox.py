@@ -26,9 +26,8 @@ from pylinuxabi.vfs.hostfs import HostFS
 from pylinuxabi.vfs.mount import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RELATIME, Mount, MountTable
 from pylinuxabi.vfs.overlay import HostUpper, OverlayFS
 from pylinuxabi.vfs.path import WalkContext, resolve
-from pylinuxabi.vfs.procfs import PROC_DEV, ProcRoot
+from pylinuxabi.vfs.procfs import PROC_DEV, ProcRoot, global_file
 from pylinuxabi.vfs.procsys import make_procsys
-from pylinuxabi.vfs.synthetic import SynthFile
 from pylinuxabi.vfs.sysfs import make_cgroup, make_sysfs, proc_cgroups
 from pylinuxabi.vfs.stdio import TtyFile, host_stdio
 from pylinuxabi.vfs.tmpfs import TmpFS, parse_options as parse_tmpfs_options
@@ -106,7 +105,7 @@ def build_mounts(kernel, options):
                            lambda: options.domainname.encode(errors="surrogateescape"),
                            {b"kernel/ngroups_max": (NGROUPS_MAX, 0o444), b"kernel/cap_last_cap": (CAP_LAST_CAP, 0o444),
                             b"fs/nr_open": (NR_OPEN, 0o644)}, lambda: len(devpts.ptys))
-    kernel.filesystems = filesystems(kernel, {b"sys": procsys, b"cgroups": SynthFile(proc_cgroups, dev=PROC_DEV)})
+    kernel.filesystems = filesystems(kernel, {b"sys": procsys, b"cgroups": global_file(proc_cgroups)})
     proc, _ = kernel.filesystems["proc"](b"proc", None)
     # as docker mounts them: the kernel's views read-only, none with devices or set-id programs
     ro_view = {"flags": MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME}
@@ -140,7 +139,7 @@ def filesystems(kernel, proc_extra):
 
     def proc(source, data):
         root = ProcRoot(kernel.visible_processes, kernel.current_process, kernel.platform.hidden_ranges(),
-                        lambda: kernel.mounts.mounts)
+                        lambda: kernel.mounts.mounts, current_tid=lambda: kernel.current.tid)
         root.extra = proc_extra
         return root, b""
 

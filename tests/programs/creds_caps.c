@@ -29,7 +29,7 @@ static void caps(const char *when)
     char line[256];
     printf("%s:", when);
     while (f && fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10)) {
+        if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs", 10) || !strncmp(line, "Seccomp", 7)) {
             line[strcspn(line, "\n")] = 0;
             char *tab = strchr(line, '\t');
             printf(" %.6s=%s", line, tab ? tab + 1 : "?");
@@ -119,6 +119,7 @@ static void capget_capset(void)
 
 static void prctls(void)
 {
+    SHOW(prctl(PR_GET_SECCOMP));
     SHOW(prctl(PR_CAPBSET_READ, CAP_CHOWN));
     SHOW(prctl(PR_CAPBSET_READ, 63));
     SHOW(prctl(PR_CAPBSET_READ, -1));
@@ -198,6 +199,16 @@ static void transitions(void)
         SHOW(setfsuid(1000));
         SHOW(setresuid(1000, 1000, 1000));
         caps("uid 1000 without fixups");
+        exit(0);
+    }
+    SCENARIO("setresuid to the same ids resets a moved fsuid") {
+        SHOW(setfsuid(1000));
+        SHOW(setresuid(-1, 0, -1));
+        SHOW(setfsuid(-1));
+        caps("fsuid back with the effective uid");
+        SHOW(setfsgid(1000));
+        SHOW(setresgid(-1, 0, -1));
+        SHOW(setfsgid(-1));
         exit(0);
     }
     SCENARIO("without CAP_SETUID and CAP_SETGID") {

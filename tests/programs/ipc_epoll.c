@@ -1,7 +1,10 @@
 /* epoll: epoll_create, epoll_create1, epoll_ctl, epoll_wait, epoll_pwait,
  * epoll_pwait2 on pipes, other epolls, pidfds and inotify: which files may be
- * watched, the argument checks in Linux's order, level- and edge-triggered
- * and one-shot items, the order of the ready list, HUP/ERR, items that live
+ * watched (those with a poll operation: /proc's own files, sysctls, sysfs
+ * attributes, /dev/random, and what they report), an epoll fd's missing read
+ * and write and unchangeable anonymous inode, the argument checks in Linux's
+ * order, level- and edge-triggered and one-shot items (a pipe's writers woken
+ * only by reads from a full pipe), the order of the ready list, HUP/ERR, items that live
  * as long as the open file description (dup, fork, reused fd numbers),
  * nesting limits, polling an epoll fd, waits ended by a thread, a process,
  * a timeout or a signal (never restarted, even with SA_RESTART), signal
@@ -15,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -149,8 +153,20 @@ static void creation(void)
     CHECK(s.st_ino == s2.st_ino && s.st_dev == s2.st_dev);   /* one anonymous inode */
     char b[4];
     int n;
+    struct iovec none = {b, 0};
     SHOW(read(e, b, 1));
+    SHOW(read(e, b, 0));
+    SHOW(read(e, BADPTR, 1));
+    SHOW(readv(e, &none, 1));
+    SHOW(readv(e, BADPTR, 1));
     SHOW(write(e, b, 1));
+    SHOW(write(e, BADPTR, 1));
+    SHOW(writev(e, &none, 0));
+    SHOW(fchmod(e, 0600));
+    SHOW(fchown(e, -1, -1));
+    SHOW(futimens(e, NULL));
+    snprintf(path, sizeof path, "/proc/self/fd/%d", e);
+    SHOW(chmod(path, 0600));
     SHOW(pread(e, b, 1, 0));
     SHOW(lseek(e, 5, SEEK_SET));
     SHOW(lseek(e, 0, 9));
@@ -190,8 +206,41 @@ static void targets(void)
     ctl("inotify", e, EPOLL_CTL_ADD, ino, EPOLLIN, 0);
     ctl("pidfd", e, EPOLL_CTL_ADD, pidfd, EPOLLIN, 0);
     ctl("another epoll", e, EPOLL_CTL_ADD, other, EPOLLIN, 0);
+    char buf[8];
+    SHOW(read(pidfd, buf, 0));
+    SHOW(fchmod(ino, 0600));
+    SHOW(fchown(pidfd, -1, -1));
     close(reg), close(dir), close(null), close(zero), close(mfd), close(path), close(status);
     close(ino), close(pidfd), close(other), close(p[0]), close(p[1]), close(e);
+
+    printf("-- files with a poll operation of their filesystem's\n");
+    const char *paths[] = {"/proc/stat", "/proc/version", "/proc/self/mounts", "/proc/self/mountinfo",
+                           "/proc/self/stat", "/proc/self/cmdline", "/proc/self/fdinfo/1", "/proc/self",
+                           "/proc/sys/kernel/ostype", "/proc/sys/fs/pipe-max-size", "/proc/sys",
+                           "/sys/devices/system/cpu/online", "/sys/devices/system/cpu", "/dev/random",
+                           "/dev/urandom", "/dev/full", NULL};
+    for (int i = 0; paths[i]; i++) {
+        int fd = open(paths[i], O_RDONLY);
+        e = epoll_create1(0);
+        struct pollfd pf = {fd, POLLIN | POLLOUT | POLLPRI, 0};
+        poll(&pf, 1, 0);
+        printf("%s: poll %#x, ", paths[i], pf.revents);
+        if (ctl("epoll_ctl", e, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLET, i) == 0)
+            wait_show("  ET", e, 8, 0);
+        close(fd), close(e);
+    }
+    printf("-- a sysfs attribute: POLLERR|POLLPRI until it is read\n");
+    int attr = open("/sys/devices/system/cpu/online", O_RDONLY);
+    struct pollfd pf = {attr, POLLIN | POLLOUT | POLLPRI, 0};
+    poll(&pf, 1, 0);
+    printf("before a read: %#x\n", pf.revents);
+    SHOW(read(attr, buf, 0));
+    poll(&pf, 1, 0);
+    printf("after reading nothing: %#x\n", pf.revents);
+    SHOW(pread(attr, buf, 1, 100));
+    poll(&pf, 1, 0);
+    printf("after a read past its end: %#x\n", pf.revents);
+    close(attr);
 }
 
 static void ctl_errors(void)
@@ -276,6 +325,28 @@ static void level_and_edge(void)
     write(a[1], "q", 1);
     wait_show("a write wakes only the reader", e, 8, 0);
     read(a[0], &ch, 1);
+    wait_show("a read from a pipe with room wakes no writer", e, 8, 0);
+    ctl("DEL the read end", e, EPOLL_CTL_DEL, a[0], 0, 0);
+    fcntl(a[1], F_SETFL, O_NONBLOCK);
+    char page[4096] = {0};
+    int pages = 0;
+    write(a[1], "q", 1);
+    while (write(a[1], page, sizeof page) == (ssize_t)sizeof page)
+        pages++;
+    printf("filled with 1 byte and %d pages\n", pages);
+    wait_show("full", e, 8, 0);
+    read(a[0], page, 100);
+    wait_show("a read from a full pipe wakes the writer", e, 8, 0);
+    read(a[0], page, 100);
+    wait_show("the next read does not", e, 8, 0);
+    fcntl(a[0], F_SETFL, O_NONBLOCK);
+    while (read(a[0], page, sizeof page) > 0)
+        ;
+    wait_show("nor draining it", e, 8, 0);
+    fcntl(a[0], F_SETFL, 0);
+    fcntl(a[1], F_SETFL, 0);
+    ctl("ADD the read end again", e, EPOLL_CTL_ADD, a[0], EPOLLIN | EPOLLET, 12);
+    wait_show("empty", e, 8, 0);
     ctl("DEL the write end", e, EPOLL_CTL_DEL, a[1], 0, 0);
     close(a[1]);
     wait_show("writer gone: HUP is an edge", e, 8, 0);

@@ -3,10 +3,13 @@
  * and proc mounts with their options, binds (of a subdirectory, recursive),
  * remounts (per mount and of the filesystem), propagation changes, MS_MOVE,
  * busy and lazy unmounts, noexec and nodev, and the error cases; each step's
- * /proc/self/mountinfo line is printed without ids and devices.
+ * /proc/self/mountinfo line is printed without ids and devices; polling
+ * /proc/self/mounts and mountinfo (mounts_poll) across changes of the table.
  * Natively it runs under `unshare -m --propagation private`.
  */
 #include "workdir.h"
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 
 static void mountinfo(const char *name)
@@ -49,6 +52,87 @@ static void exists(const char *path)
     struct stat st;
     int r = stat(path, &st);
     printf("  stat %s: %s\n", path, r == 0 ? (S_ISDIR(st.st_mode) ? "dir" : "file") : errname(errno));
+}
+
+static void poll_show(const char *label, int fd)
+{
+    struct pollfd p = {fd, POLLIN | POLLPRI | POLLOUT, 0};
+    int r = poll(&p, 1, 0);
+    printf("  %s: poll = %d %#x\n", label, r, p.revents);
+}
+
+static void epoll_show(const char *label, int e)
+{
+    struct epoll_event ev[4];
+    int n = epoll_wait(e, ev, 4, 0);
+    printf("  %s: epoll_wait = %d", label, n);
+    for (int i = 0; i < n; i++)
+        printf(" [%#x %lu]", ev[i].events, (unsigned long)ev[i].data.u64);
+    printf("\n");
+}
+
+/* An open mounts or mountinfo is readable, and POLLERR|POLLPRI once after each
+ * change of the mount table since it last looked: a mount, an unmount, a move,
+ * a remount — not a propagation change, nor a call that failed. */
+static void mount_events(void)
+{
+    printf("-- polling mounts and mountinfo\n");
+    int m = open("/proc/self/mounts", O_RDONLY), mi = open("/proc/self/mountinfo", O_RDONLY);
+    int e = epoll_create1(0);
+    struct epoll_event ev = {EPOLLIN | EPOLLPRI, {.u64 = 1}};
+    SHOW(epoll_ctl(e, EPOLL_CTL_ADD, m, &ev));
+    ev = (struct epoll_event){EPOLLIN | EPOLLPRI | EPOLLET, {.u64 = 2}};
+    SHOW(epoll_ctl(e, EPOLL_CTL_ADD, mi, &ev));
+    epoll_show("at first", e);
+    epoll_show("again", e);
+    SHOW(mount("none", "c", "tmpfs", 0, NULL));
+    epoll_show("after a mount", e);
+    epoll_show("once", e);
+    poll_show("mounts", m);
+    SHOW(mount(NULL, "c", NULL, MS_REMOUNT | MS_RDONLY, NULL));
+    poll_show("after a remount", m);
+    poll_show("once", m);
+    SHOW(mount(NULL, "c", NULL, MS_REMOUNT | MS_BIND, NULL));
+    poll_show("after a remount of the mount only", m);
+    SHOW(mount(NULL, "c", NULL, MS_SHARED, NULL));
+    poll_show("after a propagation change", m);
+    SHOW(mount(NULL, "c", NULL, MS_PRIVATE, NULL));
+    SHOW(mount("c", "b", NULL, MS_BIND, NULL));
+    poll_show("after a bind", m);
+    SHOW(mount("b", "a", NULL, MS_MOVE, NULL));
+    poll_show("after a move", m);
+    SHOW(umount2("b", 0));
+    SHOW(mount("none", "missing", "tmpfs", 0, NULL));
+    poll_show("after calls that failed", m);
+    epoll_show("the edge-triggered item", e);
+    epoll_show("and nothing new", e);
+    int fresh = open("/proc/self/mounts", O_RDONLY);
+    SHOW(umount2("a", 0));
+    poll_show("after an unmount", m);
+    poll_show("opened before it", fresh);
+    close(fresh);
+    fresh = open("/proc/self/mounts", O_RDONLY);
+    poll_show("opened after it", fresh);
+    SHOW(umount2("c", MNT_DETACH));
+    poll_show("after a lazy unmount", fresh);
+    epoll_show("both items", e);
+    ev = (struct epoll_event){EPOLLPRI, {.u64 = 3}};
+    SHOW(epoll_ctl(e, EPOLL_CTL_MOD, m, &ev));
+    SHOW(epoll_ctl(e, EPOLL_CTL_DEL, mi, NULL));
+    FLUSH();
+    pid_t child = fork();
+    if (child == 0) {
+        usleep(100000);
+        mount("none", "c", "tmpfs", 0, NULL);
+        _exit(0);
+    }
+    struct epoll_event got;
+    int n = epoll_wait(e, &got, 1, 5000);
+    printf("  a wait for POLLPRI, ended by a child's mount = %d [%#x %lu]\n", n, got.events,
+           (unsigned long)got.data.u64);
+    waitpid(child, NULL, 0);
+    SHOW(umount2("c", 0));
+    close(fresh), close(m), close(mi), close(e);
 }
 
 int main(void)
@@ -178,6 +262,7 @@ int main(void)
     mountinfo("b");
     SHOW(umount2("b", 0));
     SHOW(umount2("a", 0));
+    mount_events();
     leave_tmpdir();
     return 0;
 }

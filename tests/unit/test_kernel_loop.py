@@ -4,7 +4,7 @@ import errno
 
 import pytest
 
-from pylinuxabi.platform import STOP_DEAD, STOP_SECCOMP
+from pylinuxabi.platform import STOP_DEAD, STOP_SECCOMP, STOP_SIGNAL
 from pylinuxabi.kernel.creds import Creds
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
@@ -119,3 +119,67 @@ def test_unimplemented_syscalls_are_ENOSYS_and_counted():
     kernel.run(FakeStop(2, STOP_SECCOMP, nr=1))
     assert platform.answers == [-errno.ENOSYS] * 3
     assert counts == {"missing": 2, "syscall_0x3e7": 1}
+
+
+# -- the copy of the dispositions follows SA_RESETHAND (Kernel.delivered) ------------
+SIGURG, HANDLER = 23, 0x401000
+
+
+class SignalPlatform(FakePlatform):
+    """Also answers what a signal stop of a thread in a masked wait asks."""
+
+    def siginfo(self, thread):
+        return bytes(128)
+
+    def set_sigmask(self, thread, mask):
+        pass
+
+    def deliver_and_stop_in_handler(self, thread, sig):
+        self.answers.append(("stepped into handler", sig))
+        return self.wait()
+
+
+def _signal_stop(sig):
+    stop = FakeStop(2, STOP_SIGNAL)
+    stop.sig = sig
+    return stop
+
+
+def _with_handler(flags_resethand, masked_wait=False):
+    kernel, _, _ = make_kernel([], [_died(0)])
+    platform = kernel.platform = SignalPlatform([_died(0)])
+    proc = kernel.processes[2]
+    proc.sig_handlers[SIGURG] = HANDLER
+    if flags_resethand:
+        proc.sig_resethand.add(SIGURG)
+    if masked_wait:
+        kernel.tasks[2].saved_sigmask = 0
+    return kernel, platform, proc
+
+
+def test_a_SA_RESETHAND_handler_is_SIG_DFL_in_the_copy_once_delivered():
+    kernel, platform, proc = _with_handler(True)
+    kernel.run(_signal_stop(SIGURG))
+    assert platform.answers == ["resumed"]
+    assert proc.sig_handlers[SIGURG] == 0 and not proc.sig_resethand
+
+
+def test_a_handler_without_SA_RESETHAND_stays_in_the_copy():
+    kernel, platform, proc = _with_handler(False)
+    kernel.run(_signal_stop(SIGURG))
+    assert proc.sig_handlers[SIGURG] == HANDLER
+
+
+def test_a_SA_RESETHAND_handler_ending_a_masked_wait_runs_once_then_is_SIG_DFL():
+    """The copy decides how a signal ending a masked wait (ppoll, pselect6) goes on:
+    stepped into its handler, or let go plainly when there is none (any more)."""
+    kernel, platform, proc = _with_handler(True, masked_wait=True)
+    kernel.run(_signal_stop(SIGURG))
+    assert platform.answers == [("stepped into handler", SIGURG)]
+    assert proc.sig_handlers[SIGURG] == 0
+    kernel.platform = platform = SignalPlatform([_died(0)])
+    kernel.tasks[2] = kernel.add_task(2, proc)
+    kernel.tasks[2].saved_sigmask = 0
+    kernel.main_status = None
+    kernel.run(_signal_stop(SIGURG))
+    assert platform.answers == ["resumed"]

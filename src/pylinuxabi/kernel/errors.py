@@ -32,11 +32,13 @@ class WouldBlock(Exception):
     meanwhile changes nothing for the syscall. `files` are open files the
     wait only keeps open (poll and select: Linux's poll table holds each file
     it waits on). `sigmask` is the signal mask the thread waits with
-    (pselect6, ppoll), its own until the wait ends.
+    (pselect6, ppoll), its own until the wait ends. `signals` (a mask) are
+    signals the syscall takes itself (signalfd): one arriving ends the wait
+    and the syscall is retried, where another signal would interrupt it.
     """
 
     def __init__(self, waitables=(), timeout=None, restart=ERESTARTSYS, recheck=None, file=None,
-                 files=(), sigmask=None):
+                 files=(), sigmask=None, signals=0):
         super().__init__("would block")
         self.waitables = [q for q in waitables if q is not None]
         self.timeout = timeout      # seconds the syscall may wait in all (None: for ever)
@@ -45,6 +47,7 @@ class WouldBlock(Exception):
         self.file = file
         self.files = files
         self.sigmask = sigmask
+        self.signals = signals
 
 
 def check(cond, err):

@@ -16,6 +16,7 @@ from pylinuxabi.kernel import fdtable, loader
 from pylinuxabi.kernel.abi import I32, RT_SIGFRAME_SIGMASK, U64
 from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.task import Process, Task
+from pylinuxabi.kernel.timers import Timers
 from pylinuxabi.platform import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_FORK, EVENT_VFORK,
                                  STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT, STOP_GROUP, STOP_NONE,
                                  STOP_SECCOMP, STOP_SIGNAL, ThreadGone)
@@ -24,6 +25,9 @@ log = logging.getLogger("pylinuxabi")
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
 NO_RETURN = (60, 231)      # exit, exit_group
 SYS_rt_sigreturn = 15
+SYS_rt_sigtimedwait = 128
+SIGINFO_SIZE = 128
+ALL_SIGNALS = (1 << 64) - 1     # a mask blocking every signal (SIGKILL and SIGSTOP stay unblocked)
 # what a host futex wait returns when a signal interrupts it (with a timeout:
 # ERESTART_RESTARTBLOCK, 516)
 INTERRUPTED = (-ERESTARTSYS, -516, -errno.EINTR)
@@ -70,6 +74,9 @@ class Kernel:
         self.current = None             # the task whose syscall is being served
         self.filesystems = {}           # what mount(2) can make: type name -> make(source, data)
         self.main_stopped = None        # called with the signal when the main process stops
+        self.timers = Timers()          # kernel timers (timerfd): run when a parked thread comes back
+        self.timers.earlier = self.timer_waker
+        self.parked_until = {}          # parked task -> time.monotonic() its park ends (inf: never)
 
     def current_process(self):
         return self.current.process
@@ -224,7 +231,14 @@ class Kernel:
         if kind == STOP_EVENT:
             return self.event(task, stop)
         if kind == STOP_ENTRY:
-            return platform.resume_and_wait(task.thread, exit_stop=True)    # a park re-entering its wait
+            # a park re-entering its wait (Kernel.set_park_mask): the wait's mask now
+            if task.park_mask is not None:
+                mask, task.park_mask = task.park_mask, None
+                try:
+                    platform.set_sigmask(task.thread, mask)
+                except ThreadGone:
+                    return platform.wait()
+            return platform.resume_and_wait(task.thread, exit_stop=True)
         if kind == STOP_SIGNAL:
             if task.saved_sigmask is not None:
                 return self.masked_wait_signal(task, stop.sig)
@@ -232,6 +246,7 @@ class Kernel:
                 self.tracer.signal(task, platform.siginfo(task.thread))
             if log.isEnabledFor(logging.DEBUG):
                 self.log_signal(task, stop.sig)
+            self.delivered(task.process, stop.sig)
             return platform.resume_and_wait(task.thread, sig=stop.sig)
         if kind == STOP_GROUP:
             task.process.group_stopped = stop.sig in STOP_SIGNALS     # else SIGCONT ended it
@@ -262,18 +277,57 @@ class Kernel:
         park_for = task.remaining()
         if wait.recheck is not None:
             park_for = wait.recheck if park_for is None else min(park_for, wait.recheck)
+        due = self.timers.next_due()
+        now = time.monotonic()
+        if due is not None:
+            park_for = max(0.0, due - now) if park_for is None else max(0.0, min(park_for, due - now))
+        self.parked_until[task] = float("inf") if park_for is None else now + park_for
         wake = task.wake_callback
         for queue in wait.waitables:
             queue.add(wake)
         task.waiting_on = wait.waitables
         try:
-            if wait.sigmask is not None and task.saved_sigmask is None:
-                task.saved_sigmask = self.platform.sigmask(task.thread)
-                self.platform.set_sigmask(task.thread, wait.sigmask)
+            self.set_park_mask(task, wait)
             self.platform.park(task.thread, park_for)
         except ThreadGone:
             self.stop_waiting(task)
+            self.parked_until.pop(task, None)
         return self.platform.wait()
+
+    def set_park_mask(self, task, wait):
+        """The signal mask the thread waits under: its own, or the wait's (pselect6, ppoll),
+        less the signals the wait takes itself (a signalfd's, WouldBlock.signals: they end
+        the park, and wait_ended blocks them again before they could be delivered).
+
+        A park made again at the wait's return goes back to user mode to enter the wait
+        anew; a signal delivered on the way would run in the middle of the park, with
+        the wait's registers. So every signal stays blocked until the entry stop, which
+        sets the wait's mask: one that came meanwhile then ends the new wait at once.
+        """
+        platform = self.platform
+        task.wait_signals = (wait.signals, wait.sigmask) if wait.signals else None
+        mask = None
+        if wait.sigmask is not None or wait.signals:
+            if task.saved_sigmask is None:
+                task.saved_sigmask = platform.sigmask(task.thread)
+            base = task.saved_sigmask if wait.sigmask is None else wait.sigmask
+            mask = base & ~wait.signals
+        if task.thread.state == AT_EXIT:
+            task.park_mask = platform.sigmask(task.thread) if mask is None else mask
+            platform.set_sigmask(task.thread, ALL_SIGNALS)
+        elif mask is not None:
+            platform.set_sigmask(task.thread, mask)
+
+    def timer_waker(self):
+        """Keep some parked thread due back by the next kernel timer, which runs it then:
+        a timer added, or a parked thread gone on, may leave none that is."""
+        due = self.timers.next_due()
+        parked = self.parked_until
+        if due is None or not parked or min(parked.values()) <= due:
+            return
+        task = next(iter(parked))
+        parked[task] = 0.0          # back at once, to park again no longer than the timer
+        self.wake(task)
 
     def hold(self, task, file, args):
         """The wait holds the file it waits on, under the fd (one of the syscall's
@@ -298,6 +352,7 @@ class Kernel:
         """Run a parked syscall's handler again, with the file its wait holds."""
         files = task.files
         files.held = task.held
+        self.current = task
         try:
             return entry.handler(task, *entry.decode(raw))
         finally:
@@ -324,6 +379,7 @@ class Kernel:
         stop puts the thread's own mask back.
         """
         platform = self.platform
+        restored = 0            # the thread's own mask, if put back before the signal goes on
         try:
             info = platform.siginfo(task.thread)
             if task.step_handler is not None:
@@ -334,17 +390,62 @@ class Kernel:
                     task.mem.write(rsp + RT_SIGFRAME_SIGMASK, U64.pack(task.saved_sigmask))
                     task.saved_sigmask = None
                     return platform.resume_and_wait(task.thread)
+                restored = task.saved_sigmask
                 self.restore_sigmask(task)      # another signal came first: the own mask now
         except (SyscallError, ThreadGone):
+            restored = task.saved_sigmask
             self.restore_sigmask(task)
+            self.delivered(task.process, sig, restored)
             return platform.resume_and_wait(task.thread, sig=sig)
         if self.tracer:
             self.tracer.signal(task, info)
-        handler = task.process.sig_handlers.get(sig, SIG_DFL)
+        handler = self.delivered(task.process, sig, restored)
         if task.saved_sigmask is None or handler in (SIG_DFL, SIG_IGN):
             return platform.resume_and_wait(task.thread, sig=sig)
         task.step_handler = handler
         return platform.deliver_and_stop_in_handler(task.thread, sig)
+
+    @staticmethod
+    def delivered(proc, sig, blocked=0):
+        """sig goes on from its signal-delivery stop: the handler the host runs for it
+        (the copy's). Running one installed with SA_RESETHAND makes the disposition
+        SIG_DFL, in the host and so in the copy; a signal `blocked` by a mask put back
+        meanwhile is queued again instead, and changes nothing."""
+        handler = proc.sig_handlers.get(sig, SIG_DFL)
+        if sig in proc.sig_resethand and handler not in (SIG_DFL, SIG_IGN) and not blocked >> (sig - 1) & 1:
+            proc.sig_handlers[sig] = SIG_DFL
+            proc.sig_resethand.discard(sig)
+        return handler
+
+    def dequeue_signal(self, task, mask):
+        """Take one pending signal of `mask` from a thread, its own before its process's,
+        as signalfd_dequeue does: the host's rt_sigtimedwait with a zero timeout, run in
+        the thread. Returns the raw siginfo_t (128 bytes), or None if none is pending."""
+        with self.platform.inject(task.thread) as inj:
+            base = inj.scratch()
+            task.mem.write(base, U64.pack(mask) + bytes(16))    # the set, a zero timespec
+            r = inj.syscall(SYS_rt_sigtimedwait, base, base + 64, base + 8, 8)
+            if r == -errno.EAGAIN:
+                return None
+            if r < 0:
+                raise SyscallError(-r)
+            return task.mem.read(base + 64, SIGINFO_SIZE)
+
+    def takes_signal(self, task):
+        """A wait that signals end (a signalfd's, WouldBlock.signals) was interrupted: the
+        mask it waits under comes back, so none of them is delivered. Is one of its
+        signals pending, for the syscall to take as Linux's signalfd_dequeue does
+        before it looks for others?"""
+        signals, wait_mask = task.wait_signals
+        task.wait_signals = None
+        try:
+            if wait_mask is None:
+                self.restore_sigmask(task)
+            else:
+                self.platform.set_sigmask(task.thread, wait_mask)
+            return bool(self.platform.pending_signals(task.thread) & signals)
+        except ThreadGone:
+            return False
 
     def wake(self, task):
         """A queue `task` waits on was notified: end its park (it retries at the exit stop)."""
@@ -360,8 +461,13 @@ class Kernel:
         """The host wait of a parked task returned: a signal, or a wake-up to retry the syscall."""
         platform = self.platform
         self.stop_waiting(task)
+        self.parked_until.pop(task, None)
+        if self.timers.heap:
+            self.timers.run_due()
         nr, raw = platform.parked_syscall(task.thread)
         entry = self.table[nr]
+        if rval in INTERRUPTED and task.wait_signals is not None and self.takes_signal(task):
+            rval = 0            # a signal the syscall takes itself: retry it
         if rval in INTERRUPTED:
             # a signal: the original syscall goes back with its restart code and
             # the host's signal delivery restarts it or makes it EINTR; one that
@@ -371,6 +477,7 @@ class Kernel:
             task.progress = 0
             self.release_held(task)
             platform.unpark(task.thread, result)
+            self.timer_waker()
             if self.tracer:
                 self.tracer.syscall(task, entry, raw, result)
             return platform.resume_and_wait(task.thread)
@@ -395,6 +502,7 @@ class Kernel:
         if task.saved_sigmask is not None:
             self.restore_sigmask(task)
         platform.unpark(task.thread, result)
+        self.timer_waker()
         if self.tracer:
             self.tracer.syscall(task, entry, raw, result)
         return platform.resume_and_wait(task.thread)
@@ -444,6 +552,7 @@ class Kernel:
         proc.argv = pproc.argv
         proc.envp = pproc.envp
         proc.sig_handlers = dict(pproc.sig_handlers)
+        proc.sig_resethand = set(pproc.sig_resethand)
         self.processes[tid] = proc
         self.add_task(tid, proc).comm = parent.comm
 
@@ -452,6 +561,7 @@ class Kernel:
         the old leader died unreported). Our model of it moves there too."""
         proc = leader.process
         self.stop_waiting(leader)
+        self.parked_until.pop(leader, None)
         self.release_held(leader)
         self.platform.thread_gone(leader.thread)
         task = self.tasks.pop(former)
@@ -468,6 +578,8 @@ class Kernel:
         if task is None:
             return
         self.stop_waiting(task)
+        if self.parked_until.pop(task, None) is not None:
+            self.timer_waker()
         self.release_held(task)
         self.platform.thread_gone(task.thread)
         proc = task.process
@@ -532,6 +644,7 @@ class Kernel:
         proc.argv = image.argv
         proc.files.close_on_exec()
         proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}
+        proc.sig_resethand = set()          # (exec clears every sa_flags)
         loader.release(image)
         if self.tracer:
             self.tracer.exec_done(task, image)

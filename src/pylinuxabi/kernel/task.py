@@ -68,6 +68,7 @@ class Process:
         self.argv = []
         self.envp = []
         self.sig_handlers = {}      # signal -> handler address (0 = SIG_DFL, 1 = SIG_IGN)
+        self.sig_resethand = set()  # signals whose handler was installed with SA_RESETHAND
         self.exit_status = None
         self.exit_comm = b""        # the leader's name when it died (a zombie keeps it)
         self.group_stopped = False  # stopped by SIGSTOP/SIGTSTP/… until SIGCONT (/proc says T)
@@ -86,7 +87,7 @@ class Task:
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
                  "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "held",
-                 "held_files", "saved_sigmask", "step_handler")
+                 "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -106,6 +107,8 @@ class Task:
         self.held_files = None      # open files it keeps open besides (WouldBlock.files)
         self.saved_sigmask = None   # the signal mask to restore when a wait with its own ends
         self.step_handler = None    # the handler it is being stepped into (Kernel.masked_wait_signal)
+        self.wait_signals = None    # (signals, the wait's own mask or None) of a park signals end
+        self.park_mask = None       # the mask a park re-entering its wait gets at its entry stop
 
     def timed_out(self):
         """Has the timeout of the syscall being retried run out?"""

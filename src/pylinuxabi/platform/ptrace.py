@@ -291,6 +291,20 @@ class PtracePlatform:
         return info.si_status & 0xFF in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
     @staticmethod
+    def pending_signals(thread):
+        """The signals pending for a thread, its own and its process's (SigPnd, ShdPnd)."""
+        try:
+            with open(f"/proc/{thread.tid}/status", "rb") as f:
+                status = f.read()
+        except OSError:
+            raise ThreadGone(thread.tid)
+        mask = 0
+        for line in status.splitlines():
+            if line.startswith((b"SigPnd:", b"ShdPnd:")):
+                mask |= int(line.split()[1], 16)
+        return mask
+
+    @staticmethod
     def is_zombie(pid):
         """Has the process exited without its parent having waited for it yet?"""
         try:

@@ -148,7 +148,8 @@ def _setres(task, kind, r, e, s):
     """setresuid/setresgid; without the capability, only to ids already held."""
     old = task.creds
     held = _ids(old, kind)
-    if all(v == NO_CHANGE or v == h for v, h in zip((r, e, s), held)):
+    if (all(v == NO_CHANGE or v == h for v, h in zip((r, e, s), held))
+            and (e == NO_CHANGE or e == getattr(old, "fs" + kind))):
         return 0            # nothing changes: not even the fs id follows
     if not old.capable(_cap(kind)) and any(v != NO_CHANGE and v not in held for v in (r, e, s)):
         raise SyscallError(errno.EPERM)

@@ -143,6 +143,7 @@ def read(task, fd, buf, count):
     """read(2)."""
     f = _readable(task, fd)
     _check_dir(f)
+    check(f.has_read, errno.EINVAL)
     access_ok(buf, count)
     if f.tty_rdev is not None and terminal.is_lent(task, f):
         return terminal.host_io(task, f, False)
@@ -173,7 +174,10 @@ def write_loop(task, body, *args):
         raise
     except SyscallError as e:
         task.progress = 0
-        if e.errno == errno.EPIPE:
+        # a pipe always sends SIGPIPE with EPIPE; a socket says whether it does
+        # (stream sockets only, and only when nothing of this call was sent)
+        sigpipe = getattr(e, "sigpipe", None)
+        if e.errno == errno.EPIPE and (sigpipe is None or sigpipe and not p.done):
             task.process.kernel.send_signal(task, signal.SIGPIPE)
         if p.done and e.errno in (errno.EPIPE, errno.EAGAIN):
             return p.done
@@ -199,9 +203,12 @@ def _write_rest(p, f, data):
 def write(task, fd, buf, count):
     """write(2)."""
     f = _writable(task, fd)
+    check(f.has_write, errno.EINVAL)
     access_ok(buf, count)
     if f.tty_rdev is not None and terminal.is_lent(task, f):
         return terminal.host_io(task, f, True)
+    if f.write_record is not None and count != f.write_record:
+        raise SyscallError(errno.EINVAL)        # (before the data is read)
     count = min(count, MAX_RW_COUNT)
     n = count if f.discards_writes else write_all(task, f, task.mem.read(buf, count) if count else b"")
     if n and fsnotify.active:
@@ -237,6 +244,7 @@ def pwrite64(task, fd, buf, count, offset):
 
 def _preadv(task, fd, iov, iovcnt, offset, flags=0):
     f = _readable(task, fd)
+    check(offset != -1 or f.has_read, errno.EINVAL)         # (readv: before the iovecs are read)
     vec = read_iovec(task, iov, iovcnt)
     check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     _check_dir(f)
@@ -253,12 +261,15 @@ def _preadv(task, fd, iov, iovcnt, offset, flags=0):
 
 def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
     f = _writable(task, fd)
+    check(offset != -1 or f.has_write, errno.EINVAL)
     vec = read_iovec(task, iov, iovcnt)
     check(not flags & ~RWF_SUPPORTED, errno.EOPNOTSUPP)
     if offset == -1 and f.tty_rdev is not None and terminal.is_lent(task, f):
         return terminal.host_io(task, f, True)
     if f.discards_writes:
         return _modified(f, _count(vec))
+    if offset == -1 and f.write_record is not None:
+        return _modified(f, write_loop(task, _write_records, task, f, vec))
     data = gather(task, vec)
     if not data:
         return 0
@@ -266,6 +277,23 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
         return _modified(f, write_all(task, f, data))
     check(offset >= 0, errno.EINVAL)
     return _modified(f, f.pwrite(data, offset))
+
+
+def _write_records(p, task, f, vec):
+    """writev to a file that takes one record per write (eventfd): each iovec is one
+    write, as do_loop_readv_writev makes them; an error after some is their count."""
+    skip = p.done                       # written before a wait
+    try:
+        for base, n in vec:
+            if skip >= n:
+                skip -= n
+                continue
+            if n != f.write_record:
+                raise SyscallError(errno.EINVAL)
+            p.done += f.write(task.mem.read(base, n))
+    except SyscallError:
+        if not p.done:
+            raise
 
 
 @syscall("readv", "iui")

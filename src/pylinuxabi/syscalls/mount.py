@@ -82,6 +82,7 @@ def mount(task, source_addr, target_addr, type_addr, flags, data_addr):
         m.flags = _mnt_flags(flags)
         if not flags & MS_BIND:         # the filesystem's own state, shared by its binds
             m.sb.readonly = bool(flags & MS_RDONLY)
+        table.touch()
         return 0
     if flags & MS_BIND:
         return _bind(task, table, source, target, flags)

@@ -27,8 +27,11 @@ def _wait(task, files, timeout, sigmask):
         return
     queues = [q for f in files for q in f.wait_queues()]
     recheck = RECHECK if any(f.host_backed for f in files) else None
+    signals = 0
+    for f in files:
+        signals |= f.wake_signals
     raise WouldBlock(queues, timeout=timeout, restart=ERESTARTNOHAND, recheck=recheck, files=files,
-                     sigmask=sigmask)
+                     sigmask=sigmask, signals=signals)
 
 
 def read_sigmask(task, addr, size):

@@ -5,23 +5,31 @@ The copy decides, e.g., whether a forwarded signal would be ignored.
 import errno
 import os
 
+from pylinuxabi.kernel.abi import KERNEL_SIGACTION_HEAD
 from pylinuxabi.kernel.creds import CAP_KILL
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.kernel import PASS
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
 SIG_DFL, SIG_IGN = 0, 1
+SA_RESETHAND = 0x80000000
 
 
 @syscall("rt_sigaction", "iuuu", kind=PASSTHROUGH)
 def rt_sigaction(task, sig, act, oldact, sigsetsize):
-    """rt_sigaction(2): the host runs it; we note the new handler."""
+    """rt_sigaction(2): the host runs it; we note the new handler, and whether it is
+    reset to SIG_DFL once run (SA_RESETHAND, followed by Kernel.delivered)."""
     if act and 1 <= sig <= 64 and sigsetsize == 8:
         try:
-            handler = int.from_bytes(task.mem.read(act, 8), "little")
+            handler, flags = KERNEL_SIGACTION_HEAD.unpack(task.mem.read(act, KERNEL_SIGACTION_HEAD.size))
         except SyscallError:
             return PASS             # the host will give the program its EFAULT
-        task.process.sig_handlers[sig] = handler
+        proc = task.process
+        proc.sig_handlers[sig] = handler
+        if flags & SA_RESETHAND:
+            proc.sig_resethand.add(sig)
+        else:
+            proc.sig_resethand.discard(sig)
     return PASS
 
 

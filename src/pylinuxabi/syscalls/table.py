@@ -110,9 +110,10 @@ def _passthrough(task, *args):
 
 def build(counts):
     """The full table: every number 0..max with its class and handler."""
-    from pylinuxabi.syscalls import (attr, copy, creds, fd, fs, inotify, locks, memfd, misc, mm,  # noqa: F401
+    from pylinuxabi.syscalls import (attr, copy, creds, eventfd, fd, fs, inotify, locks, memfd, misc, mm,  # noqa: F401
                                      mount, namei, pidfd, poll, proc, signal, xattr)  # (they register)
     from pylinuxabi.syscalls import epoll  # noqa: F401
+    from pylinuxabi.syscalls import net  # noqa: F401
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):
         name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")

@@ -8,7 +8,7 @@ import errno
 import os
 
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs.file import O_ACCMODE, OpenFile
+from pylinuxabi.vfs.file import O_ACCMODE, POLLIN, POLLRDNORM, OpenFile
 from pylinuxabi.vfs.stdio import HostStreamFile
 from pylinuxabi.vfs.synthetic import CharDevice, SynthDir, SynthLink
 
@@ -62,7 +62,9 @@ class FullFile(ZeroFile):
         raise SyscallError(errno.ENODEV)
 
 
-class RandomFile(NullFile):
+class UrandomFile(NullFile):
+    """/dev/urandom (urandom_fops: no poll operation, so epoll refuses it)."""
+
     def pread(self, count, offset):
         return os.urandom(min(count, 1 << 25))
 
@@ -74,6 +76,14 @@ class RandomFile(NullFile):
 
     def read(self, count):
         return os.urandom(min(count, 1 << 25))
+
+
+class RandomFile(UrandomFile):
+    """/dev/random (random_fops): random_poll says readable once the generator is
+    initialised (it always is by now), and then never writable."""
+
+    def poll(self):
+        return POLLIN | POLLRDNORM
 
 
 # rdev -> the open file class of each character device the model has
@@ -116,7 +126,7 @@ def make_devfs(tty_file_class, terminal=None):
         b"zero": CharDevice(1, 5, ZeroFile, dev=DEVFS_DEV),
         b"full": CharDevice(1, 7, FullFile, dev=DEVFS_DEV),
         b"random": CharDevice(1, 8, RandomFile, dev=DEVFS_DEV),
-        b"urandom": CharDevice(1, 9, RandomFile, dev=DEVFS_DEV),
+        b"urandom": CharDevice(1, 9, UrandomFile, dev=DEVFS_DEV),
         b"tty": CharDevice(5, 0, tty_file_class, dev=DEVFS_DEV),
         b"fd": SynthLink(b"/proc/self/fd", dev=DEVFS_DEV),
         b"stdin": SynthLink(b"/proc/self/fd/0", dev=DEVFS_DEV),

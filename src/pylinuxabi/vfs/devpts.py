@@ -10,7 +10,6 @@ import errno
 import fcntl
 import itertools
 import os
-import select
 import signal
 import stat as st
 import struct
@@ -28,8 +27,6 @@ TTYAUX_MAJOR, PTMX_MINOR = 5, 2
 UNIX98_PTY_SLAVE_MAJOR = 136
 TTY_GID, PTS_MODE, PTMX_MODE = 5, 0o620, 0o666
 INT = struct.Struct("<i")
-ALL_POLL_EVENTS = (select.POLLIN | select.POLLPRI | select.POLLOUT | select.POLLRDNORM | select.POLLRDBAND
-                   | select.POLLWRNORM | select.POLLWRBAND | select.POLLRDHUP)
 
 TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER = 0x80045430, 0x40045431, 0x80045439, 0x5441
 TIOCGDEV, TIOCSIG, TIOCGPKT, TIOCGSID = 0x80045432, 0x40045436, 0x80045438, 0x5429
@@ -203,13 +200,6 @@ class PtyFile(HostStreamFile):
 
     def path(self):
         return OpenFile.path(self)
-
-    def poll(self):
-        """The host pair's own answer, hang-ups and errors included (select has no POLLHUP)."""
-        p = select.poll()
-        p.register(self.fd, ALL_POLL_EVENTS)
-        events = p.poll(0)
-        return events[0][1] if events else 0
 
     def ioctl(self, request, arg, task):
         if request in (TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK):

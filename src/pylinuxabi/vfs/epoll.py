@@ -113,6 +113,8 @@ class EpItem:
 class EventPoll(OpenFile):
     """An epoll instance: anon_inode:[eventpoll]."""
 
+    has_read = has_write = False
+
     def __init__(self):
         super().__init__(None, ANON_INODE, os.O_RDWR)
         self.items = {}         # (fd, file) -> EpItem, in the order they were added

@@ -21,9 +21,15 @@ class OpenFile:
     """Base open file: every operation fails as Linux does for an object without it."""
 
     discards_writes = False     # /dev/null: writes never look at the buffer
+    has_read = True             # a read (write) operation, FMODE_CAN_READ (_WRITE): without one,
+    has_write = True            # read and readv (write, writev) are EINVAL, buffers unlooked at
     host_backed = False         # readiness comes from a host fd (no queue tells us of changes)
     supports_direct = False     # may O_DIRECT be set (the filesystem has direct I/O)?
     sized_records = False       # reads return whole records: a 0-byte read is EINVAL, not 0 (inotify)
+    write_record = None         # each write is one record of exactly this size, checked before its
+                                # data is read; writev makes one write per iovec (eventfd)
+    wake_signals = 0            # signals whose arrival changes poll(): a wait on the file takes
+                                # them rather than being interrupted (signalfd)
     tty_rdev = None             # a host terminal: its device number (its I/O may be the host's own)
 
     def __init__(self, dentry, inode, flags):

@@ -71,6 +71,7 @@ class Inode:
     cacheable_children = True       # may dentries of children be kept?
     readonly = False
     linkable = False                # an O_TMPFILE file that may yet get a name
+    setattr_supported = True        # False: chmod/chown/utimes are EOPNOTSUPP before any other check
 
     # dev, ino are stable identities; mode holds the file type bits
     def stat(self):

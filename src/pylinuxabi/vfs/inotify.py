@@ -14,7 +14,7 @@ from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import POLLIN, POLLRDNORM, OpenFile
 from pylinuxabi.vfs.fsnotify import (IN_ALL_EVENTS, IN_DELETE_SELF, IN_IGNORED, IN_ISDIR, IN_MOVE_SELF,
                                      IN_Q_OVERFLOW)
-from pylinuxabi.vfs.synthetic import SynthInode
+from pylinuxabi.vfs.synthetic import AnonInode
 
 IN_ONLYDIR, IN_DONT_FOLLOW, IN_EXCL_UNLINK = 0x01000000, 0x02000000, 0x04000000
 IN_MASK_CREATE, IN_MASK_ADD, IN_ONESHOT = 0x10000000, 0x20000000, 0x80000000
@@ -25,7 +25,7 @@ MAX_QUEUED_EVENTS = 16384       # /proc/sys/fs/inotify/max_queued_events
 INT_MAX = 0x7FFFFFFF
 
 # Every anonymous-inode file shares one inode (anon_inodefs), mode 0600 without a type.
-ANON_INODE = SynthInode(0o600, os.makedev(0, 15))
+ANON_INODE = AnonInode(0o600, os.makedev(0, 15))
 
 
 def event_size(name):

@@ -8,6 +8,7 @@ import errno
 import itertools
 
 from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.kernel.waitq import WaitQueue
 
 # per-mount flags (mount(2)'s MS_*) that /proc/<pid>/mountinfo shows and the VFS obeys
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
@@ -123,6 +124,14 @@ class MountTable:
 
     def __init__(self, root_mount):
         self.mounts = [root_mount]
+        self.event = 0                  # changes so far (the namespace's event count)
+        self.changed = WaitQueue()      # woken at each (/proc/<pid>/mounts pollers)
+
+    def touch(self):
+        """touch_mnt_namespace: a mount came, went, moved or was remounted (a
+        propagation change is none of these)."""
+        self.event += 1
+        self.changed.notify()
 
     @property
     def root(self):
@@ -134,6 +143,7 @@ class MountTable:
         m = Mount(fs_type, source, root_inode, readonly, **kw)
         _graft(m, mountpoint)
         self.mounts.append(m)
+        self.touch()
         return m
 
     def children(self, mount):
@@ -153,6 +163,7 @@ class MountTable:
                 m.mountpoint.mounted = None
             self.mounts.remove(m)
         mount.mountpoint = mount.parent = None     # what is still open on it is unreachable
+        self.touch()
 
     def _subtree(self, mount):
         out = [mount]
@@ -173,6 +184,7 @@ class MountTable:
         _graft(mount, mountpoint)
         self.mounts.remove(mount)
         self.mounts.append(mount)
+        self.touch()
 
 
 def _graft(mount, mountpoint):

@@ -249,9 +249,18 @@ def _owner_or_capable(inode, creds):
         raise SyscallError(errno.EPERM)
 
 
+def _may_setattr(inode):
+    """notify_change hands the change to the filesystem's setattr, whose setattr_prepare
+    makes the permission checks: one that refuses all changes (anon_inode_setattr)
+    does so before them."""
+    if not inode.setattr_supported:
+        raise SyscallError(errno.EOPNOTSUPP)
+
+
 def chmod(dentry, mode, creds):
     want_write(dentry)
     inode = dentry.inode
+    _may_setattr(inode)
     _owner_or_capable(inode, creds)
     mode &= 0o7777
     if (not inode.is_dir() and mode & S_ISGID and not creds.in_group(inode.stat().gid)
@@ -270,6 +279,7 @@ def chown(dentry, uid, gid, creds):
     """uid/gid of -1 (None here) leave that id alone; setuid/setgid bits go as chown_common says."""
     want_write(dentry)
     inode = dentry.inode
+    _may_setattr(inode)
     s = inode.stat()
     if not creds.capable(CAP_CHOWN):
         if uid is not None and uid != s.uid:
@@ -296,6 +306,7 @@ def utimes(dentry, atime_ns, mtime_ns, creds, to_now):
     given values, ownership. atime_ns/mtime_ns None = omit."""
     want_write(dentry)
     inode = dentry.inode
+    _may_setattr(inode)
     if not owner_or_capable(inode, creds):
         if not to_now:
             raise SyscallError(errno.EPERM)

@@ -11,12 +11,12 @@ import signal
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import POLLHUP, POLLIN, POLLRDNORM, OpenFile
-from pylinuxabi.vfs.synthetic import SynthInode
+from pylinuxabi.vfs.synthetic import AnonInode
 
 PIDFD_NONBLOCK = os.O_NONBLOCK
 PIDFD_THREAD = os.O_EXCL
 # pidfs files are regular-less anonymous inodes, mode 0700 on this kernel (6.18)
-PIDFD_INODE = SynthInode(0o700, os.makedev(0, 16))
+PIDFD_INODE = AnonInode(0o700, os.makedev(0, 16))
 
 
 class PidFile(OpenFile):
@@ -26,6 +26,8 @@ class PidFile(OpenFile):
     its `exited` queue is notified when its last thread is gone. Without
     one we ask the host again every while, as for other host objects.
     """
+
+    has_read = has_write = False
 
     def __init__(self, pid, flags, process):
         try:

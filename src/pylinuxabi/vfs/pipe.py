@@ -45,6 +45,11 @@ class Pipe(SynthInode):
     def name(self):
         return b"pipe:[%d]" % self.ino
 
+    def full(self):
+        """pipe_full: no room for another page. Writers wait only then (a short write
+        waits for room for all of it, up to PIPE_BUF) and poll gives no POLLOUT."""
+        return self.capacity - len(self.buffer) < PIPE_BUF
+
     def resize(self, size, privileged):
         """F_SETPIPE_SZ: a power-of-two number of pages; EBUSY if what is queued would not fit."""
         if size > 1 << 31:
@@ -93,9 +98,11 @@ class PipeEnd(OpenFile):
             if self.flags & os.O_NONBLOCK:
                 raise SyscallError(errno.EAGAIN)
             raise WouldBlock([p.readable], file=self)
+        was_full = p.full()
         data = bytes(p.buffer[:count])
         del p.buffer[:len(data)]
-        p.writable.notify()
+        if was_full:
+            p.writable.notify()     # as pipe_read: writers wait only on a full pipe
         return data
 
     def write(self, data):
@@ -129,7 +136,7 @@ class PipeEnd(OpenFile):
             if p.writers == 0:
                 events |= POLLHUP
         if self.writable:
-            if p.capacity - len(p.buffer) >= PIPE_BUF:
+            if not p.full():
                 events |= POLLOUT | POLLWRNORM
             if p.readers == 0:
                 events |= POLLERR

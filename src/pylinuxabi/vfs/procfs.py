@@ -11,8 +11,8 @@ import os
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
-from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, SynthFileContent, SynthLink, read_host
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLIN, POLLPRI, POLLRDNORM
+from pylinuxabi.vfs.synthetic import PolledContent, SynthDir, SynthFile, SynthFileContent, SynthLink, read_host
 
 PROC_DEV = os.makedev(0, 22)
 # files with no name in the tree (host stdio, later pipes) hang off this mount
@@ -38,7 +38,8 @@ class ProcRoot(SynthDir):
     .argv, .envp, .creds, .tasks ({tid: task with .comm and .tid}),
     .exit_comm (its leader's name once dead) and .kernel, whose
     stopped(process) says whether it is in a group stop. `current()`
-    returns the calling process. `hidden` lists (start, end) address ranges
+    returns the calling process and `current_tid()` the calling thread's
+    tid (thread-self; without it, the process's leader). `hidden` lists (start, end) address ranges
     of the supervisor's own mappings, which maps does not show.
     """
 
@@ -46,18 +47,20 @@ class ProcRoot(SynthDir):
     fs_magic = 0x9FA0       # PROC_SUPER_MAGIC
     extra = {}              # more entries of the root: sys/ (vfs/procsys.py), cgroups
 
-    def __init__(self, processes, current, hidden=(), mounts=lambda: []):
+    def __init__(self, processes, current, hidden=(), mounts=lambda: [], current_tid=None):
         super().__init__({}, mode=0o555, dev=PROC_DEV)
         self.processes = processes
         self.current = current
+        self.current_tid = current_tid or (lambda: current().pid)
         self.hidden = hidden
         self.mounts = mounts        # the Mounts of the sandbox, root first
 
     def children(self):
         out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV),
+               b"thread-self": SynthLink(target_fn=self._thread_self, dev=PROC_DEV),
                b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
-            out[name] = _file(lambda name=name: read_host(b"/proc/" + name))
+            out[name] = global_file(lambda name=name: read_host(b"/proc/" + name))
         out.update(self.extra)
         for pid, proc in sorted(self.processes().items()):
             out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts, self.current)
@@ -65,6 +68,9 @@ class ProcRoot(SynthDir):
 
     def position(self, name, index):
         return PID_POSITIONS + int(name) if name.isdigit() else index + 3
+
+    def _thread_self(self):
+        return b"%d/task/%d" % (self.current().pid, self.current_tid())
 
 
 class ProcPidDir(SynthDir):
@@ -99,8 +105,8 @@ class ProcPidDir(SynthDir):
             b"maps": _file(lambda: _maps(p, self.hidden)),
             b"limits": _file(lambda: _limits(p)),
             b"cgroup": _file(lambda: b"0::/\n"),        # the root of the sandbox's cgroup namespace
-            b"mounts": _file(lambda: _mounts(p, self.mounts())),
-            b"mountinfo": _file(lambda: _mountinfo(p, self.mounts())),
+            b"mounts": MountsFile(p.kernel.mounts, lambda: _mounts(p, self.mounts())),
+            b"mountinfo": MountsFile(p.kernel.mounts, lambda: _mountinfo(p, self.mounts())),
             b"fdinfo": ProcFdInfoDir(p),
         }
 
@@ -256,6 +262,40 @@ def _file(content_fn, mode=0o444):
     return SynthFile(content_fn, mode=mode, dev=PROC_DEV)
 
 
+def global_file(content_fn):
+    """A file of /proc's root (proc_create_single…): its poll, proc_reg_poll, finds it
+    always ready, so epoll takes it (the files of /proc/<pid>/ have none)."""
+    return SynthFile(content_fn, dev=PROC_DEV, file_class=PolledContent)
+
+
+class MountsFile(SynthFile):
+    """/proc/<pid>/mounts or mountinfo, made from the mount table `table` at open."""
+
+    def __init__(self, table, content_fn):
+        super().__init__(content_fn, dev=PROC_DEV, file_class=MountsContent)
+        self.table = table
+
+
+class MountsContent(SynthFileContent):
+    """An open mounts or mountinfo (mounts_poll): readable, and POLLERR|POLLPRI once
+    after the mount table has changed since the open or the last poll; the table's
+    `changed` queue wakes pollers."""
+
+    def __init__(self, dentry, inode, flags, data):
+        super().__init__(dentry, inode, flags, data)
+        self.event = inode.table.event
+
+    def poll(self):
+        table = self.inode.table
+        if self.event == table.event:
+            return POLLIN | POLLRDNORM
+        self.event = table.event
+        return POLLIN | POLLRDNORM | POLLERR | POLLPRI
+
+    def wait_queues(self):
+        return (self.inode.table.changed,)
+
+
 def _comm(proc):
     leader = proc.tasks.get(proc.pid)
     return leader.comm if leader is not None else proc.exit_comm
@@ -310,6 +350,8 @@ def _status(proc, task=None):
             line = key + b":\t%016x" % getattr(c, CAP_LINES[key])
         elif key == b"NoNewPrivs":
             line = b"NoNewPrivs:\t%d" % proc.no_new_privs
+        elif key in (b"Seccomp", b"Seccomp_filters"):
+            line = key + b":\t0"       # the filter is ours; the program installed none (seccomp(2) is ENOSYS)
         lines.append(line)
     return b"\n".join(lines) + b"\n"
 

@@ -16,7 +16,7 @@ import uuid
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.inotify import MAX_QUEUED_EVENTS
 from pylinuxabi.vfs.pipe import PIPE_MAX_SIZE
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, read_host
+from pylinuxabi.vfs.synthetic import PolledContent, SynthDir, SynthFile, read_host
 
 PROC_SUPER_MAGIC = 0x9FA0
 HOST_SYSCTL = "/proc/sys"
@@ -52,9 +52,11 @@ def test_perm(mode, creds, mask):
 
 
 class ProcSysFile(SynthFile):
-    """One sysctl: its content made at each open."""
+    """One sysctl: its content made at each open; proc_sys_poll finds it always ready
+    (the hostname's and domainname's change events are not modelled)."""
 
     fs_magic = PROC_SUPER_MAGIC
+    file_class = PolledContent
 
     def permission(self, creds, mask):
         if mask & 1:

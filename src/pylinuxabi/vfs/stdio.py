@@ -11,11 +11,13 @@ import stat as st
 import termios
 
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM, OpenFile
+from pylinuxabi.vfs.file import OpenFile
 from pylinuxabi.vfs.hostfs import MAX_IO
 from pylinuxabi.vfs.inode import Inode, Stat
 
 RECHECK = 0.02             # seconds between looks at a host fd a program waits for
+ALL_POLL_EVENTS = (select.POLLIN | select.POLLPRI | select.POLLOUT | select.POLLRDNORM | select.POLLRDBAND
+                   | select.POLLWRNORM | select.POLLWRBAND | select.POLLRDHUP)
 # ioctls answered by the host terminal itself: request → size of the struct at arg
 TTY_READ_IOCTLS = {termios.TCGETS: 36, termios.TIOCGWINSZ: 8}     # kernel struct termios is 36 bytes
 
@@ -126,10 +128,13 @@ class HostStreamFile(OpenFile):
         return self.inode.stat()
 
     def poll(self):
-        """Readiness of the host object, asked of the host without waiting."""
-        r, w, x = select.select([self.fd], [self.fd], [self.fd], 0)
-        events = (POLLIN | POLLRDNORM if r else 0) | (POLLOUT | POLLWRNORM if w else 0)
-        return events | (POLLPRI if x else 0)
+        """Readiness of the host object, asked of the host's poll without waiting:
+        hang-ups and errors included, which select cannot tell (an empty pipe with
+        no writer left is POLLHUP alone, where select says readable)."""
+        p = select.poll()
+        p.register(self.fd, ALL_POLL_EVENTS)
+        events = p.poll(0)
+        return events[0][1] if events else 0
 
     def fionread(self):
         try:

@@ -10,11 +10,12 @@ import stat as st
 import struct
 
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
 from pylinuxabi.vfs.inode import Inode, Stat
 
 _next_ino = itertools.count(2)
 DIRENT64 = struct.Struct("<QqHB")       # d_ino, d_off, d_reclen, d_type
+DEFAULT_POLLMASK = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
 
 
 def dirent_type(mode):
@@ -53,6 +54,17 @@ class SynthInode(Inode):
     @property
     def mode(self):
         return self._stat.mode
+
+
+class AnonInode(SynthInode):
+    """The one inode anonymous files share (anon_inodefs: epoll, inotify, eventfd…; pidfs's
+    are alike): a mode with no file type, and attributes that never change — chmod,
+    chown and utimes are EOPNOTSUPP, before any permission check (anon_inode_setattr)."""
+
+    setattr_supported = False
+
+    def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
+        raise SyscallError(errno.EOPNOTSUPP)
 
 
 class SynthDir(SynthInode):
@@ -156,21 +168,6 @@ class CharDevice(SynthInode):
         return self.file_class(dentry, self, flags)
 
 
-class SynthFile(SynthInode):
-    """A read-only regular file whose content content_fn() makes at each open (like seq_file)."""
-
-    def __init__(self, content_fn, mode=0o444, dev=0):
-        super().__init__(st.S_IFREG | mode, dev)
-        self.content_fn = content_fn
-
-    def open(self, dentry, flags, task):
-        if flags & O_PATH:
-            return OpenFile(dentry, self, flags)
-        if (flags & O_ACCMODE) != os.O_RDONLY:
-            raise SyscallError(errno.EACCES)
-        return SynthFileContent(dentry, self, flags, self.content_fn())
-
-
 class SynthFileContent(OpenFile):
     """An open SynthFile: the content as it was at open."""
 
@@ -183,6 +180,35 @@ class SynthFileContent(OpenFile):
 
     def fionread(self):
         raise SyscallError(errno.ENOTTY)
+
+
+class PolledContent(SynthFileContent):
+    """An open SynthFile whose filesystem has a poll operation that finds it always
+    ready (proc_reg_poll for /proc's own files, proc_sys_poll): epoll takes it."""
+
+    def poll(self):
+        return DEFAULT_POLLMASK
+
+
+class SynthFile(SynthInode):
+    """A read-only regular file whose content content_fn() makes at each open (like seq_file).
+    Its opens are `file_class` objects: SynthFileContent (no poll operation, as
+    /proc/<pid>/ files) unless the filesystem's files have one (PolledContent…)."""
+
+    file_class = SynthFileContent
+
+    def __init__(self, content_fn, mode=0o444, dev=0, file_class=None):
+        super().__init__(st.S_IFREG | mode, dev)
+        self.content_fn = content_fn
+        if file_class is not None:
+            self.file_class = file_class
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH:
+            return OpenFile(dentry, self, flags)
+        if (flags & O_ACCMODE) != os.O_RDONLY:
+            raise SyscallError(errno.EACCES)
+        return self.file_class(dentry, self, flags, self.content_fn())
 
 
 def read_host(path):

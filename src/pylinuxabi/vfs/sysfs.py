@@ -9,8 +9,9 @@ mounts them: the VFS answers writes with EROFS.
 import os
 import stat as st
 
+from pylinuxabi.vfs.file import POLLERR, POLLPRI
 from pylinuxabi.vfs.inode import anon_dev
-from pylinuxabi.vfs.synthetic import SynthDir, SynthFile, read_host
+from pylinuxabi.vfs.synthetic import DEFAULT_POLLMASK, SynthDir, SynthFile, SynthFileContent, read_host
 
 SYSFS_MAGIC = 0x62656572
 CGROUP2_SUPER_MAGIC = 0x63677270
@@ -77,8 +78,24 @@ def _mirror_entries(host_path, dev, only=None):
     return out
 
 
+class AttrContent(SynthFileContent):
+    """An open sysfs or cgroup attribute (kernfs_fop_poll, kernfs_generic_poll): always
+    ready, and POLLERR|POLLPRI too until a read has shown the attribute — kernfs_seq_show
+    records the count of its change notifications then, and the model sends none."""
+
+    shown = False
+
+    def pread(self, count, offset):
+        if count:
+            self.shown = True
+        return super().pread(count, offset)
+
+    def poll(self):
+        return DEFAULT_POLLMASK if self.shown else DEFAULT_POLLMASK | POLLERR | POLLPRI
+
+
 def _attr(content_fn, dev, mode=0o444, magic=SYSFS_MAGIC, size=ATTR_SIZE):
-    f = SynthFile(content_fn, mode=mode, dev=dev)
+    f = SynthFile(content_fn, mode=mode, dev=dev, file_class=AttrContent)
     f._stat.size = size
     f.fs_magic = magic
     return f

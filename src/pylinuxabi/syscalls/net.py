@@ -1,0 +1,963 @@
+"""Socket syscalls: socket, socketpair, bind, listen, accept, connect, send/recv families,
+shutdown, getsockopt/setsockopt, get{sock,peer}name — AF_UNIX only, as net/socket.c.
+
+Argument checking, sockaddr and msghdr decoding (read once into the supervisor),
+control messages and the program's fd table here; the sockets are vfs/socket.py.
+Other families are not modelled: they fail with EAFNOSUPPORT and are reported at exit.
+"""
+import errno
+import os
+import signal
+import socket as pysocket
+import stat as st
+import struct
+import time
+
+from pylinuxabi.kernel.creds import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
+from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
+from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
+from pylinuxabi.syscalls.fd import IOV_MAX, MAX_RW_COUNT, access_ok, read_iovec
+from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.vfs import namei
+from pylinuxabi.vfs.inode import W_OK
+from pylinuxabi.vfs.socket import (AF_UNIX, AF_UNSPEC, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_OOB,
+                                   MSG_WAITALL, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
+                                   SOCK_TYPE_MASK, SOCKADDR_UN_SIZE, SOMAXCONN, SUN_PATH, TCP_ESTABLISHED,
+                                   TCP_LISTEN, RecvState, SocketFile, UnixSocket, drop_files, names)
+from pylinuxabi.vfs import socket as sockfs
+
+MSGHDR = struct.Struct("<QI4xQQQQi4x")      # struct user_msghdr, 56 bytes
+MSGHDR_CONTROLLEN, MSGHDR_FLAGS = 40, 48    # offsets written back by recvmsg
+MMSGHDR_SIZE = 64                           # struct mmsghdr: msghdr, msg_len, padding
+CMSGHDR = struct.Struct("<Qii")             # cmsg_len, cmsg_level, cmsg_type
+UCRED = struct.Struct("<iII")
+TIMEVAL = struct.Struct("<qq")
+TIMESPEC = struct.Struct("<qq")
+LINGER = struct.Struct("<ii")
+INT = struct.Struct("<i")
+
+NPROTO = 46
+SOCK_MAX = 11
+SOCK_NONBLOCK, SOCK_CLOEXEC = os.O_NONBLOCK, os.O_CLOEXEC
+SOCKADDR_STORAGE = 128
+SOL_SOCKET = 1
+SCM_RIGHTS, SCM_CREDENTIALS = 1, 2
+SCM_MAX_FD = 253
+OPTMEM_MAX = 131072
+INT_MAX = 0x7FFFFFFF
+OVERFLOW_ID = 65534                 # what an id that has no mapping reads as
+MSG_WAITFORONE, MSG_CMSG_COMPAT = 0x10000, 0x80000000
+CAP_NET_ADMIN, CAP_NET_RAW = 12, 13
+
+(SO_DEBUG, SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF,
+ SO_KEEPALIVE, SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY, SO_LINGER, SO_BSDCOMPAT, SO_REUSEPORT,
+ SO_PASSCRED, SO_PEERCRED, SO_RCVLOWAT, SO_SNDLOWAT, SO_RCVTIMEO, SO_SNDTIMEO) = range(1, 22)
+SO_PEERNAME, SO_ACCEPTCONN = 28, 30
+SO_SNDBUFFORCE, SO_RCVBUFFORCE, SO_PASSSEC, SO_MARK = 32, 33, 34, 36
+SO_PROTOCOL, SO_DOMAIN = 38, 39
+SO_RCVTIMEO_NEW, SO_SNDTIMEO_NEW = 66, 67
+FLAG_OPTIONS = (SO_DEBUG, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE, SO_OOBINLINE, SO_NO_CHECK,
+                SO_PASSSEC, SO_REUSEADDR, SO_REUSEPORT)
+MAX_SCHEDULE_TIMEOUT = (1 << 63) - 1
+
+_stream_states = {}     # tid -> RecvState of a stream receive parked after copying some data
+_mmsg_ends = {}         # tid -> when a parked recvmmsg's timeout ends
+
+
+# -- helpers --------------------------------------------------------------------------------
+def _sock(task, fd):
+    """The socket open at fd: EBADF, or ENOTSOCK for another kind of file."""
+    f = task.files.get_file(fd)
+    if not isinstance(f, SocketFile):
+        raise SyscallError(errno.ENOTSOCK)
+    return f
+
+
+def _report(task, call, family):
+    """An address family we do not model: counted for the report `pylinuxabi run` prints."""
+    try:
+        name = pysocket.AddressFamily(family).name
+    except ValueError:
+        name = str(family)
+    counts = task.process.kernel.table.counts
+    key = f"{call}({name})"
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _check_create(task, call, family, kind, protocol):
+    """__sock_create and unix_create's checks; returns the socket type (SOCK_RAW is a datagram)."""
+    if family < 0 or family >= NPROTO:
+        raise SyscallError(errno.EAFNOSUPPORT)
+    if kind >= SOCK_MAX:
+        raise SyscallError(errno.EINVAL)
+    if family != AF_UNIX:
+        _report(task, call, family)
+        raise SyscallError(errno.EAFNOSUPPORT)
+    if protocol not in (0, AF_UNIX):
+        raise SyscallError(errno.EPROTONOSUPPORT)
+    if kind == SOCK_RAW:
+        return SOCK_DGRAM
+    if kind not in (SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET):
+        raise SyscallError(errno.ESOCKTNOSUPPORT)
+    return kind
+
+
+def _type_flags(type):
+    flags = type & ~SOCK_TYPE_MASK
+    check(not flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), errno.EINVAL)
+    return type & SOCK_TYPE_MASK, flags
+
+
+def _new_socket(task, kind):
+    c = task.creds
+    return UnixSocket(kind, c.fsuid, c.fsgid)
+
+
+def _peercred(task):
+    """Who we are to SO_PEERCRED: pid, euid, egid."""
+    c = task.creds
+    return (task.process.pid, c.euid, c.egid)
+
+
+def _skbcred(task):
+    """Who we are to SCM_CREDENTIALS: pid, real uid and gid."""
+    c = task.creds
+    return (task.process.pid, c.ruid, c.rgid)
+
+
+def _read_sockaddr(task, addr, addrlen):
+    """move_addr_to_kernel: the sockaddr bytes, read once."""
+    if addrlen < 0 or addrlen > SOCKADDR_STORAGE:
+        raise SyscallError(errno.EINVAL)
+    if addrlen == 0:
+        return b""
+    return task.mem.read(addr, addrlen)
+
+
+def _put_sockaddr(task, name, addr, lenp):
+    """move_addr_to_user: as much of the name as the program's length allows, and its length."""
+    ulen = INT.unpack(task.mem.read(lenp, 4))[0]
+    n = min(ulen, len(name))
+    if n < 0:
+        raise SyscallError(errno.EINVAL)
+    if n:
+        task.mem.write(addr, name[:n])
+    task.mem.write(lenp, INT.pack(len(name)))
+
+
+def _validate(data):
+    """unix_validate_addr."""
+    if len(data) <= SUN_PATH or len(data) > SOCKADDR_UN_SIZE:
+        raise SyscallError(errno.EINVAL)
+    if data[0] | data[1] << 8 != AF_UNIX:
+        raise SyscallError(errno.EINVAL)
+
+
+def _bsd_name(data):
+    """The path of a filesystem address: sun_path up to its first NUL (unix_mkname_bsd)."""
+    return data[SUN_PATH:].split(b"\0", 1)[0]
+
+
+def _finder(task, data, kind):
+    """A function that finds the socket an address names, as unix_find_other."""
+    def find():
+        if data[SUN_PATH]:
+            return _find_bsd(task, _bsd_name(data), kind)
+        other = names.abstract.get((kind, bytes(data)))
+        if other is None or other.dead:
+            raise SyscallError(errno.ECONNREFUSED)
+        return other
+    return find
+
+
+def _find_bsd(task, path, kind):
+    """unix_find_bsd: the path walked in our VFS, write permission on what it names, then
+    the socket bound to that inode."""
+    dentry = lookup(task, AT_FDCWD, path, follow=True)
+    inode = dentry.inode
+    s = inode.stat()
+    if namei.is_readonly(dentry) and (st.S_ISREG(s.mode) or st.S_ISDIR(s.mode) or st.S_ISLNK(s.mode)):
+        raise SyscallError(errno.EROFS)
+    inode.permission(task.creds, W_OK)
+    if not st.S_ISSOCK(s.mode):
+        raise SyscallError(errno.ECONNREFUSED)
+    other = names.bsd.get((s.dev, s.ino))
+    if other is None or other.dead:
+        raise SyscallError(errno.ECONNREFUSED)
+    if other.type != kind:
+        raise SyscallError(errno.EPROTOTYPE)
+    return other
+
+
+class IoVec:
+    """The program's buffers of one call: [(base, len)], read and written at an offset."""
+
+    def __init__(self, vec):
+        self.vec = vec
+        self.total = min(sum(n for _, n in vec), MAX_RW_COUNT)
+
+    @classmethod
+    def one(cls, buf, n):
+        n = min(n, MAX_RW_COUNT)
+        access_ok(buf, n)
+        return cls([(buf, n)])
+
+    def _pieces(self, offset, n):
+        for base, length in self.vec:
+            if n <= 0:
+                return
+            if offset >= length:
+                offset -= length
+                continue
+            take = min(length - offset, n)
+            yield base + offset, take
+            n -= take
+            offset = 0
+
+    def read(self, task, offset, n):
+        """n bytes of the buffers from offset (EFAULT if they are not all there)."""
+        return b"".join(task.mem.read(addr, take) for addr, take in self._pieces(offset, n))
+
+    def write(self, task, offset, data):
+        """Copy data into the buffers from offset; returns how much got there before a fault."""
+        done = 0
+        for addr, take in self._pieces(offset, len(data)):
+            n = task.mem.write_some(addr, data[done:done + take])
+            done += n
+            if n < take:
+                break
+        return done
+
+
+def _msghdr(task, msg, receiving):
+    """___sys_{send,recv}msg's copy_msghdr_from_user: (name pointer, name bytes or its
+    length, IoVec, control pointer, control length)."""
+    name, namelen, iov, iovlen, control, controllen, _ = MSGHDR.unpack(task.mem.read(msg, MSGHDR.size))
+    namelen = namelen - (1 << 32) if namelen >= 1 << 31 else namelen
+    if not name:
+        namelen = 0
+    if namelen < 0:
+        raise SyscallError(errno.EINVAL)
+    namelen = min(namelen, SOCKADDR_STORAGE)
+    addr = None
+    if name and namelen and not receiving:
+        addr = task.mem.read(name, namelen)
+    if iovlen > IOV_MAX:
+        raise SyscallError(errno.EMSGSIZE)
+    vec = IoVec(read_iovec(task, iov, iovlen))
+    return name, (namelen if receiving else addr), vec, control, controllen
+
+
+# -- control messages -----------------------------------------------------------------------
+def _scm_send(task, ctl):
+    """__scm_send: (files, creds) of the control messages; the files are references taken."""
+    files = []
+    creds = None
+    pos = 0
+    try:
+        while pos + CMSGHDR.size <= len(ctl):
+            cmsg_len, level, type = CMSGHDR.unpack_from(ctl, pos)
+            if cmsg_len < CMSGHDR.size or cmsg_len > len(ctl) - pos:
+                raise SyscallError(errno.EINVAL)
+            if level == SOL_SOCKET:
+                if type == SCM_RIGHTS:
+                    num = (cmsg_len - CMSGHDR.size) // 4
+                    if num > 0:
+                        if num > SCM_MAX_FD or len(files) + num > SCM_MAX_FD:
+                            raise SyscallError(errno.EINVAL)
+                        for (fd,) in struct.iter_unpack("<i", ctl[pos + 16:pos + 16 + 4 * num]):
+                            f = task.files.fds.get(fd) if fd >= 0 else None
+                            if f is None:
+                                raise SyscallError(errno.EBADF)
+                            sockfs.fdtable.hold(f)
+                            files.append(f)
+                elif type == SCM_CREDENTIALS:
+                    if cmsg_len != CMSGHDR.size + UCRED.size:
+                        raise SyscallError(errno.EINVAL)
+                    creds = _check_creds(task, *UCRED.unpack_from(ctl, pos + CMSGHDR.size))
+                else:
+                    raise SyscallError(errno.EINVAL)
+            pos += (cmsg_len + 7) & ~7
+    except SyscallError:
+        drop_files(files)
+        raise
+    return files or None, creds
+
+
+def _check_creds(task, pid, uid, gid):
+    """scm_check_creds: our own pid, ids we hold, unless capable; the pid must exist."""
+    if uid == 0xFFFFFFFF or gid == 0xFFFFFFFF:
+        raise SyscallError(errno.EINVAL)
+    c = task.creds
+    if not ((pid == task.process.pid or c.capable(CAP_SYS_ADMIN))
+            and (uid in (c.ruid, c.euid, c.suid) or c.capable(CAP_SETUID))
+            and (gid in (c.rgid, c.egid, c.sgid) or c.capable(CAP_SETGID))):
+        raise SyscallError(errno.EPERM)
+    kernel = task.process.kernel
+    if pid <= 0 or not (pid in kernel.tasks or pid in kernel.processes or pid in kernel.zombies):
+        raise SyscallError(errno.ESRCH)
+    return (pid, uid, gid)
+
+
+def _control(task, ptr, size):
+    """____sys_sendmsg's copy of the control buffer (ENOBUFS past optmem_max)."""
+    if size > INT_MAX:
+        raise SyscallError(errno.ENOBUFS)
+    if not size:
+        return b""
+    if size > 36 and size >= OPTMEM_MAX:
+        raise SyscallError(errno.ENOBUFS)
+    return task.mem.read(ptr, size)
+
+
+class ControlOut:
+    """The program's msg_control buffer as put_cmsg and scm_detach_fds fill it."""
+
+    def __init__(self, task, ptr, size):
+        self.task = task
+        self.ptr = ptr
+        self.left = size
+        self.used = 0
+        self.flags = 0
+
+    def _advance(self, space):
+        space = min(space, self.left)
+        self.used += space
+        self.left -= space
+
+    def put(self, level, type, payload):
+        if not self.ptr or self.left < CMSGHDR.size:
+            self.flags |= MSG_CTRUNC
+            return
+        cmlen = CMSGHDR.size + len(payload)
+        if self.left < cmlen:
+            self.flags |= MSG_CTRUNC
+            cmlen = self.left
+        try:
+            self.task.mem.write(self.ptr + self.used,
+                                CMSGHDR.pack(cmlen, level, type) + payload[:cmlen - CMSGHDR.size])
+        except SyscallError:
+            return
+        self._advance(CMSGHDR.size + ((len(payload) + 7) & ~7))
+
+    def put_files(self, files, cloexec):
+        """scm_detach_fds: as many as fit get fds of ours; the rest are dropped (MSG_CTRUNC)."""
+        fdmax = (self.left - CMSGHDR.size) // 4 if self.left > CMSGHDR.size else 0
+        at = self.ptr + self.used
+        i = 0
+        for f in files[:max(fdmax, 0)]:
+            try:
+                fd = self.task.files.install(f, cloexec)
+            except SyscallError:
+                break
+            try:
+                self.task.mem.write(at + CMSGHDR.size + 4 * i, INT.pack(fd))
+            except SyscallError:
+                self.task.files.close(fd)
+                break
+            i += 1
+        if i:
+            try:
+                self.task.mem.write(at, CMSGHDR.pack(CMSGHDR.size + 4 * i, SOL_SOCKET, SCM_RIGHTS))
+                self._advance(CMSGHDR.size + ((4 * i + 7) & ~7))
+            except SyscallError:
+                pass
+        if i < len(files) or (files and fdmax <= 0):
+            self.flags |= MSG_CTRUNC
+        drop_files(files)
+
+
+def _scm_recv(task, out, sock, creds, files, cloexec):
+    """scm_recv_unix: SCM_CREDENTIALS if SO_PASSCRED, then the files passed."""
+    if out is None or not out.ptr:
+        if sock.passcred or files:
+            if out is not None:
+                out.flags |= MSG_CTRUNC
+        drop_files(files)
+        return
+    if sock.passcred:
+        pid, uid, gid = creds if creds is not None else (0, OVERFLOW_ID, OVERFLOW_ID)
+        out.put(SOL_SOCKET, SCM_CREDENTIALS, UCRED.pack(pid, uid, gid))
+    if files:
+        out.put_files(files, cloexec)
+
+
+# -- creating -------------------------------------------------------------------------------
+@syscall("socket", "iii")
+def socket(task, family, type, protocol):
+    """socket(2)."""
+    kind, flags = _type_flags(type)
+    kind = _check_create(task, "socket", family, kind, protocol)
+    f = SocketFile(_new_socket(task, kind), flags)
+    return task.files.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
+
+
+@syscall("socketpair", "iiiu")
+def socketpair(task, family, type, protocol, sv):
+    """socketpair(2): the fds are reserved and written before the sockets are made, as Linux does."""
+    kind, flags = _type_flags(type)
+    a, b = SocketFile(_new_socket(task, SOCK_STREAM), flags), SocketFile(_new_socket(task, SOCK_STREAM), flags)
+    cloexec = bool(flags & SOCK_CLOEXEC)
+    files = task.files
+    fd1 = files.install_new(a, cloexec)
+    try:
+        fd2 = files.install_new(b, cloexec)
+    except SyscallError:
+        files.close(fd1)
+        raise
+    try:
+        task.mem.write(sv, INT.pack(fd1) + INT.pack(fd2))
+        kind = _check_create(task, "socketpair", family, kind, protocol)
+    except SyscallError:
+        files.close(fd1)
+        files.close(fd2)
+        raise
+    sa, sb = a.sock, b.sock
+    sa.type = sb.type = kind
+    sa.peer, sb.peer = sb, sa
+    sa.peercred = sb.peercred = _peercred(task)
+    sa.state = sb.state = TCP_ESTABLISHED
+    return 0
+
+
+# -- names and connections --------------------------------------------------------------------
+@syscall("bind", "iui")
+def bind(task, fd, addr, addrlen):
+    """bind(2): a path makes a socket inode in our VFS; a leading NUL names it in the
+    abstract namespace; the family alone picks a free abstract name."""
+    f = _sock(task, fd)
+    data = _read_sockaddr(task, addr, addrlen)
+    sock = f.sock
+    if len(data) == SUN_PATH and data[0] | data[1] << 8 == AF_UNIX:
+        sock.autobind()
+        return 0
+    _validate(data)
+    if not data[SUN_PATH]:
+        sock.bind_abstract(bytes(data))
+        return 0
+    _bind_bsd(task, sock, _bsd_name(data))
+    return 0
+
+
+def _bind_bsd(task, sock, path):
+    """unix_bind_bsd: mknod an S_IFSOCK inode (the umask applies); EEXIST is EADDRINUSE;
+    a socket that is already bound takes the new name away again (EINVAL)."""
+    try:
+        parent, name = lookup_parent(task, AT_FDCWD, path)
+        if name in (b".", b".."):
+            raise SyscallError(errno.EEXIST)
+        if path.endswith(b"/"):
+            raise SyscallError(errno.EEXIST if namei.peek(parent, name) is not None else errno.ENOENT)
+        mode = st.S_IFSOCK | (0o777 & ~task.fs.umask)
+        dentry = namei.mknod(parent, name, mode, 0, task.creds)
+    except SyscallError as e:
+        if e.errno == errno.EEXIST:
+            raise SyscallError(errno.EADDRINUSE)
+        raise
+    if sock.addr is not None:
+        namei.unlink(parent, name, task.creds)
+        raise SyscallError(errno.EINVAL)
+    s = dentry.inode.stat()
+    sock.bind_bsd(sockfs.UNNAMED + path + b"\0", (s.dev, s.ino))
+
+
+@syscall("listen", "ii")
+def listen(task, fd, backlog):
+    """listen(2): the backlog is capped at net.core.somaxconn."""
+    f = _sock(task, fd)
+    if backlog & 0xFFFFFFFF > SOMAXCONN:
+        backlog = SOMAXCONN
+    f.sock.listen(backlog, _peercred(task))
+    return 0
+
+
+@syscall("connect", "iui")
+def connect(task, fd, addr, addrlen):
+    """connect(2)."""
+    f = task.files.get_file(fd)
+    data = _read_sockaddr(task, addr, addrlen)
+    if not isinstance(f, SocketFile):
+        raise SyscallError(errno.ENOTSOCK)
+    sock = f.sock
+    if sock.type == SOCK_DGRAM:
+        check(len(data) >= 2, errno.EINVAL)
+        if data[0] | data[1] << 8 == AF_UNSPEC:
+            sock.dgram_connect(None)
+            return 0
+        _validate(data)
+        if sock.passcred:
+            sock.autobind()
+        sock.dgram_connect(_finder(task, data, sock.type))
+        return 0
+    _validate(data)
+    if sock.passcred:
+        sock.autobind()
+    sock.stream_connect(_finder(task, data, sock.type), _peercred(task), f.timeo(sock.sndtimeo),
+                        task.timed_out(), f)
+    return 0
+
+
+@syscall("accept4", "iuui")
+def accept4(task, fd, addr, addrlen, flags):
+    """accept4(2): a connection dequeued stays taken even if its address cannot be
+    given to the program (EFAULT), as in Linux."""
+    check(not flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), errno.EINVAL)
+    f = _sock(task, fd)
+    sock = f.sock
+    new = SocketFile(sock.accept(f.timeo(sock.rcvtimeo), task.timed_out(), f), flags)
+    st_ = new.sock.stat()
+    st_.uid, st_.gid = task.creds.fsuid, task.creds.fsgid     # (its inode is made by accept)
+    if addr:
+        try:
+            _put_sockaddr(task, new.sock.getname(peer=True), addr, addrlen)
+        except SyscallError:
+            new.release()
+            raise
+    return task.files.install_new(new, cloexec=bool(flags & SOCK_CLOEXEC))
+
+
+@syscall("accept", "iuu")
+def accept(task, fd, addr, addrlen):
+    """accept(2)."""
+    return accept4(task, fd, addr, addrlen, 0)
+
+
+def _getname(task, fd, addr, addrlen, peer):
+    f = _sock(task, fd)
+    _put_sockaddr(task, f.sock.getname(peer), addr, addrlen)
+    return 0
+
+
+@syscall("getsockname", "iuu")
+def getsockname(task, fd, addr, addrlen):
+    """getsockname(2): an unbound socket's name is its family alone (length 2)."""
+    return _getname(task, fd, addr, addrlen, False)
+
+
+@syscall("getpeername", "iuu")
+def getpeername(task, fd, addr, addrlen):
+    """getpeername(2)."""
+    return _getname(task, fd, addr, addrlen, True)
+
+
+@syscall("shutdown", "ii")
+def shutdown(task, fd, how):
+    """shutdown(2)."""
+    f = _sock(task, fd)
+    check(0 <= how <= 2, errno.EINVAL)
+    f.sock.do_shutdown(how)
+    return 0
+
+
+# -- sending ----------------------------------------------------------------------------------
+def _send(task, f, vec, flags, addr, files, creds, whole=True):
+    """The protocol's sendmsg; files (references taken) are passed on or dropped. addr is
+    the sockaddr bytes given (None: none). A blocking stream send goes on until all is
+    sent, keeping its progress in task.progress across waits (whole=False: it stops at
+    the first partial send, as sendmmsg does)."""
+    sock = f.sock
+    if f.flags & os.O_NONBLOCK:
+        flags |= MSG_DONTWAIT
+    timeo = f.timeo(sock.sndtimeo, flags)
+    expired = task.timed_out()
+    me = _skbcred(task)
+    find = None
+    try:
+        if flags & MSG_OOB:
+            raise SyscallError(errno.EOPNOTSUPP)    # (urgent data is not modelled)
+        if sock.type == SOCK_STREAM:
+            if addr:
+                raise SyscallError(errno.EISCONN if sock.state == TCP_ESTABLISHED else errno.EOPNOTSUPP)
+        elif sock.type == SOCK_SEQPACKET:
+            err = sock.take_error()
+            if err:
+                raise SyscallError(err)
+            if sock.state != TCP_ESTABLISHED:
+                raise SyscallError(errno.ENOTCONN)
+        elif addr:
+            _validate(addr)
+            find = _finder(task, addr, sock.type)
+    except SyscallError:
+        drop_files(files)
+        raise
+    if sock.type == SOCK_STREAM:
+        return _stream_send(task, f, vec, flags, files, creds, me, timeo, expired, whole)
+    return sock.dgram_send(vec.total, lambda: vec.read(task, 0, vec.total), flags, find, files, creds, me,
+                           timeo, expired, f)
+
+
+def _stream_send(task, f, vec, flags, files, creds, me, timeo, expired, whole):
+    sock = f.sock
+    done = task.progress
+    if done:
+        drop_files(files)       # they went with the first part
+        files = None
+    total = vec.total
+    try:
+        while True:
+            n = min(total - done, sock.sndbuf + 65536)      # at most what can be queued now
+            data = vec.read(task, done, n)
+            sent = sock.stream_send(data, flags, files, creds, me, done, timeo, expired, f)
+            files = None
+            done += sent
+            if done >= total or timeo == 0 or (not whole and sent < n):
+                break
+    except WouldBlock:
+        if done and not whole:
+            task.progress = 0
+            return done             # (sendmmsg: the rest of this message is not waited for)
+        task.progress = done
+        raise
+    except SyscallError as e:
+        task.progress = 0
+        drop_files(files)
+        if getattr(e, "sigpipe", False):
+            task.process.kernel.send_signal(task, signal.SIGPIPE)
+        if done:
+            return done
+        raise
+    task.progress = 0
+    return done
+
+
+@syscall("sendto", "iuuUui")
+def sendto(task, fd, buf, length, flags, addr, addrlen):
+    """sendto(2) (and send(2), which is sendto without an address)."""
+    vec = IoVec.one(buf, length)
+    f = _sock(task, fd)
+    data = _read_sockaddr(task, addr, addrlen) if addr else None
+    return _send(task, f, vec, flags, data, None, None)
+
+
+@syscall("sendmsg", "iuU")
+def sendmsg(task, fd, msg, flags):
+    """sendmsg(2)."""
+    return _sendmsg(task, _sock(task, fd), msg, flags)[0]
+
+
+def _sendmsg(task, f, msg, flags, whole=True):
+    """(bytes sent, bytes the message has)."""
+    _, addr, vec, control, controllen = _msghdr(task, msg, receiving=False)
+    ctl = _control(task, control, controllen)
+    files, creds = _scm_send(task, ctl) if ctl else (None, None)
+    return _send(task, f, vec, flags, addr, files, creds, whole), vec.total
+
+
+@syscall("sendmmsg", "iuUU")
+def sendmmsg(task, fd, mmsg, vlen, flags):
+    """sendmmsg(2): the count sent so far survives waits in task.progress; an error
+    after some is their count."""
+    f = _sock(task, fd)
+    vlen = min(vlen, IOV_MAX)
+    count = task.progress
+    task.progress = 0
+    err = None
+    try:
+        while count < vlen:
+            entry = mmsg + count * MMSGHDR_SIZE
+            n, total = _sendmsg(task, f, entry, flags, whole=False)
+            task.mem.write(entry + MSGHDR.size, struct.pack("<I", n))
+            count += 1
+            if n < total:
+                break
+    except WouldBlock:
+        task.progress = count
+        raise
+    except SyscallError as e:
+        err = e
+    task.progress = 0
+    if count or err is None:
+        return count
+    raise err
+
+
+# -- receiving --------------------------------------------------------------------------------
+class Received:
+    """What one recvmsg got: its result, msg_flags to add, whose name to report, creds, files."""
+
+    __slots__ = ("result", "flags", "sender", "creds", "files", "passcred_scm")
+
+    def __init__(self, result, flags, sender, creds, files, passcred_scm=True):
+        self.result = result
+        self.flags = flags
+        self.sender = sender
+        self.creds = creds
+        self.files = files
+        self.passcred_scm = passcred_scm     # does scm_recv run (not after an empty datagram wait)
+
+
+def _recv(task, f, vec, flags, whole=True):
+    """The protocol's recvmsg into the program's buffers."""
+    sock = f.sock
+    if f.flags & os.O_NONBLOCK:
+        flags |= MSG_DONTWAIT
+    timeo = f.timeo(sock.rcvtimeo, flags)
+    expired = task.timed_out()
+
+    def sink(offset, data):
+        return vec.write(task, offset, data)
+
+    if sock.type == SOCK_STREAM:
+        rs = _stream_states.pop(task.tid, None) if task.progress else None
+        task.progress = 0
+        if rs is None:
+            rs = RecvState()
+            rs.creds = (0, 0, 0)        # (what scm_recv reports when no data came: a zeroed cookie)
+        try:
+            # (recvmmsg does not wait for more of a message it has begun: no progress in bytes)
+            n = sock.stream_recv(vec.total, flags if whole else flags & ~MSG_WAITALL, sink, rs, timeo,
+                                 expired, f, lowat=None if whole else 1)
+        except WouldBlock:
+            if rs.copied:
+                task.progress = rs.copied
+                _stream_states[task.tid] = rs
+            raise
+        return Received(n, 0, rs.sender, rs.creds, rs.files)
+    if sock.type == SOCK_SEQPACKET and sock.state != TCP_ESTABLISHED:
+        raise SyscallError(errno.ENOTCONN)
+    got = sock.dgram_recv(vec.total, flags, sink, timeo, expired, f)
+    if got is None:
+        return Received(0, 0, None, None, None, passcred_scm=False)
+    return Received(*got)
+
+
+def _name_of(sock):
+    return sock.addr if sock is not None and sock.addr is not None else b""
+
+
+@syscall("recvfrom", "iuuUuu")
+def recvfrom(task, fd, buf, length, flags, addr, addrlen):
+    """recvfrom(2) (and recv(2)): the data is taken even if the address cannot be given."""
+    vec = IoVec.one(buf, length)
+    f = _sock(task, fd)
+    got = _recv(task, f, vec, flags)
+    drop_files(got.files)
+    if addr:
+        _put_sockaddr(task, _name_of(got.sender), addr, addrlen)
+    return got.result
+
+
+def _recvmsg(task, f, msg, flags, whole=True):
+    name, namelen, vec, control, controllen = _msghdr(task, msg, receiving=True)
+    got = _recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole)
+    out = ControlOut(task, control, controllen)
+    out.flags = flags & MSG_CMSG_CLOEXEC
+    if got.passcred_scm or got.files:
+        _scm_recv(task, out, f.sock, got.creds, got.files, bool(flags & MSG_CMSG_CLOEXEC))
+    if name:
+        _put_sockaddr(task, _name_of(got.sender) if namelen else b"", name, msg + 8)
+    task.mem.write(msg + MSGHDR_FLAGS, INT.pack(got.flags | out.flags))
+    task.mem.write(msg + MSGHDR_CONTROLLEN, struct.pack("<Q", out.used))
+    return got.result
+
+
+@syscall("recvmsg", "iuU")
+def recvmsg(task, fd, msg, flags):
+    """recvmsg(2): control messages as scm_recv_unix writes them."""
+    return _recvmsg(task, _sock(task, fd), msg, flags)
+
+
+@syscall("recvmmsg", "iuUUu")
+def recvmmsg(task, fd, mmsg, vlen, flags, timeout):
+    """recvmmsg(2): waits for vlen messages (MSG_WAITFORONE: for one); the timeout is only
+    looked at after each message, as Linux does; the count so far survives waits."""
+    if flags & MSG_CMSG_COMPAT:
+        raise SyscallError(errno.EINVAL)
+    end = None
+    if timeout:
+        sec, nsec = TIMESPEC.unpack(task.mem.read(timeout, TIMESPEC.size))
+        check(sec >= 0 and 0 <= nsec < 1_000_000_000, errno.EINVAL)
+        end = _mmsg_ends.pop(task.tid, None) if task.progress else None
+        if end is None:
+            end = time.monotonic() + sec + nsec / 1e9
+    f = _sock(task, fd)
+    sock = f.sock
+    count = task.progress
+    task.progress = 0
+    if not count:
+        err = sock.take_error()
+        if err:
+            raise SyscallError(err)
+    error = None
+    try:
+        while count < vlen:
+            if count and flags & MSG_WAITFORONE:
+                flags |= MSG_DONTWAIT
+            entry = mmsg + count * MMSGHDR_SIZE
+            n = _recvmsg(task, f, entry, flags & ~MSG_WAITFORONE, whole=False)
+            task.mem.write(entry + MSGHDR.size, struct.pack("<I", n))
+            count += 1
+            if end is not None and time.monotonic() >= end:
+                break
+    except WouldBlock:
+        task.progress = count
+        if end is not None:
+            _mmsg_ends[task.tid] = end
+        raise
+    except SyscallError as e:
+        error = e
+    if end is not None and count:
+        left = max(0.0, end - time.monotonic())
+        task.mem.write(timeout, TIMESPEC.pack(int(left), int(left % 1 * 1e9)))
+    if error is None:
+        return count
+    if not count:
+        raise error
+    if error.errno != errno.EAGAIN:
+        sock.err = error.errno      # for the next call, as Linux keeps it
+    return count
+
+
+# -- options ----------------------------------------------------------------------------------
+def _timeval(jiffies):
+    """sock_get_timeout: (sec, usec) of a timeout in jiffies (0, 0 for none)."""
+    if jiffies is None:
+        return TIMEVAL.pack(0, 0)
+    return TIMEVAL.pack(jiffies // sockfs.HZ, (jiffies % sockfs.HZ) * 1_000_000 // sockfs.HZ)
+
+
+def _set_timeout(task, optval, optlen):
+    """sock_set_timeout: the timeval in jiffies, rounded up (None: wait for ever)."""
+    if optlen < TIMEVAL.size:
+        raise SyscallError(errno.EINVAL)
+    sec, usec = TIMEVAL.unpack(task.mem.read(optval, TIMEVAL.size))
+    if usec < 0 or usec >= 1_000_000:
+        raise SyscallError(errno.EDOM)
+    if sec < 0:
+        return 0
+    if (sec or usec) and sec < MAX_SCHEDULE_TIMEOUT // sockfs.HZ - 1:
+        return sec * sockfs.HZ + -(-usec // (1_000_000 // sockfs.HZ))
+    return None
+
+
+@syscall("setsockopt", "iiiui")
+def setsockopt(task, fd, level, optname, optval, optlen):
+    """setsockopt(2): the SOL_SOCKET options a unix socket has; ENOPROTOOPT for the rest."""
+    f = _sock(task, fd)
+    check(optlen >= 0, errno.EINVAL)
+    if level != SOL_SOCKET:
+        raise SyscallError(errno.EOPNOTSUPP)
+    if optlen < 4:
+        raise SyscallError(errno.EINVAL)
+    val = INT.unpack(task.mem.read(optval, 4))[0]
+    sock = f.sock
+    c = task.creds
+    if optname in (SO_SNDBUF, SO_SNDBUFFORCE, SO_RCVBUF, SO_RCVBUFFORCE):
+        force = optname in (SO_SNDBUFFORCE, SO_RCVBUFFORCE)
+        if force:
+            if not c.capable(CAP_NET_ADMIN):
+                raise SyscallError(errno.EPERM)
+            val = max(val, 0)
+        if optname in (SO_SNDBUF, SO_SNDBUFFORCE):
+            if not force:
+                val = min(val & 0xFFFFFFFF, sockfs.WMEM_MAX)
+            sock.sndbuf = max(val * 2, sockfs.SOCK_MIN_SNDBUF)
+            if sock.writable():
+                sock.wq_out.notify()
+        else:
+            if not force:
+                val = min(val & 0xFFFFFFFF, sockfs.RMEM_MAX)
+            val = min(val, INT_MAX // 2)
+            sock.rcvbuf = max(val * 2, sockfs.SOCK_MIN_RCVBUF)
+    elif optname == SO_PASSCRED:
+        sock.passcred = bool(val)
+    elif optname == SO_DEBUG and val and not c.capable(CAP_NET_ADMIN):
+        raise SyscallError(errno.EACCES)
+    elif optname == SO_REUSEPORT and val:
+        raise SyscallError(errno.EOPNOTSUPP)        # (only for inet sockets)
+    elif optname in FLAG_OPTIONS:
+        sock.options[optname] = int(bool(val))
+    elif optname == SO_PRIORITY:
+        if not (0 <= val <= 6 or c.capable(CAP_NET_RAW) or c.capable(CAP_NET_ADMIN)):
+            raise SyscallError(errno.EPERM)
+        sock.options[optname] = val
+    elif optname == SO_MARK:
+        if not (c.capable(CAP_NET_RAW) or c.capable(CAP_NET_ADMIN)):
+            raise SyscallError(errno.EPERM)
+        sock.options[optname] = val
+    elif optname == SO_RCVLOWAT:
+        sock.rcvlowat = (INT_MAX if val < 0 else val) or 1
+    elif optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
+        sock.rcvtimeo = _set_timeout(task, optval, optlen)
+    elif optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
+        sock.sndtimeo = _set_timeout(task, optval, optlen)
+    elif optname == SO_LINGER:
+        if optlen < LINGER.size:
+            raise SyscallError(errno.EINVAL)
+        onoff, linger = LINGER.unpack(task.mem.read(optval, LINGER.size))
+        if onoff:
+            seconds = linger & 0xFFFFFFFFFFFFFFFF if linger < 0 else linger
+            sock.linger = (1, MAX_SCHEDULE_TIMEOUT if seconds >= MAX_SCHEDULE_TIMEOUT // sockfs.HZ
+                           else seconds * sockfs.HZ)
+        else:
+            sock.linger = (0, sock.linger[1])
+    else:
+        raise SyscallError(errno.ENOPROTOOPT)
+    return 0
+
+
+@syscall("getsockopt", "iiiuu")
+def getsockopt(task, fd, level, optname, optval, optlen):
+    """getsockopt(2): the value, cut to the length the program gives, and its length."""
+    f = _sock(task, fd)
+    if level != SOL_SOCKET:
+        raise SyscallError(errno.EOPNOTSUPP)
+    length = INT.unpack(task.mem.read(optlen, 4))[0]
+    check(length >= 0, errno.EINVAL)
+    sock = f.sock
+    if optname == SO_PEERCRED:
+        pid, uid, gid = sock.peercred if sock.peercred is not None else (0, 0xFFFFFFFF, 0xFFFFFFFF)
+        value = UCRED.pack(pid, uid, gid)
+    elif optname == SO_PEERNAME:
+        if sock.peer is None:
+            raise SyscallError(errno.ENOTCONN)
+        name = sock.getname(peer=True)
+        if len(name) < length:
+            raise SyscallError(errno.EINVAL)
+        value = name
+    elif optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
+        value = _timeval(sock.rcvtimeo)
+    elif optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
+        value = _timeval(sock.sndtimeo)
+    elif optname == SO_LINGER:
+        onoff, lingertime = sock.linger
+        value = LINGER.pack(onoff, _s32(lingertime // sockfs.HZ))
+    else:
+        value = INT.pack(_int_option(sock, optname))
+    value = value[:length]
+    task.mem.write(optval, value)
+    task.mem.write(optlen, INT.pack(len(value)))
+    return 0
+
+
+def _s32(v):
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _int_option(sock, optname):
+    if optname == SO_TYPE:
+        return sock.type
+    if optname == SO_DOMAIN:
+        return AF_UNIX
+    if optname == SO_PROTOCOL:
+        return 0
+    if optname == SO_ERROR:
+        return sock.take_error()
+    if optname == SO_ACCEPTCONN:
+        return int(sock.state == TCP_LISTEN)
+    if optname == SO_SNDBUF:
+        return sock.sndbuf
+    if optname == SO_RCVBUF:
+        return sock.rcvbuf
+    if optname == SO_PASSCRED:
+        return int(sock.passcred)
+    if optname in FLAG_OPTIONS:
+        return sock.options.get(optname, 0)
+    if optname in (SO_PRIORITY, SO_MARK):
+        return sock.options.get(optname, 0)
+    if optname == SO_RCVLOWAT:
+        return sock.rcvlowat
+    if optname == SO_SNDLOWAT:
+        return 1
+    raise SyscallError(errno.ENOPROTOOPT)
