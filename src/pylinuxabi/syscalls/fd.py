@@ -475,21 +475,27 @@ def pipe2(task, fds, flags):
     check(not flags & ~(os.O_CLOEXEC | os.O_NONBLOCK | os.O_DIRECT), errno.EINVAL)
     access_ok(fds, 8)
     r, w = make_pipe(nonblock=bool(flags & os.O_NONBLOCK))
-    cloexec = bool(flags & os.O_CLOEXEC)
-    files = task.files
-    rfd = files.install_new(r, cloexec)
-    try:
-        wfd = files.install_new(w, cloexec)
-    except SyscallError:
-        files.close(rfd)
-        raise
-    try:
-        task.mem.write(fds, I32.pack(rfd) + I32.pack(wfd))
-    except SyscallError:
-        files.close(rfd)
-        files.close(wfd)
-        raise
+    install_pair(task, r, w, bool(flags & os.O_CLOEXEC), fds)
     return 0
+
+
+def install_pair(task, a, b, cloexec, addr, then=lambda: None):
+    """Give two new files fds and write those (two ints) at addr, as pipe2 and socketpair
+    do; then() runs last, and its result is returned. If anything fails, neither fd stays."""
+    files = task.files
+    fd1 = files.install_new(a, cloexec)
+    try:
+        fd2 = files.install_new(b, cloexec)
+    except SyscallError:
+        files.close(fd1)
+        raise
+    try:
+        task.mem.write(addr, I32.pack(fd1) + I32.pack(fd2))
+        return then()
+    except SyscallError:
+        files.close(fd1)
+        files.close(fd2)
+        raise
 
 
 @syscall("pipe", "u")

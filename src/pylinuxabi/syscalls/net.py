@@ -16,7 +16,7 @@ import time
 from pylinuxabi.kernel.creds import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
-from pylinuxabi.syscalls.fd import IOV_MAX, MAX_RW_COUNT, access_ok, read_iovec
+from pylinuxabi.syscalls.fd import IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.inode import W_OK
@@ -397,21 +397,8 @@ def socketpair(task, family, type, protocol, sv):
     """socketpair(2): the fds are reserved and written before the sockets are made, as Linux does."""
     kind, flags = _type_flags(type)
     a, b = SocketFile(_new_socket(task, SOCK_STREAM), flags), SocketFile(_new_socket(task, SOCK_STREAM), flags)
-    cloexec = bool(flags & SOCK_CLOEXEC)
-    files = task.files
-    fd1 = files.install_new(a, cloexec)
-    try:
-        fd2 = files.install_new(b, cloexec)
-    except SyscallError:
-        files.close(fd1)
-        raise
-    try:
-        task.mem.write(sv, INT.pack(fd1) + INT.pack(fd2))
-        kind = _check_create(task, "socketpair", family, kind, protocol)
-    except SyscallError:
-        files.close(fd1)
-        files.close(fd2)
-        raise
+    kind = install_pair(task, a, b, bool(flags & SOCK_CLOEXEC), sv,
+                        lambda: _check_create(task, "socketpair", family, kind, protocol))
     sa, sb = a.sock, b.sock
     sa.type = sb.type = kind
     sa.peer, sb.peer = sb, sa

@@ -19,7 +19,7 @@ import select
 
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, OpenFile
+from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 
 EPOLLRDHUP = 0x2000
@@ -110,7 +110,7 @@ class EpItem:
         ep.queue.notify()
 
 
-class EventPoll(OpenFile):
+class EventPoll(AnonStreamFile):
     """An epoll instance: anon_inode:[eventpoll]."""
 
     has_read = has_write = False
@@ -286,18 +286,6 @@ class EventPoll(OpenFile):
 
     def fsync(self, datasync):
         raise SyscallError(errno.EINVAL)        # no fsync operation
-
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        return self.offset                      # noop_llseek
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
 
     def read(self, count):
         raise SyscallError(errno.EINVAL)

@@ -9,7 +9,7 @@ import struct
 
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import POLLERR, POLLIN, POLLOUT, OpenFile
+from pylinuxabi.vfs.file import POLLERR, POLLIN, POLLOUT, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 
 EFD_SEMAPHORE = 1
@@ -28,7 +28,7 @@ def _new_id():
     return n
 
 
-class EventFd(OpenFile):
+class EventFd(AnonStreamFile):
     """One eventfd: its counter, and the queue its readers and writers wait on."""
 
     sized_records = True        # a read smaller than the counter (even 0 bytes) is EINVAL
@@ -85,18 +85,6 @@ class EventFd(OpenFile):
 
     def wait_queues(self):
         return (self.queue,)
-
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        return self.offset          # noop_llseek
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
 
     def fdinfo(self):
         return b"eventfd-count: %16x\neventfd-id: %d\neventfd-semaphore: %d\n" % (

@@ -148,3 +148,28 @@ class OpenFile:
 
     def release(self):
         """The last reference is gone."""
+
+
+class StreamFile(OpenFile):
+    """An open file that is a stream (pipes, sockets): no seeking (no_llseek), no
+    positioned I/O."""
+
+    def seekable(self):
+        return False
+
+    def lseek(self, offset, whence):
+        raise SyscallError(errno.ESPIPE)
+
+    def pread(self, count, offset):
+        raise SyscallError(errno.ESPIPE)
+
+    def pwrite(self, data, offset):
+        raise SyscallError(errno.ESPIPE)
+
+
+class AnonStreamFile(StreamFile):
+    """A stream on an anonymous inode (inotify, eventfd, signalfd, timerfd, epoll):
+    lseek succeeds and leaves the offset where it is (noop_llseek)."""
+
+    def lseek(self, offset, whence):
+        return self.offset

@@ -11,7 +11,7 @@ from pylinuxabi.kernel.abi import INOTIFY_EVENT
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
 from pylinuxabi.vfs import fsnotify
-from pylinuxabi.vfs.file import POLLIN, POLLRDNORM, OpenFile
+from pylinuxabi.vfs.file import POLLIN, POLLRDNORM, AnonStreamFile
 from pylinuxabi.vfs.fsnotify import (IN_ALL_EVENTS, IN_DELETE_SELF, IN_IGNORED, IN_ISDIR, IN_MOVE_SELF,
                                      IN_Q_OVERFLOW)
 from pylinuxabi.vfs.synthetic import AnonInode
@@ -70,7 +70,7 @@ class Watch:
         self.wd = None
 
 
-class Inotify(OpenFile):
+class Inotify(AnonStreamFile):
     """An inotify instance: its watches by wd and its event queue."""
 
     sized_records = True        # reads return whole events: even a zero-byte read is checked
@@ -168,18 +168,6 @@ class Inotify(OpenFile):
         return (self.readable_queue,)
 
     # -- the rest of the file -------------------------------------------------------------
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        return self.offset          # noop_llseek
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
-
     def path(self):
         return b"anon_inode:inotify"
 

@@ -11,7 +11,7 @@ import stat as st
 from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import O_ACCMODE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
+from pylinuxabi.vfs.file import O_ACCMODE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode
 
 PIPE_BUF = 4096
@@ -65,7 +65,7 @@ class Pipe(SynthInode):
         return new
 
 
-class PipeEnd(OpenFile):
+class PipeEnd(StreamFile):
     """One end of a pipe; which one its access mode says."""
 
     def __init__(self, pipe, flags, dentry=None):
@@ -77,18 +77,6 @@ class PipeEnd(OpenFile):
         if self.writable:
             pipe.writers += 1
             pipe.opened_w += 1
-
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        raise SyscallError(errno.ESPIPE)
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
 
     def read(self, count):
         p = self.pipe

@@ -11,7 +11,7 @@ import struct
 
 from pylinuxabi.kernel.abi import SIGINFO_HEAD, SIGNALFD_SIGINFO
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.vfs.file import POLLIN, OpenFile
+from pylinuxabi.vfs.file import POLLIN, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 
 SFD_CLOEXEC, SFD_NONBLOCK = os.O_CLOEXEC, os.O_NONBLOCK
@@ -70,7 +70,7 @@ def signalfd_siginfo(raw):
                                  f["call_addr"], f["arch"])
 
 
-class SignalFd(OpenFile):
+class SignalFd(AnonStreamFile):
     """One signalfd: its mask. `signals` has pending(mask) and dequeue(mask) (raw
     siginfo or None) for the thread calling."""
 
@@ -110,18 +110,6 @@ class SignalFd(OpenFile):
 
     def poll(self):
         return POLLIN if self.signals.pending(self.mask) else 0
-
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        return self.offset          # noop_llseek
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
 
     def fdinfo(self):
         return b"sigmask:\t%016x\n" % self.mask

@@ -18,7 +18,7 @@ from pylinuxabi.kernel import fdtable
 from pylinuxabi.kernel.abi import I32
 from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
+from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode, read_host
 
 AF_UNSPEC, AF_UNIX = 0, 1
@@ -690,7 +690,7 @@ class UnixSocket(SynthInode):
         return sum(len(skb.files) for skb in self.queue if isinstance(skb, Skb) and skb.files)
 
 
-class SocketFile(OpenFile):
+class SocketFile(StreamFile):
     """An open socket: read and write are recv and send without flags."""
 
     def __init__(self, sock, flags=0):
@@ -699,18 +699,6 @@ class SocketFile(OpenFile):
         sock.has_file = True
         self.deadlines = {}         # read/write(2)'s timed waits (see timed)
         self.last_read = b""
-
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        raise SyscallError(errno.ESPIPE)
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
 
     def nonblocking(self, flags=0):
         return bool(self.flags & os.O_NONBLOCK or flags & MSG_DONTWAIT)

@@ -12,7 +12,7 @@ import time
 
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.waitq import WaitQueue
-from pylinuxabi.vfs.file import POLLIN, OpenFile
+from pylinuxabi.vfs.file import POLLIN, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 
 TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET = 1, 2
@@ -28,7 +28,7 @@ NSEC = 1_000_000_000
 TICKS = struct.Struct("<Q")
 
 
-class TimerFd(OpenFile):
+class TimerFd(AnonStreamFile):
     """One timer. Times are nanoseconds of its clock; `expires` 0 is never set."""
 
     sized_records = True        # a read smaller than the count (even 0 bytes) is EINVAL
@@ -153,18 +153,6 @@ class TimerFd(OpenFile):
         self.ticks = ticks
         self.queue.notify()
         return 0, None
-
-    def seekable(self):
-        return False
-
-    def lseek(self, offset, whence):
-        return self.offset          # noop_llseek
-
-    def pread(self, count, offset):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, offset):
-        raise SyscallError(errno.ESPIPE)
 
     def fdinfo(self):
         self._fired()
