@@ -472,7 +472,7 @@ class Kernel:
             # a signal: the original syscall goes back with its restart code and
             # the host's signal delivery restarts it or makes it EINTR; one that
             # already moved data returns that count, as Linux's do
-            task.deadline = None
+            task.deadline = task.resume = None
             result = task.progress or -task.restart
             task.progress = 0
             self.release_held(task)
@@ -497,7 +497,7 @@ class Kernel:
         if result.__class__ is not int:
             log.error("handler %s asked to pass a syscall through after it had blocked", entry.name)
             result = -errno.EIO
-        task.deadline = None
+        task.deadline = task.resume = None
         self.release_held(task)
         if task.saved_sigmask is not None:
             self.restore_sigmask(task)

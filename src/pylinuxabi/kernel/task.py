@@ -86,7 +86,7 @@ class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
-                 "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "held",
+                 "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "resume", "held",
                  "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask")
 
     def __init__(self, tid, process, thread):
@@ -103,6 +103,7 @@ class Task:
         self.deadline = None        # time.monotonic() at which that syscall's timeout ends
         self.comm = b""             # its name (PR_SET_NAME, /proc/<pid>/comm)
         self.progress = 0           # bytes the parked syscall has already moved
+        self.resume = None          # anything else the parked syscall keeps for its retry
         self.held = None            # (fd, open file) the parked syscall holds (WouldBlock.file)
         self.held_files = None      # open files it keeps open besides (WouldBlock.files)
         self.saved_sigmask = None   # the signal mask to restore when a wait with its own ends

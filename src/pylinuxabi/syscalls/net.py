@@ -13,7 +13,7 @@ import stat as st
 import struct
 import time
 
-from pylinuxabi.kernel.creds import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
+from pylinuxabi.kernel.creds import CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
 from pylinuxabi.syscalls.fd import IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
@@ -47,7 +47,6 @@ OPTMEM_MAX = 131072
 INT_MAX = 0x7FFFFFFF
 OVERFLOW_ID = 65534                 # what an id that has no mapping reads as
 MSG_WAITFORONE, MSG_CMSG_COMPAT = 0x10000, 0x80000000
-CAP_NET_ADMIN, CAP_NET_RAW = 12, 13
 
 (SO_DEBUG, SO_REUSEADDR, SO_TYPE, SO_ERROR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF,
  SO_KEEPALIVE, SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY, SO_LINGER, SO_BSDCOMPAT, SO_REUSEPORT,
@@ -60,8 +59,6 @@ FLAG_OPTIONS = (SO_DEBUG, SO_DONTROUTE, SO_BROADCAST, SO_KEEPALIVE, SO_OOBINLINE
                 SO_PASSSEC, SO_REUSEADDR, SO_REUSEPORT)
 MAX_SCHEDULE_TIMEOUT = (1 << 63) - 1
 
-_stream_states = {}     # tid -> RecvState of a stream receive parked after copying some data
-_mmsg_ends = {}         # tid -> when a parked recvmmsg's timeout ends
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -685,7 +682,7 @@ def _recv(task, f, vec, flags, whole=True):
         return vec.write(task, offset, data)
 
     if sock.type == SOCK_STREAM:
-        rs = _stream_states.pop(task.tid, None) if task.progress else None
+        rs = task.resume if task.progress else None     # a receive parked after copying some
         task.progress = 0
         if rs is None:
             rs = RecvState()
@@ -697,7 +694,7 @@ def _recv(task, f, vec, flags, whole=True):
         except WouldBlock:
             if rs.copied:
                 task.progress = rs.copied
-                _stream_states[task.tid] = rs
+                task.resume = rs
             raise
         return Received(n, 0, rs.sender, rs.creds, rs.files)
     if sock.type == SOCK_SEQPACKET and sock.state != TCP_ESTABLISHED:
@@ -754,7 +751,7 @@ def recvmmsg(task, fd, mmsg, vlen, flags, timeout):
     if timeout:
         sec, nsec = TIMESPEC.unpack(task.mem.read(timeout, TIMESPEC.size))
         check(sec >= 0 and 0 <= nsec < 1_000_000_000, errno.EINVAL)
-        end = _mmsg_ends.pop(task.tid, None) if task.progress else None
+        end = task.resume if task.progress else None    # when a parked call's timeout ends
         if end is None:
             end = time.monotonic() + sec + nsec / 1e9
     f = _sock(task, fd)
@@ -779,7 +776,7 @@ def recvmmsg(task, fd, mmsg, vlen, flags, timeout):
     except WouldBlock:
         task.progress = count
         if end is not None:
-            _mmsg_ends[task.tid] = end
+            task.resume = end
         raise
     except SyscallError as e:
         error = e

@@ -17,6 +17,7 @@ import errno
 import os
 import select
 
+from pylinuxabi.kernel.creds import CAP_NET_ADMIN
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.kernel.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, AnonStreamFile
@@ -32,7 +33,6 @@ EPOLL_CLOEXEC = os.O_CLOEXEC
 EPIOCSPARAMS, EPIOCGPARAMS = 0x40088A01, 0x80088A02
 NAPI_POLL_WEIGHT = 64
 S32_MAX = 0x7FFFFFFF
-CAP_NET_ADMIN = 12              # (kernel/creds.py names only the ones it uses)
 
 # open file -> the items (of any instance) that watch it: Linux's file->f_ep
 _watchers = {}
