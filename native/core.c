@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/futex.h>
 #include <linux/filter.h>
 #include <linux/ptrace.h>
@@ -313,10 +315,34 @@ static int wait_injected(int pid, int want, struct stop *s)
 }
 
 /*
+ * Is the thread stopped at exactly the syscall an injection set up: nr with
+ * these six arguments, entered from the syscall instruction at insn? Anything
+ * else means the program got between us and the kernel (DESIGN §3).
+ */
+static int is_injected(const struct stop *s, uint64_t insn, long nr, const uint64_t *args)
+{
+    if (s->nr != nr || s->rip != insn + 2)
+        return 0;
+    for (int i = 0; i < 6; i++)
+        if (s->args[i] != args[i])
+            return 0;
+    return 1;
+}
+
+/* An injection was led astray: the process goes, and we say so (-EPERM). */
+static int hijacked(int pid)
+{
+    kill(pid, SIGKILL);
+    return -EPERM;
+}
+
+/*
  * Run syscall nr(args) inside the stopped thread pid and store its result.
  * at_seccomp: the thread sits at a seccomp stop, whose syscall is replaced;
  * otherwise it sits at a syscall-exit stop and is pointed at the syscall
- * instruction insn. Either way it ends at a syscall-exit stop. The caller
+ * instruction insn (the stub's, which the program cannot change), and its
+ * entry and seccomp stops must be that very syscall, or the process is
+ * killed (-EPERM). Either way it ends at a syscall-exit stop. The caller
  * saves and restores the registers around a sequence of injections.
  */
 int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
@@ -350,11 +376,15 @@ int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
         r = wait_injected(pid, STOP_SYSCALL_ENTRY, &s);
         if (r < 0)
             return r;
+        if (!is_injected(&s, insn, nr, args))
+            return hijacked(pid);
         if (sys_ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0)
             return -ESRCH;
         r = wait_injected(pid, STOP_SECCOMP, &s);
         if (r < 0)
             return r;
+        if (s.kind == STOP_SECCOMP && !is_injected(&s, insn, nr, args))
+            return hijacked(pid);
         if (s.kind == STOP_SYSCALL_EXIT) {
             *result = s.rval;
             return 0;
@@ -529,6 +559,26 @@ int host_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *
  */
 #define ALLOW_NR(n) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, 1), \
                     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define ARG_LO(i) (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HI(i) (offsetof(struct seccomp_data, args) + 8 * (i) + 4)
+
+/*
+ * The reserved range, from RESERVED_BASE and below RESERVED_LIMIT, holds the
+ * stub and the shared area (core.h); the program may not unmap, remap,
+ * protect or advise any of it. Classic BPF compares 32-bit words only, so the
+ * filter lets a call (addr, len) through when it cannot reach the range
+ * whatever the low words are: addr at or above the limit, or addr below
+ * 0x7d00'00000000 with len under 2^40. Anything else stops, and the model
+ * checks it exactly. Seven instructions, ending in TRACE and ALLOW.
+ */
+#define RANGE_CHECK \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_HI(0)), \
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, RESERVED_LIMIT >> 32, 4, 0), \
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, (RESERVED_BASE >> 32) - 0x100, 2, 0), \
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_HI(1)), \
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x100, 0, 1), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE), \
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 
 static int install_filter(int trace_all)
 {
@@ -539,15 +589,20 @@ static int install_filter(int trace_all)
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
         BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-        /* mmap: anonymous mappings name no file, so the host may run them */
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 4),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[3])),
-        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        /* mmap: anonymous mappings name no file, so the host may run them,
+           unless MAP_FIXED could place one over the reserved range */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 12),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(3)),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
-        ALLOW_NR(SYS_munmap),
-        ALLOW_NR(SYS_mprotect),
-        ALLOW_NR(SYS_madvise),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_FIXED, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        RANGE_CHECK,
+        /* munmap, mprotect, madvise: anywhere but the reserved range */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_madvise, 0, 7),
+        RANGE_CHECK,
         ALLOW_NR(SYS_futex),
         ALLOW_NR(SYS_rt_sigreturn),
         ALLOW_NR(SYS_rt_sigprocmask),
@@ -621,9 +676,164 @@ static int move_fd(int fd, int want)
     return 0;
 }
 
+static int drop_bounding_set(void)
+{
+    for (int cap = 0; cap < 64; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            return -errno;
+    return 0;
+}
+
+static int write_file(const char *file, const char *text)
+{
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -errno;
+    close(fd);
+    return r;
+}
+
 /*
- * The program process: wait until the supervisor has seized us, install the
- * filter, and exec the stub (the supervisor builds the real image in it).
+ * A user namespace of the program's own, in which its host ids are seen as
+ * the ids it starts with in the model, so that what the host kernel reports
+ * of its processes to each other (si_uid of a signal or a wait) is what the
+ * model says.
+ */
+static int enter_user_namespace(const struct launch *l)
+{
+    char text[64];
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (unshare(CLONE_NEWUSER) < 0)
+        return -errno;
+    int r = write_file("/proc/self/setgroups", "deny");
+    snprintf(text, sizeof(text), "%d %u 1", l->inner_uid, (unsigned)uid);
+    if (r == 0)
+        r = write_file("/proc/self/uid_map", text);
+    snprintf(text, sizeof(text), "%d %u 1", l->inner_gid, (unsigned)gid);
+    if (r == 0)
+        r = write_file("/proc/self/gid_map", text);
+    return r;
+}
+
+/*
+ * Give up every host privilege (DESIGN, threat model): no capabilities in any
+ * set, bounding set included, in the host's user namespace or its own; no
+ * supplementary groups; host ids that own nothing. A process that got past
+ * the model would then be an unprivileged stranger on the host. With
+ * host_uid -1 (we run unprivileged in a user namespace of our own, which
+ * maps no other id) the ids stay ours and only the capabilities go.
+ */
+static int drop_host_privilege(const struct launch *l)
+{
+    int r;
+    if (l->host_uid >= 0) {
+        if ((r = drop_bounding_set()) < 0)
+            return r;
+        if (setgroups(0, NULL) < 0 || setresgid(l->host_gid, l->host_gid, l->host_gid) < 0
+            || setresuid(l->host_uid, l->host_uid, l->host_uid) < 0)
+            return -errno;
+        prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);    /* as exec of the stub makes us anyway: /proc/self is ours */
+    }
+    if (l->inner_uid >= 0) {
+        if ((r = enter_user_namespace(l)) < 0 || (r = drop_bounding_set()) < 0)
+            return r;
+        /* the namespace's root, if that is who we are there, gains nothing by exec */
+        if (prctl(PR_SET_SECUREBITS, 0x3f, 0, 0, 0) < 0)     /* NOROOT, NO_SETUID_FIXUP, KEEP_CAPS_LOCKED, all locked */
+            return -errno;
+    }
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    struct __user_cap_header_struct head = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct none[2];
+    memset(none, 0, sizeof(none));
+    if (syscall(SYS_capset, &head, none) < 0)
+        return -errno;
+    if (syscall(SYS_capget, &head, none) < 0)
+        return -errno;
+    for (int i = 0; i < 2; i++)
+        if (none[i].effective || none[i].permitted || none[i].inheritable)
+            return -EPERM;
+    return 0;
+}
+
+/* Landlock's ABI, declared here so that older headers build too. */
+struct ll_ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
+struct ll_path_beneath_attr {
+    uint64_t allowed_access;
+    int32_t parent_fd;
+} __attribute__((packed));
+#define LL_CREATE_RULESET_VERSION 1
+#define LL_RULE_PATH_BENEATH 1
+#define LL_FS_EXECUTE 1
+#define LL_FS_READ_FILE 4
+#define LL_SCOPE_ABSTRACT_UNIX_SOCKET 1
+#define LL_SCOPE_SIGNAL 2
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+/* The Landlock ABI version this kernel speaks (0: none). */
+int landlock_abi(void)
+{
+    long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : (int)v;
+}
+
+/*
+ * Confine the process with Landlock: every file-system access the ABI knows
+ * is denied but executing and reading the stub (every exec is an execveat of
+ * it), and from ABI 6 signals and abstract unix sockets stay inside the
+ * domain, so the supervisor cannot be signalled by the host either.
+ */
+static int confine(int abi)
+{
+    if (abi <= 0)
+        return 0;
+    struct ll_ruleset_attr attr = { 0 };
+    size_t size = offsetof(struct ll_ruleset_attr, handled_access_net);
+    attr.handled_access_fs = (1ULL << 13) - 1;          /* ABI 1: EXECUTE .. MAKE_SYM */
+    if (abi >= 2)
+        attr.handled_access_fs |= 1ULL << 13;           /* REFER */
+    if (abi >= 3)
+        attr.handled_access_fs |= 1ULL << 14;           /* TRUNCATE */
+    if (abi >= 5)
+        attr.handled_access_fs |= 1ULL << 15;           /* IOCTL_DEV */
+    if (abi >= 6) {
+        attr.scoped = LL_SCOPE_ABSTRACT_UNIX_SOCKET | LL_SCOPE_SIGNAL;
+        size = sizeof(attr);
+    }
+    int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+    if (ruleset < 0)
+        return -errno;
+    struct ll_path_beneath_attr stub = { LL_FS_EXECUTE | LL_FS_READ_FILE, STUB_FD };
+    int r = 0;
+    if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &stub, 0) < 0
+        || syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+        r = -errno;
+    close(ruleset);
+    return r;
+}
+
+/* Both of the above, with no_new_privs (Landlock's condition). 0 or -errno. */
+int drop_and_confine(const struct launch *l)
+{
+    int r = drop_host_privilege(l);
+    if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        r = -errno;
+    return r < 0 ? r : confine(l->landlock_abi);
+}
+
+/*
+ * The program process: wait until the supervisor has seized us, give up
+ * host privilege, confine us, install the filter, and exec the stub (the
+ * supervisor builds the real image in it).
  */
 static void program_child(const struct launch *l)
 {
@@ -640,6 +850,9 @@ static void program_child(const struct launch *l)
     if (read(gate, &c, 1) != 1)
         _exit(126);
     close(gate);
+    if (drop_and_confine(l) < 0)
+        _exit(126);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);      /* a change of credentials cleared it */
     /* signals as whoever started pylinuxabi left them, not as the supervisor has them */
     for (int sig = 1; sig < 65; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP)

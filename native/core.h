@@ -13,6 +13,12 @@
 #define STUB_FD 1001
 #define TTY_FD 1002
 
+/* the reserved range of every process's address space (DESIGN §3): the stub
+   at RESERVED_BASE, then the shared area (park words and argument slots), all
+   below RESERVED_LIMIT; the program can neither change nor replace any of it */
+#define RESERVED_BASE 0x7E0000000000
+#define RESERVED_LIMIT 0x7E0100000000
+
 enum stop_kind {
     STOP_NONE = 0,          /* wait was interrupted */
     STOP_SECCOMP = 1,       /* PTRACE_EVENT_SECCOMP: a syscall to answer */
@@ -47,6 +53,11 @@ struct launch {
     int tty_fd;             /* -1: none */
     uint64_t sig_ignored;   /* bit n-1: signal n starts ignored in the program */
     uint64_t sig_blocked;   /* bit n-1: signal n starts blocked */
+    int host_uid;           /* the program's unprivileged host ids; -1: keep ours */
+    int host_gid;
+    int landlock_abi;       /* Landlock ABI version to confine it with; 0: none */
+    int inner_uid;          /* its ids in a user namespace of its own; -1: none */
+    int inner_gid;
 };
 
 int wait_stop(int pid, struct stop *s);
@@ -84,5 +95,7 @@ int host_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *
 int enter_namespaces(int new_user, int new_net, int host_uid, int host_gid);
 int become_init(void);
 int spawn_program(const struct launch *l);
+int landlock_abi(void);
+int drop_and_confine(const struct launch *l);
 /* cdef-end */
 #endif

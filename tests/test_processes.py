@@ -14,7 +14,7 @@ leaves behind.
     parent stuck in vfork for a child stopped before its exec, busy forking
     children, a program killed while it has children. Every process
     of a sandbox lives in the PID namespace whose pid 1 is the supervisor
-    (docs/design-changes.md), so that namespace is what is checked: the
+    (docs/DESIGN.md §1), so that namespace is what is checked: the
     supervisor carries a unique marker in its environment (the programs'
     own environments are built by our loader and not visible to the host's
     /proc), its namespace is pinned by an open fd (so its inode number cannot

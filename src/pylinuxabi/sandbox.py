@@ -59,6 +59,7 @@ class Options:
         self.upper = upper          # host directory keeping the overlay's upper layer
         self.upper_work = upper_work    # its work directory (default: upper + ".work")
         self.capabilities = capabilities(cap_add, cap_drop)  # the first process's bounding set
+        self.host_caps = explicit_capabilities(cap_add, cap_drop)   # consent for host-wide effects
 
 
 def host_capabilities():
@@ -81,6 +82,15 @@ def capabilities(add, drop):
     if "ALL" in added:
         return CAP_FULL_SET & ~sum(1 << cap_by_name(n) for n in names - {"ALL"})
     return caps | sum(1 << cap_by_name(n) for n in added)
+
+
+def explicit_capabilities(add, drop):
+    """The capabilities the user named in --cap-add (ALL: every one), less those of
+    --cap-drop: the model uses one whose effect reaches the whole host (setting the
+    clock, realtime scheduling of host threads) only with this consent (DESIGN §2)."""
+    added = {n.upper() for n in add}
+    caps = CAP_FULL_SET if "ALL" in added else sum(1 << cap_by_name(n) for n in added)
+    return caps & ~sum(1 << cap_by_name(n) for n in {n.upper() for n in drop} - {"ALL"})
 
 
 # the sandbox's own mounts, left out (not an error) where a read-only root has no place for them

@@ -63,9 +63,15 @@ def test_model_answers_file_and_exec_calls(table, name):
     assert entry(table, name).kind == T.EMULATED
 
 
-@pytest.mark.parametrize("name", ["futex", "munmap", "mprotect", "rt_sigreturn", "clock_gettime"])
+@pytest.mark.parametrize("name", ["futex", "rt_sigreturn", "clock_gettime"])
 def test_calls_the_filter_lets_through_are_allowed(table, name):
     assert entry(table, name).kind == T.ALLOWED
+
+
+@pytest.mark.parametrize("name", ["munmap", "mprotect", "madvise", "mremap", "pkey_mprotect", "mseal"])
+def test_calls_that_could_reach_the_reserved_range_are_checked_before_the_host_runs_them(table, name):
+    assert entry(table, name).kind == T.PASSTHROUGH
+    assert entry(table, name).handler.__module__ == "pylinuxabi.syscalls.mm"
 
 
 @pytest.mark.parametrize("name", ["clone", "exit_group", "wait4", "kill"])
@@ -83,8 +89,11 @@ def test_class_allowed_is_exactly_the_filters_list(table):
 
 @pytest.mark.skipif(not CORE_C.exists(), reason="native/core.c not in this checkout")
 def test_BPF_ALLOWED_is_kept_in_step_with_the_seccomp_filter():
-    allowed = set(re.findall(r"ALLOW_NR\(SYS_(\w+)\)", CORE_C.read_text()))
-    assert allowed == T.BPF_ALLOWED
+    text = CORE_C.read_text()
+    assert set(re.findall(r"ALLOW_NR\(SYS_(\w+)\)", text)) == T.BPF_ALLOWED
+    filter_ = text[text.index("static int install_filter"):]
+    checked = set(re.findall(r"BPF_JEQ \| BPF_K, SYS_(\w+), \d+, \d+\),", filter_)) - {"mmap"}
+    assert checked == T.BPF_RANGE_CHECKED
 
 
 # --------------------------------------------------------------------------

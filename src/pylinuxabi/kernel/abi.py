@@ -20,7 +20,7 @@ INOTIFY_EVENT = struct.Struct("<iIII")  # wd, mask, cookie, len (then the name)
 OPEN_HOW = struct.Struct("<QQQ")        # struct open_how: flags, mode, resolve (openat2)
 FILE_HANDLE = struct.Struct("<Ii")      # struct file_handle: handle_bytes, handle_type (then the handle)
 ITIMERSPEC = struct.Struct("<qqqq")     # struct itimerspec: it_interval {sec, nsec}, it_value {sec, nsec}
-KERNEL_SIGACTION_HEAD = struct.Struct("<QQ")    # struct kernel_sigaction: sa_handler, sa_flags (then more)
+KERNEL_SIGACTION = struct.Struct("<QQQQ")     # struct kernel_sigaction: sa_handler, sa_flags, sa_restorer, sa_mask
 SIGINFO_HEAD = struct.Struct("<iii4x")          # siginfo_t: si_signo, si_errno, si_code (128 bytes in all)
 # struct signalfd_siginfo: signo, errno, code, pid, uid, fd, tid, band, overrun, trapno,
 # status, int, ptr, utime, stime, addr, addr_lsb, pad, syscall, call_addr, arch

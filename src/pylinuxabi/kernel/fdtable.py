@@ -1,6 +1,7 @@
 """The fd table: virtual fd numbers → open files plus the close-on-exec flag.
 
-Shared between threads (CLONE_FILES); knows nothing of the host's fds.
+Shared by threads and by processes cloned with CLONE_FILES, counted by its
+users as Linux's files_struct is; knows nothing of the host's fds.
 """
 import errno
 
@@ -18,6 +19,7 @@ class FdTable:
         self.limit = 1024       # RLIMIT_NOFILE soft limit, kept in sync by the process
         self.max_fds = 64       # the size Linux's table has grown to (select ignores fds past it)
         self.held = None        # (fd, file) a syscall being retried holds since it first looked (see hold)
+        self.users = 1          # processes using the table (files_struct.count)
 
     def get(self, fd):
         """The open file behind fd, or EBADF."""
@@ -119,6 +121,25 @@ class FdTable:
     def close_all(self):
         for fd in list(self.fds):
             self.close(fd)
+
+    def share(self):
+        """The table, for one more process (clone with CLONE_FILES)."""
+        self.users += 1
+        return self
+
+    def put(self):
+        """A process is done with the table (exit_files): the last user closes every fd."""
+        self.users -= 1
+        if self.users == 0:
+            self.close_all()
+
+    def unshare(self):
+        """The table for a process that must own its table (exec's unshare_files):
+        itself if no other process uses it, else a copy of it."""
+        if self.users == 1:
+            return self
+        self.users -= 1
+        return self.copy()
 
     def copy(self):
         t = FdTable()

@@ -15,7 +15,7 @@ import traceback
 from pylinuxabi.kernel import fdtable, loader
 from pylinuxabi.kernel.abi import I32, RT_SIGFRAME_SIGMASK, U64
 from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
-from pylinuxabi.kernel.task import Process, Task
+from pylinuxabi.kernel.task import INIT_PID, Process, SchedState, Task
 from pylinuxabi.kernel.timers import Timers
 from pylinuxabi.platform import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_FORK, EVENT_VFORK,
                                  STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT, STOP_GROUP, STOP_NONE,
@@ -25,6 +25,7 @@ log = logging.getLogger("pylinuxabi")
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_THREAD = 0x100, 0x200, 0x400, 0x10000
 NO_RETURN = (60, 231)      # exit, exit_group
 SYS_rt_sigreturn = 15
+SYS_futex = 202
 SYS_rt_sigtimedwait = 128
 SIGINFO_SIZE = 128
 ALL_SIGNALS = (1 << 64) - 1     # a mask blocking every signal (SIGKILL and SIGSTOP stay unblocked)
@@ -63,6 +64,7 @@ class Kernel:
         self.mounts = mounts
         self.options = options
         self.processes = {}
+        self.init = None                # the model's pid 1 (Process.make_init), made at spawn
         self.zombies = {}               # pid -> Process dead but not yet waited for by its parent
         self.zombies_checked = ZOMBIES_CHECKED  # how many of those until we ask the host which are left
         self.tasks = {}
@@ -94,13 +96,14 @@ class Kernel:
         for pid in [pid for pid in zombies if pid in self.processes or not self.platform.is_zombie(pid)]:
             del zombies[pid]
         self.zombies_checked = max(ZOMBIES_CHECKED, 2 * len(zombies))
-        return {**zombies, **self.processes} if zombies else self.processes
+        init = {INIT_PID: self.init} if self.init is not None else {}
+        return {**init, **zombies, **self.processes}
 
     def nproc(self, uid):
         """What RLIMIT_NPROC counts for a real uid: its threads, and its zombies until reaped."""
         n = sum(1 for t in self.tasks.values() if t.process.creds.ruid == uid)
         return n + sum(1 for pid, p in self.visible_processes().items()
-                       if pid not in self.processes and p.creds.ruid == uid)
+                       if pid not in self.processes and not p.is_init and p.creds.ruid == uid)
 
     # -- processes -------------------------------------------------------------
     def add_task(self, tid, process):
@@ -127,7 +130,11 @@ class Kernel:
             image = loader.prepare(probe, loader.find_program(probe, argv[0], envp), argv, envp)
         finally:
             self.platform.thread_gone(probe.thread)
-        pid = self.platform.launch()
+        self.init = Process.make_init(proc, SchedState(os.sched_getaffinity(0),
+                                                       nice=os.getpriority(os.PRIO_PROCESS, 0)))
+        self.init.kernel = self
+        proc.parent = self.init
+        pid = self.platform.launch((creds.ruid, creds.rgid))
         proc.pid = pid
         self.processes[pid] = proc
         self.main_pid = pid
@@ -211,6 +218,8 @@ class Kernel:
             return platform.wait()
         if task is None:
             return self.stray(stop)
+        if task.clone_args is not None:
+            self.first_stop(task)
         if kind == STOP_EXIT:
             task.thread.state = AT_EXIT
             if task.thread.parked_regs is not None:
@@ -232,6 +241,8 @@ class Kernel:
             return self.event(task, stop)
         if kind == STOP_ENTRY:
             # a park re-entering its wait (Kernel.set_park_mask): the wait's mask now
+            if stop.nr != SYS_futex or task.thread.parked_regs is None:
+                return self.hijacked(task, stop)
             if task.park_mask is not None:
                 mask, task.park_mask = task.park_mask, None
                 try:
@@ -257,6 +268,14 @@ class Kernel:
                 return platform.wait()
             return platform.resume_and_wait(task.thread)
         return platform.resume_and_wait(task.thread)
+
+    def hijacked(self, task, stop):
+        """A thread stopped where only a syscall of ours could be: the program got
+        between us and the host (DESIGN, threat model). Its process goes."""
+        log.error("pid %d: thread %d entered syscall %d where we expected our own: killed",
+                  task.process.pid, task.tid, stop.nr)
+        os.kill(task.tid, signal.SIGKILL)
+        return self.platform.resume_and_wait(task.thread)
 
     def send_signal(self, task, sig):
         """A signal from the model to one thread (SIGPIPE): the host delivers it."""
@@ -423,13 +442,13 @@ class Kernel:
         the thread. Returns the raw siginfo_t (128 bytes), or None if none is pending."""
         with self.platform.inject(task.thread) as inj:
             base = inj.scratch()
-            task.mem.write(base, U64.pack(mask) + bytes(16))    # the set, a zero timespec
-            r = inj.syscall(SYS_rt_sigtimedwait, base, base + 64, base + 8, 8)
+            ours = self.platform.stash(task.thread, U64.pack(mask) + bytes(16))    # the set, a zero timespec
+            r = inj.syscall(SYS_rt_sigtimedwait, ours, base, ours + 8, 8)
             if r == -errno.EAGAIN:
                 return None
             if r < 0:
                 raise SyscallError(-r)
-            return task.mem.read(base + 64, SIGINFO_SIZE)
+            return task.mem.read(base, SIGINFO_SIZE)
 
     def takes_signal(self, task):
         """A wait that signals end (a signalfd's, WouldBlock.signals) was interrupted: the
@@ -528,21 +547,39 @@ class Kernel:
             return self.exec_event(task, stop)
         if ev in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
             child = int(stop.msg)
-            self.new_child(task, child, ev)
+            try:
+                self.new_child(task, child, ev)
+            except OSError as e:        # no park word left for it (see _check_nproc)
+                log.error("pid %d: cannot model new task %d (%s): killed", task.process.pid, child, e)
+                os.kill(child, signal.SIGKILL)
             if child in self.orphan_stops:
                 self.orphan_stops.discard(child)
+                if child in self.tasks and self.tasks[child].clone_args is not None:
+                    self.first_stop(self.tasks[child])
                 platform.resume(child)
         # a syscall whose return we asked to see (strace of clone) still returns after the event
         return platform.resume_and_wait(task.thread, exit_stop=task.on_exit is not None)
 
+    def first_stop(self, task):
+        """A new child's first stop: if its parent's clone ran with our copies of
+        its arguments, the child gets the parent's own registers back, as the
+        syscall ABI keeps them (only rax differs)."""
+        saved, task.clone_args = task.clone_args, None
+        try:
+            self.platform.set_args(task.thread, saved)
+        except ThreadGone:
+            pass
+
     def new_child(self, parent, tid, ev):
         flags = parent.clone_flags or 0
         parent.clone_flags = None
+        saved = parent.on_exit[4] if parent.on_exit is not None else None
         pproc = parent.process
         if ev == EVENT_CLONE and flags & CLONE_THREAD:
-            self.add_task(tid, pproc).comm = parent.comm
+            child = self.add_task(tid, pproc)
+            child.comm, child.clone_args = parent.comm, saved
             return
-        files = pproc.files if flags & CLONE_FILES else pproc.files.copy()
+        files = pproc.files.share() if flags & CLONE_FILES else pproc.files.copy()
         fs = pproc.fs if flags & CLONE_FS else pproc.fs.copy()
         proc = Process(tid, files, fs, pproc.creds.copy(), {k: list(v) for k, v in pproc.rlimits.items()},
                        parent=pproc)
@@ -553,8 +590,9 @@ class Kernel:
         proc.envp = pproc.envp
         proc.sig_handlers = dict(pproc.sig_handlers)
         proc.sig_resethand = set(pproc.sig_resethand)
+        child = self.add_task(tid, proc)
+        child.comm, child.clone_args = parent.comm, saved
         self.processes[tid] = proc
-        self.add_task(tid, proc).comm = parent.comm
 
     def exec_took_leader(self, leader, former):
         """A thread other than the leader exec'ed: Linux gave it the leader's tid (and
@@ -591,13 +629,23 @@ class Kernel:
                 self.tracer.exited(task, status)
         if not proc.tasks:
             self.processes.pop(proc.pid, None)
-            if proc.files is not None:
-                proc.files.close_all()
+            self.reparent_children(proc)
+            proc.files.put()                    # closes its fds unless another process shares them
+            proc.files = fdtable.FdTable()      # a zombie has none (exit_files)
             proc.exited.notify()
             if self.platform.is_zombie(proc.pid):
                 self.became_zombie(proc)
             if proc.pid == self.main_pid:
                 self.main_status = proc.exit_status if proc.exit_status is not None else status
+
+    def reparent_children(self, proc):
+        """proc is gone: its children are the init's, as the host's are the supervisor's."""
+        for p in self.processes.values():
+            if p.parent is proc:
+                p.parent = self.init
+        for p in self.zombies.values():
+            if p.parent is proc:
+                p.parent = self.init
 
     def became_zombie(self, proc):
         """proc is dead, but its parent has yet to wait for it: /proc still shows it,
@@ -642,6 +690,7 @@ class Kernel:
         proc.envp = image.envp
         task.comm = image.execfn.rsplit(b"/", 1)[-1][:15]      # as Linux: the name exec was given
         proc.argv = image.argv
+        proc.files = proc.files.unshare()   # the fds of a CLONE_FILES parent stay its own
         proc.files.close_on_exec()
         proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}
         proc.sig_resethand = set()          # (exec clears every sa_flags)

@@ -258,9 +258,9 @@ def build(platform, task, image):
     stub_sp = regs.rsp
     auxv = read_auxv(mem, stub_sp)
     elf, interp = image.elf, image.interp
-    with platform.inject_fresh(task.thread) as inj:
+    with platform.inject(task.thread) as inj:
         hint = ELF_ET_DYN_BASE + (int.from_bytes(os.urandom(4), "little") & 0xFFFFF) * PAGE
-        platform.map_park_page(inj)
+        platform.map_reserved(inj)
         bias = map_elf(inj, elf, hint if elf.is_dyn else 0)
         entry = bias + elf.entry
         interp_bias = 0

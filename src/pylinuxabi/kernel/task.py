@@ -76,10 +76,44 @@ class Process:
         self.no_new_privs = False
         self.nproc_exceeded = False     # became a user past RLIMIT_NPROC: the next execve fails
         self.exited = WaitQueue()   # told when its last thread is gone (pidfds wait on it)
+        self.is_init = False        # the model's init (pid 1): no host process of its own
+        self.sched = None           # init's SchedState; a host thread's state is the host's
 
     @classmethod
     def first(cls, pid, fs, creds):
         return cls(pid, FdTable(), fs, creds, host_rlimits())
+
+    @classmethod
+    def make_init(cls, first, sched):
+        """The sandbox's pid 1, as `docker run --init` has one: an init with the first
+        process's credentials and limits that never runs anything. The supervisor,
+        which really is pid 1 of the PID namespace, is never shown or named."""
+        init = cls(INIT_PID, FdTable(), first.fs.copy(), first.creds.copy(),
+                   {k: list(v) for k, v in first.rlimits.items()})
+        init.is_init = True
+        init.argv = [INIT_COMM]
+        init.exit_comm = INIT_COMM
+        init.sched = sched
+        return init
+
+
+INIT_PID = 1
+INIT_COMM = b"pylinuxabi-init"     # 15 bytes: a whole comm
+
+
+class SchedState:
+    """What the scheduler keeps of one thread: the fields of struct sched_attr, and the
+    CPUs it may run on. The model keeps one for its init only."""
+
+    def __init__(self, cpus, policy=0, flags=0, nice=0, priority=0, runtime=0, deadline=0, period=0,
+                 util_min=0, util_max=1024):
+        self.cpus = set(cpus)
+        self.policy = policy        # SCHED_NORMAL…
+        self.flags = flags          # SCHED_FLAG_RESET_ON_FORK…
+        self.nice = nice
+        self.priority = priority    # the realtime priority (1..99 under SCHED_FIFO/SCHED_RR)
+        self.runtime, self.deadline, self.period = runtime, deadline, period
+        self.util_min, self.util_max = util_min, util_max
 
 
 class Task:
@@ -87,7 +121,7 @@ class Task:
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
                  "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "resume", "held",
-                 "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask")
+                 "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask", "clone_args")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -96,6 +130,8 @@ class Task:
         self.mem = thread.mem
         self.pending_exec = None    # an Image being exec'ed
         self.clone_flags = None     # flags of the clone this task is making
+        self.clone_args = None      # a new child's: the argument registers its parent's clone
+                                    # had before the host ran it with our copies (Resume.args)
         self.on_exit = None         # callback for the syscall-exit stop we asked for
         self.waiting_on = ()        # wait queues of the syscall it is parked in
         self.wake_callback = None   # what those queues call to wake it

@@ -3,6 +3,8 @@
 Wraps the native core (pylinuxabi._native); knows nothing of files or the model.
 """
 import errno
+import fcntl
+import logging
 import mmap
 import os
 import signal
@@ -14,6 +16,7 @@ from pylinuxabi._native import ffi, lib
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.platform import AT_EXIT, AT_SECCOMP, ThreadGone
 
+log = logging.getLogger("pylinuxabi")
 STUB_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stub")
 
 PTRACE_SYSCALL = 24
@@ -48,13 +51,27 @@ SYS_close = 3
 SYS_mmap = 9
 SYS_futex = 202
 SYS_recvmsg = 47
-PROT_READ = 1
-MAP_SHARED, MAP_FIXED_NOREPLACE = 0x01, 0x100000
+PROT_NONE, PROT_READ = 0, 1
+MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED_NOREPLACE = 0x01, 0x02, 0x20, 0x4000, 0x100000
 FUTEX_WAIT = 0
-# the park page sits just above the stub, at a fixed address in every process
-STUB_BASE = 0x7E0000000000     # where native/build.py links the stub
+# The reserved range of every address space (DESIGN §3): the stub at its base
+# (where native/build.py links it), then the shared area: the park page (one
+# futex word per thread) and one argument slot per thread, where the model
+# puts the checked copy of a struct for the host to read. The program sees
+# the area read-only and can change nothing of the range.
+STUB_BASE = RESERVED_BASE = lib.RESERVED_BASE
 PARK_ADDR = 0x7E0000010000
 PARK_SIZE = 65536
+SLOTS = PARK_SIZE // 4
+ARG_SLOT = 256
+ARGS_ADDR = PARK_ADDR + PARK_SIZE
+AREA_SIZE = PARK_SIZE + SLOTS * ARG_SLOT
+RESERVED_END = PARK_ADDR + AREA_SIZE
+assert RESERVED_END <= lib.RESERVED_LIMIT
+# the host identity of the program's processes when we run as root: ids that
+# own nothing, with no capabilities (native drop_host_privilege)
+HOST_UID = HOST_GID = 2147483646
+F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_FUTURE_WRITE = 0x1, 0x2, 0x4, 0x10
 SYS_execveat = 322
 AT_EMPTY_PATH = 0x1000
 MSG_CMSG_CLOEXEC = 0x40000000
@@ -66,28 +83,41 @@ _IOVEC = struct.Struct("<QQ")
 
 
 def _stub_symbols():
-    """Entry point and the `inject` syscall instruction of the stub binary."""
+    """Entry point, the end of its image, and the addresses of the stub's
+    symbols (native/stub.S)."""
     from elftools.elf.elffile import ELFFile
     with open(STUB_PATH, "rb") as f:
         elf = ELFFile(f)
         symtab = elf.get_section_by_name(".symtab")
-        return elf.header.e_entry, symtab.get_symbol_by_name("inject")[0]["st_value"]
+        names = ("inject", "exec_argv")
+        end = max(seg["p_vaddr"] + seg["p_memsz"] for seg in elf.iter_segments() if seg["p_type"] == "PT_LOAD")
+        symbols = {n: symtab.get_symbol_by_name(n)[0]["st_value"] for n in names}
+        return elf.header.e_entry, (end + 0xFFF) & ~0xFFF, symbols
+
+
+def touches_reserved(addr, length):
+    """Does [addr, addr + length) reach into the reserved range? (length rounded
+    up to pages as the memory syscalls do; a length of 0 still names addr)."""
+    end = addr + max((length + 0xFFF) & ~0xFFF, 1)
+    return addr < RESERVED_END and end > RESERVED_BASE
 
 
 class Memory:
     """A process's memory as the program sees it: faults are EFAULT."""
 
-    __slots__ = ("pid", "_buf", "_size")
+    __slots__ = ("pid", "_buf")
+
+    BUF_SIZE = 65536        # kept for the calls of every size the hot path sees
 
     def __init__(self, pid):
         self.pid = pid
-        self._size = 65536
-        self._buf = ffi.new("char[]", self._size)
+        self._buf = ffi.new("char[]", self.BUF_SIZE)
 
     def _buffer(self, n):
-        if n > self._size:
-            self._size = max(n, self._size * 2)
-            self._buf = ffi.new("char[]", self._size)
+        """A buffer of at least n bytes: ours, or one that lives for this call only (the
+        program chooses n: what we keep must not grow with it)."""
+        if n > self.BUF_SIZE:
+            return ffi.new("char[]", n)
         return self._buf
 
     def read(self, addr, n):
@@ -162,6 +192,8 @@ class Injection:
         argv = ffi.new("uint64_t[6]", [a & 0xFFFFFFFFFFFFFFFF for a in args] + [0] * (6 - len(args)))
         out = ffi.new("long *")
         r = lib.inject_syscall(t.tid, t.state == AT_SECCOMP, self.insn, nr, argv, out)
+        if r == -errno.EPERM:
+            log.error("thread %d was not at the syscall %d we injected: its process is killed", t.tid, nr)
         if r < 0:
             raise ThreadGone(t.tid)
         t.state = AT_EXIT
@@ -182,7 +214,21 @@ class Injection:
         r = self.syscall(SYS_recvmsg, lib.CTRL_FD, base, MSG_CMSG_CLOEXEC)
         if r != 1:
             raise SyscallError(errno.EIO, f"recvmsg of a host fd failed: {r}")
-        return struct.unpack("<i", self.thread.mem.read(control + 16, 4))[0]
+        fd = struct.unpack("<i", self.thread.mem.read(control + 16, 4))[0]
+        # the number came through the program's memory, which another thread may
+        # have changed: it must name what we sent, or we would act on another fd
+        tid = self.thread.tid
+        try:
+            got = os.stat(f"/proc/{tid}/fd/{fd}")
+        except (OSError, ValueError):
+            got = None
+        sent = os.fstat(hostfd)
+        if got is None or (got.st_dev, got.st_ino) != (sent.st_dev, sent.st_ino):
+            log.error("thread %d: the fd we passed it arrived as %r, not what we sent: its process is killed",
+                      tid, fd)
+            os.kill(tid, signal.SIGKILL)
+            raise ThreadGone(tid)
+        return fd
 
     def close_fd(self, fd):
         self.syscall(SYS_close, fd)
@@ -201,14 +247,33 @@ class PtracePlatform:
         self.sig_ignored = sum(1 << (s - 1) for s in sig_ignored)
         self.sig_blocked = sum(1 << (s - 1) for s in sig_blocked)
         self.stop = ffi.new("struct stop *")
-        self.stub_entry, self.stub_inject = _stub_symbols()
+        self.stub_entry, self.stub_end, symbols = _stub_symbols()
+        self.stub_inject = symbols["inject"]
+        self.exec_argv = symbols["exec_argv"]
         self.ctrl, self._ctrl_tracee = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
-        # the park page (DESIGN §4): one futex word per thread, shared by every process
-        self.park_fd = os.memfd_create("pylinuxabi-park", os.MFD_CLOEXEC)
-        os.ftruncate(self.park_fd, PARK_SIZE)
-        self.park_map = mmap.mmap(self.park_fd, PARK_SIZE, mmap.MAP_SHARED)
-        self.park_words = ffi.cast("uint32_t *", ffi.from_buffer(self.park_map))
-        self.free_slots = list(range(PARK_SIZE // 4 - 1, -1, -1))
+        self._make_area()
+        self.free_slots = list(range(SLOTS - 1, -1, -1))
+        self.host_ids = (HOST_UID, HOST_GID) if os.geteuid() == 0 else (-1, -1)
+        self.landlock_abi = lib.landlock_abi()
+
+    def _make_area(self):
+        """The shared area, ours to write through our own mapping; sealed so
+        that no mapping made later can write it, and lent to processes through
+        a read-only fd (so mprotect cannot make their mapping writable either)."""
+        fd = os.memfd_create("pylinuxabi-park", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        os.ftruncate(fd, AREA_SIZE)
+        self.area = mmap.mmap(fd, AREA_SIZE, mmap.MAP_SHARED)
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL)
+        self.area_fd = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+        os.close(fd)
+        self.park_words = ffi.cast("uint32_t *", ffi.from_buffer(self.area))
+
+    def stash(self, thread, data):
+        """Put `data` (at most ARG_SLOT bytes) in the thread's argument slot, where
+        the program cannot change it; returns its address in the program."""
+        offset = PARK_SIZE + thread.slot * ARG_SLOT
+        self.area[offset:offset + len(data)] = data
+        return ARGS_ADDR + thread.slot * ARG_SLOT
 
     # -- start-up ---------------------------------------------------------
     @staticmethod
@@ -225,8 +290,10 @@ class PtracePlatform:
         if r < 0:
             raise OSError(-r, "cannot set up the supervisor: " + os.strerror(-r))
 
-    def launch(self):
-        """Fork the program process (pid 2) and seize it; returns its pid.
+    def launch(self, ids=(0, 0)):
+        """Fork the program process (pid 2) and seize it; returns its pid. `ids`
+        are its (uid, gid) in the model, which its user namespace shows the host's
+        as (native enter_user_namespace).
 
         It is seized before it runs a single syscall of its own, then execs
         the stub; its first stop is that execve's seccomp stop.
@@ -239,6 +306,9 @@ class PtracePlatform:
         params.gate_fd = gate_r
         params.ctrl_fd, params.stub_fd = self._ctrl_tracee.fileno(), stub_fd
         params.tty_fd = self.terminal if self.terminal is not None else -1
+        params.host_uid, params.host_gid = self.host_ids
+        params.landlock_abi = self.landlock_abi
+        params.inner_uid, params.inner_gid = ids
         pid = lib.spawn_program(params)
         for fd in (gate_r, stub_fd):
             os.close(fd)
@@ -319,10 +389,16 @@ class PtracePlatform:
             raise OSError(errno.EAGAIN, "too many threads for the park page")
         return Thread(tid, Memory(tid), self.free_slots.pop())
 
+    touches_reserved = staticmethod(touches_reserved)
+
+    def thread_room(self):
+        """How many more threads the park page has words for."""
+        return len(self.free_slots)
+
     @staticmethod
     def hidden_ranges():
-        """Address ranges of our own mappings in every process (the stub, the park page)."""
-        return [(STUB_BASE, PARK_ADDR + PARK_SIZE)]
+        """Address ranges of our own mappings in every process (the reserved range)."""
+        return [(RESERVED_BASE, RESERVED_END)]
 
     def retid(self, thread, tid):
         """The host thread now answers to another tid (a non-leader thread exec'ed)."""
@@ -333,15 +409,23 @@ class PtracePlatform:
         self.free_slots.append(thread.slot)
 
     # -- parking (DESIGN §4) ---------------------------------------------------
-    def map_park_page(self, inj):
-        """Map the park page, read-only, at its fixed address in a fresh process."""
-        fd = inj.install_fd(self.park_fd)
+    def map_reserved(self, inj):
+        """Fill the reserved range of a fresh process, which holds only the stub:
+        the shared area (park page and argument slots), read-only, at its fixed
+        address, and inaccessible memory between the two, so that nothing of
+        the program's is ever placed in the range (where it could not unmap it)."""
+        fd = inj.install_fd(self.area_fd)
         try:
-            r = inj.syscall(SYS_mmap, PARK_ADDR, PARK_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0)
+            r = inj.syscall(SYS_mmap, PARK_ADDR, AREA_SIZE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0)
         finally:
             inj.close_fd(fd)
         if r != PARK_ADDR:
             raise SyscallError(errno.ENOMEM, f"cannot map the park page: {r}")
+        gap = PARK_ADDR - self.stub_end
+        r = inj.syscall(SYS_mmap, self.stub_end, gap, PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0)
+        if r != self.stub_end:
+            raise SyscallError(errno.ENOMEM, f"cannot reserve the gap after the stub: {r}")
 
     def park(self, thread, timeout=None):
         """Turn the stopped syscall into a host futex wait on the thread's park word.
@@ -356,17 +440,18 @@ class PtracePlatform:
         if thread.parked_regs is None:
             thread.parked_regs = ffi.new("struct user_regs_struct *", regs[0])
         if thread.state == AT_EXIT:
-            regs.rip -= 2           # parked again from the wait's return: execute the syscall again
+            # parked again from the wait's return: enter the wait anew, from the
+            # stub's syscall instruction (the program's own could have changed)
+            regs.rip = self.stub_inject
         regs.orig_rax = regs.rax = SYS_futex
         regs.rdi = PARK_ADDR + 4 * thread.slot
         regs.rsi = FUTEX_WAIT
         regs.rdx = self.park_words[thread.slot]
         regs.r10 = 0
         if timeout is not None:
-            # the futex's relative timeout, read at its entry, below the red zone
-            ts = (regs.rsp - 8192) & ~0xF
-            thread.mem.write(ts, struct.pack("<qq", int(timeout), int(timeout % 1 * 1e9)))
-            regs.r10 = ts
+            # the futex's relative timeout, read at its entry from the thread's
+            # argument slot (the program's memory could change under the wait)
+            regs.r10 = self.stash(thread, struct.pack("<qq", int(timeout), int(timeout % 1 * 1e9)))
         if lib.set_regs(thread.tid, regs) < 0:
             raise ThreadGone(thread.tid)
         lib.resume(thread.tid, PTRACE_SYSCALL, 0)
@@ -476,21 +561,21 @@ class PtracePlatform:
 
     # -- acting inside a process ------------------------------------------
     @contextmanager
-    def inject(self, thread, insn=None):
+    def inject(self, thread):
         """Run host syscalls inside `thread`, then put it back as it was.
 
         Signals are blocked meanwhile so none is delivered into our borrowed
         registers; the thread's own registers come back with `inj.result` as
         its syscall's return value, and the thread is left at a syscall-exit
-        stop ready for PTRACE_CONT.
+        stop ready for PTRACE_CONT. Every call but one replacing a stopped
+        syscall runs from the stub's syscall instruction, which the program
+        cannot change (never from its own: another thread could rewrite it).
         """
-        inj = Injection(self, thread, insn)
+        inj = Injection(self, thread, self.stub_inject)
         tid = thread.tid
         mask = ffi.new("uint64_t *")
         if lib.get_regs(tid, inj.saved) < 0 or lib.get_sigmask(tid, mask) < 0:
             raise ThreadGone(tid)
-        if inj.insn is None:
-            inj.insn = inj.saved.rip - 2    # the syscall instruction it just executed
         lib.set_sigmask(tid, BLOCK_ALL)
         try:
             yield inj
@@ -500,10 +585,6 @@ class PtracePlatform:
                     inj.saved.rax = inj.result & 0xFFFFFFFFFFFFFFFF
                 lib.set_regs(tid, inj.saved)
             lib.set_sigmask(tid, mask[0])
-
-    def inject_fresh(self, thread):
-        """inject() into a process that runs the stub: its own syscall instruction serves."""
-        return self.inject(thread, insn=self.stub_inject)
 
     def get_regs(self, thread):
         regs = ffi.new("struct user_regs_struct *")
@@ -540,15 +621,14 @@ class PtracePlatform:
         """Turn the stopped syscall into the host's execveat of the stub.
 
         The kernel replaces the address space; an EVENT_EXEC stop follows
-        (or the syscall's exit stop if it fails). Its strings go below the
-        red zone of the thread's stack.
+        (or the syscall's exit stop if it fails). Its strings are the stub's
+        own (argv = {"pylinuxabi-stub", NULL}, envp = {NULL}, the path ""),
+        which no thread of the program can rewrite while the kernel reads them.
         """
         regs = self.get_regs(thread)
-        scratch = (regs.rsp - 8192) & ~0xF
-        name = scratch + 32
-        thread.mem.write(scratch, struct.pack("<QQQQ", name, 0, 0, 0) + b"pylinuxabi-stub\0")
+        argv, envp, empty = self.exec_argv, self.exec_argv + 8, self.exec_argv + 8
         regs.orig_rax = SYS_execveat
-        regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = lib.STUB_FD, scratch + 24, scratch, scratch + 16, AT_EMPTY_PATH
+        regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8 = lib.STUB_FD, empty, argv, envp, AT_EMPTY_PATH
         self.set_regs(thread, regs)
 
     def prepare_image(self, thread):

@@ -18,6 +18,8 @@ from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
 from pylinuxabi.vfs.pipe import PipeEnd, make_pipe
 
 MAX_RW_COUNT = 0x7FFFF000
+IO_CHUNK = 1 << 20         # the most of a write's buffer we copy at once (Linux copies page by
+                           # page): what we hold never grows with the length the program gives
 IOV_MAX = 1024
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
@@ -112,6 +114,25 @@ def gather(task, vec):
     return bytes(out)
 
 
+def fetch(task, vec, offset, n):
+    """Up to n bytes of the buffers vec from offset: short at the first fault."""
+    out = []
+    for base, length in vec:
+        if n <= 0:
+            break
+        if offset >= length:
+            offset -= length
+            continue
+        take = min(length - offset, n)
+        got = task.mem.read_some(base + offset, take)
+        out.append(got)
+        n -= len(got)
+        if len(got) < take:
+            break
+        offset = 0
+    return b"".join(out)
+
+
 class _NoUnread:
     """positional reads leave the file offset alone, whatever reached the program"""
 
@@ -199,6 +220,61 @@ def _write_rest(p, f, data):
             break
 
 
+def write_user(task, f, vec, count):
+    """Write count bytes of the program's buffers vec to f as write(2) and writev(2) do,
+    IO_CHUNK bytes at a time (re-read from the program after a wait, as Linux copies
+    as it goes); a fault or an error after some is written is the count written. A
+    file with whole_writes takes all of it as one message."""
+    if f.whole_writes:
+        return write_loop(task, _write_message, f, count, lambda: gather(task, vec))
+    return write_loop(task, _write_chunks, task, f, vec, count)
+
+
+def _write_message(p, f, count, fetch_all):
+    p.done += f.write_message(count, fetch_all)
+
+
+def _write_chunks(p, task, f, vec, count):
+    while p.done < count:
+        want = min(count - p.done, IO_CHUNK)
+        data = fetch(task, vec, p.done, want)
+        if not data:
+            if p.done:
+                return
+            raise SyscallError(errno.EFAULT)
+        try:
+            n = f.write(data)
+        except SyscallError as e:
+            if p.done and e.errno not in (errno.EPIPE, errno.EAGAIN):
+                return          # (write_loop's rules for these two)
+            raise
+        p.done += n
+        if n == 0 or n < len(data) and f.flags & os.O_NONBLOCK or n == len(data) < want:
+            return
+
+
+def pwrite_user(task, f, vec, count, offset):
+    """pwrite(2) and pwritev(2) of count bytes of vec at offset, IO_CHUNK bytes at a time."""
+    done = 0
+    while done < count:
+        want = min(count - done, IO_CHUNK)
+        data = fetch(task, vec, done, want)
+        if not data:
+            if done:
+                break
+            raise SyscallError(errno.EFAULT)
+        try:
+            n = f.pwrite(data, offset + done)
+        except SyscallError:
+            if done:
+                break
+            raise
+        done += n
+        if n < want:
+            break
+    return done
+
+
 @syscall("write", "iuu")
 def write(task, fd, buf, count):
     """write(2)."""
@@ -210,7 +286,12 @@ def write(task, fd, buf, count):
     if f.write_record is not None and count != f.write_record:
         raise SyscallError(errno.EINVAL)        # (before the data is read)
     count = min(count, MAX_RW_COUNT)
-    n = count if f.discards_writes else write_all(task, f, task.mem.read(buf, count) if count else b"")
+    if f.discards_writes:
+        n = count
+    elif count <= IO_CHUNK and not f.whole_writes:
+        n = write_all(task, f, task.mem.read(buf, count) if count else b"")
+    else:
+        n = write_user(task, f, [(buf, count)], count)
     if n and fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_MODIFY)
     return n
@@ -239,6 +320,8 @@ def pwrite64(task, fd, buf, count, offset):
     count = min(count, MAX_RW_COUNT)
     if f.discards_writes:
         return _modified(f, count)
+    if count > IO_CHUNK:
+        return _modified(f, pwrite_user(task, f, [(buf, count)], count, offset))
     return _modified(f, f.pwrite(task.mem.read(buf, count) if count else b"", offset))
 
 
@@ -270,6 +353,12 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
         return _modified(f, _count(vec))
     if offset == -1 and f.write_record is not None:
         return _modified(f, write_loop(task, _write_records, task, f, vec))
+    count = _count(vec)
+    if count > IO_CHUNK:
+        if offset == -1:
+            return _modified(f, write_user(task, f, vec, count))
+        check(offset >= 0, errno.EINVAL)
+        return _modified(f, pwrite_user(task, f, vec, count, offset))
     data = gather(task, vec)
     if not data:
         return 0
@@ -356,6 +445,8 @@ def close_range(task, first, last, flags):
     """close_range(2)."""
     check(not flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC), errno.EINVAL)
     check(first <= last, errno.EINVAL)
+    if flags & CLOSE_RANGE_UNSHARE:
+        task.process.files = task.files.unshare()     # a table shared by CLONE_FILES becomes our own
     task.files.close_range(first, last, only_cloexec=bool(flags & CLOSE_RANGE_CLOEXEC))
     return 0
 

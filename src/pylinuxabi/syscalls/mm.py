@@ -1,14 +1,16 @@
-"""Memory syscalls the model must answer: brk and file-backed mmap.
+"""Memory syscalls the model must answer: brk, file-backed mmap, and any change
+to the mappings that could reach the reserved range (DESIGN §3).
 
-Anonymous mappings never stop here (the BPF filter lets them through); the
-host maps our files after we hand the process a host fd (DESIGN §3).
+Anonymous mappings and the like stop here only when the BPF filter cannot
+tell that they stay clear of the reserved range; the host maps our files
+after we hand the process a host fd.
 """
 import errno
 
 from pylinuxabi.kernel.abi import PAGE
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
 SYS_mmap, SYS_munmap = 9, 11
 PROT_READ, PROT_WRITE = 1, 2
@@ -20,8 +22,18 @@ def _page_up(x):
     return (x + PAGE - 1) & ~(PAGE - 1)
 
 
+MREMAP_FIXED = 2
+
+
 def _platform(task):
     return task.process.kernel.platform
+
+
+def _clear_of_reserved(task, addr, length):
+    """The reserved range (the stub, the park page, the argument slots) is
+    the supervisor's: a change to it is refused as for an mseal'd range."""
+    if _platform(task).touches_reserved(addr, length):
+        raise SyscallError(errno.EPERM)
 
 
 @syscall("brk", "u")
@@ -49,6 +61,8 @@ def brk(task, addr):
 @syscall("mmap", "uuiiil")
 def mmap(task, addr, length, prot, flags, fd, offset):
     """mmap(2) of one of our files: the process maps a host fd we pass it."""
+    if flags & MAP_FIXED:
+        _clear_of_reserved(task, addr, length)
     if flags & MAP_ANONYMOUS:
         return PASS
     check(length != 0, errno.EINVAL)
@@ -70,3 +84,49 @@ def mmap(task, addr, length, prot, flags, fd, offset):
             inj.close_fd(tfd)
         inj.result = r
     return r
+
+
+@syscall("munmap", "uu", kind=PASSTHROUGH)
+def munmap(task, addr, length):
+    """munmap(2): the host's, outside the reserved range."""
+    _clear_of_reserved(task, addr, length)
+    return PASS
+
+
+@syscall("mprotect", "uui", kind=PASSTHROUGH)
+def mprotect(task, addr, length, prot):
+    """mprotect(2): the host's, outside the reserved range."""
+    _clear_of_reserved(task, addr, length)
+    return PASS
+
+
+@syscall("pkey_mprotect", "uuii", kind=PASSTHROUGH)
+def pkey_mprotect(task, addr, length, prot, pkey):
+    """pkey_mprotect(2): the host's, outside the reserved range."""
+    _clear_of_reserved(task, addr, length)
+    return PASS
+
+
+@syscall("madvise", "uui", kind=PASSTHROUGH)
+def madvise(task, addr, length, advice):
+    """madvise(2): the host's, outside the reserved range (MADV_DONTFORK would
+    leave a child without the stub)."""
+    _clear_of_reserved(task, addr, length)
+    return PASS
+
+
+@syscall("mseal", "uuu", kind=PASSTHROUGH)
+def mseal(task, addr, length, flags):
+    """mseal(2): the host's, outside the reserved range."""
+    _clear_of_reserved(task, addr, length)
+    return PASS
+
+
+@syscall("mremap", "uuuuu", kind=PASSTHROUGH)
+def mremap(task, old, old_size, new_size, flags, new):
+    """mremap(2): the host's, if neither the old range nor a fixed new one
+    reaches the reserved range (old_size 0 duplicates a mapping at old)."""
+    _clear_of_reserved(task, old, old_size)
+    if flags & MREMAP_FIXED:
+        _clear_of_reserved(task, new, new_size)
+    return PASS

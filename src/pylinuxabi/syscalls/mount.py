@@ -108,27 +108,34 @@ def _bind(task, table, source, target, flags):
     check(src.mount.propagation != MS_UNBINDABLE, errno.EINVAL)
     check(src.inode.is_dir() == target.inode.is_dir(), errno.ENOTDIR)
     fs_root = _join(src.mount.fs_root, src.path(src.mount.root))
+    subs = _submounts(table, src) if flags & MS_REC else []
+    table.check_room(1 + len(subs))         # the whole copy, before any of it is made
     top = table.mount(target, src.mount.fs_type, src.mount.source, src.inode, src.mount.mnt_readonly,
                       flags=src.mount.flags, fs_root=fs_root, sb=src.mount.sb)
-    if flags & MS_REC:
-        _copy_submounts(table, src, top)
+    copies = {None: top}
+    for m, parent, rel in subs:
+        point = copies[parent].root
+        for name in filter(None, rel.split(b"/")):
+            point = point.child(name)
+        copies[m] = table.mount(point, m.fs_type, m.source, m.root.inode, m.mnt_readonly,
+                                flags=m.flags, fs_root=m.fs_root, sb=m.sb)
     return 0
 
 
-def _copy_submounts(table, src, copy):
-    """Bind the mounts below `src` again below the new mount `copy`, at the same places."""
-    for m in list(table.mounts):
-        if m is copy or m.mountpoint is None or m.mountpoint.mount is not src.mount:
+def _submounts(table, src):
+    """copy_tree's list of what an MS_REC bind of `src` copies, as it is before the copy:
+    [(mount, the mount it sits on (None: src's), its place relative to that one's root
+    or to src)], parents first, depth first as next_mnt walks; no recursion."""
+    below = table.children_index()
+    out = []
+    stack = [(m, None, src) for m in reversed(below.get(src.mount, ()))]
+    while stack:
+        m, parent, root = stack.pop()
+        if not is_under(m.mountpoint, root):
             continue
-        if not is_under(m.mountpoint, src):
-            continue
-        rel = m.mountpoint.path(src)
-        point = copy.root
-        for name in filter(None, rel.split(b"/")):
-            point = point.child(name)
-        sub = table.mount(point, m.fs_type, m.source, m.root.inode, m.mnt_readonly, flags=m.flags,
-                          fs_root=m.fs_root, sb=m.sb)
-        _copy_submounts(table, m.root, sub)
+        out.append((m, parent, m.mountpoint.path(root)))
+        stack.extend((sub, m, m.root) for sub in reversed(below.get(m, ())))
+    return out
 
 
 def _join(base, rel):

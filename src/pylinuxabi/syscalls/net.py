@@ -16,7 +16,7 @@ import time
 from pylinuxabi.kernel.creds import CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
 from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
-from pylinuxabi.syscalls.fd import IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
+from pylinuxabi.syscalls.fd import IO_CHUNK, IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
 from pylinuxabi.syscalls.table import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.inode import W_OK
@@ -579,7 +579,7 @@ def _stream_send(task, f, vec, flags, files, creds, me, timeo, expired, whole):
     total = vec.total
     try:
         while True:
-            n = min(total - done, sock.sndbuf + 65536)      # at most what can be queued now
+            n = min(total - done, sock.sndbuf + 65536, IO_CHUNK)    # at most what can be queued now
             data = vec.read(task, done, n)
             sent = sock.stream_send(data, flags, files, creds, me, done, timeo, expired, f)
             files = None
@@ -835,6 +835,7 @@ def setsockopt(task, fd, level, optname, optval, optlen):
         if optname in (SO_SNDBUF, SO_SNDBUFFORCE):
             if not force:
                 val = min(val & 0xFFFFFFFF, sockfs.WMEM_MAX)
+            val = min(val, INT_MAX // 2)
             sock.sndbuf = max(val * 2, sockfs.SOCK_MIN_SNDBUF)
             if sock.writable():
                 sock.wq_out.notify()

@@ -12,11 +12,15 @@ import struct
 from pylinuxabi.kernel.creds import CAP_SYS_PTRACE
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
+from pylinuxabi.syscalls.signal import may_signal
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 from pylinuxabi.vfs.pidfd import PIDFD_NONBLOCK, PIDFD_THREAD, PidFile
 from pylinuxabi.vfs.procfs import ProcPidDir
 
 SYS_pidfd_send_signal = 424
+SYS_process_madvise = 440
+INIT_PID = 1
+SI_TKILL = -6
 P_PID, P_PIDFD = 1, 3
 WNOHANG = 1
 # which of the target's processes a signal goes to (Linux 6.9)
@@ -32,30 +36,60 @@ def _pidfile(task, fd):
 
 
 def _model_of(task, pid, flags):
-    """The model's Process a pidfd waits on, when its exit is one we are told of."""
+    """The model's Process a pidfd waits on, when its exit is one we are told of
+    (the init never exits)."""
+    kernel = task.process.kernel
+    if pid == INIT_PID:
+        return kernel.init
     if flags & PIDFD_THREAD:
         return None
-    return task.process.kernel.processes.get(pid)
+    return kernel.processes.get(pid)
 
 
 @syscall("pidfd_open", "iU")
 def pidfd_open(task, pid, flags):
-    """pidfd_open(2): always close-on-exec."""
+    """pidfd_open(2): always close-on-exec. Only the model's processes (and its init)
+    can be named; the host's pidfd of the init is the supervisor's, never lent."""
     check(not flags & ~(PIDFD_NONBLOCK | PIDFD_THREAD), errno.EINVAL)
     check(pid > 0, errno.EINVAL)
+    kernel = task.process.kernel
+    if pid != INIT_PID and pid not in kernel.tasks and pid not in kernel.zombies:
+        raise SyscallError(errno.ESRCH)
     f = PidFile(pid, flags, _model_of(task, pid, flags))
     return task.files.install_new(f, cloexec=True)
+
+
+def _names_init(f):
+    if isinstance(f.inode, ProcPidDir):
+        return f.inode.proc.is_init
+    return f.pid == INIT_PID
+
+
+def _signal_init(task, sig, info):
+    """pidfd_send_signal to the init: checked as Linux does, then discarded."""
+    if info:
+        raw = task.mem.read(info, 128)
+        signo, code = struct.unpack_from("<i4xi", raw)
+        check(signo == sig, errno.EINVAL)
+        if code >= 0 or code == SI_TKILL:
+            raise SyscallError(errno.EPERM)     # only to yourself
+    check(0 <= sig <= 64, errno.EINVAL)
+    if not may_signal(task, task.process.kernel.init, sig):
+        raise SyscallError(errno.EPERM)
+    return 0
 
 
 @syscall("pidfd_send_signal", "iiuU")
 def pidfd_send_signal(task, fd, sig, info, flags):
     """pidfd_send_signal(2), sent by the calling thread through a host pidfd it is lent."""
+    scope = PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP
+    check(not flags & ~scope and bin(flags).count("1") <= 1, errno.EINVAL)
     f = task.files.get(fd)
     proc_dir = isinstance(f.inode, ProcPidDir)      # an open /proc/<pid> names its process too
     if not proc_dir and not isinstance(f, PidFile):
         raise SyscallError(errno.EBADF)
-    scope = PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP
-    check(not flags & ~scope and bin(flags).count("1") <= 1, errno.EINVAL)
+    if _names_init(f):
+        return _signal_init(task, sig, info)
     if proc_dir:
         try:
             host = os.pidfd_open(f.inode.proc.pid)
@@ -134,7 +168,8 @@ def pidfd_getfd(task, fd, targetfd, flags):
     """
     check(flags == 0, errno.EINVAL)
     f = _pidfile(task, fd)
-    target = task.process.kernel.processes.get(f.pid)
+    kernel = task.process.kernel
+    target = kernel.init if f.pid == INIT_PID else kernel.processes.get(f.pid)
     if target is None or f.reaped():
         raise SyscallError(errno.ESRCH)
     c, t = task.creds, target.creds
@@ -144,3 +179,20 @@ def pidfd_getfd(task, fd, targetfd, flags):
     if target.files is None:
         raise SyscallError(errno.EBADF)
     return task.files.install_new(target.files.get(targetfd), cloexec=True)
+
+
+@syscall("process_madvise", "iuUiU")
+def process_madvise(task, fd, iovec, vlen, advice, flags):
+    """process_madvise(2): made by the calling thread through a host pidfd it is lent,
+    so the host's rules (ptrace access, CAP_SYS_NICE) are the program's. The init's
+    memory is the supervisor's: nobody may advise it."""
+    check(flags == 0, errno.EINVAL)
+    f = _pidfile(task, fd)
+    if f.pid == INIT_PID:
+        raise SyscallError(errno.EPERM)
+    with task.process.kernel.platform.inject(task.thread) as inj:
+        hostfd = inj.install_fd(f.host)
+        r = inj.syscall(SYS_process_madvise, hostfd, iovec, vlen, advice, 0)
+        inj.close_fd(hostfd)
+        inj.result = r
+    return r

@@ -3,12 +3,13 @@
 Exec is ours (kernel/loader.py); the host runs clone and exit, and we keep
 the model of who is who.
 """
+import ctypes
 import errno
 import resource
 import struct
 
 from pylinuxabi.kernel import loader
-from pylinuxabi.kernel.abi import RLIMIT
+from pylinuxabi.kernel.abi import PAGE, RLIMIT
 from pylinuxabi.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from pylinuxabi.kernel.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
@@ -24,6 +25,7 @@ RLIMIT_NOFILE = 7
 CLONE_VM, CLONE_VFORK = 0x100, 0x4000
 SIGCHLD = 17
 INFINITY = (1 << 64) - 1        # RLIM_INFINITY as the model keeps it
+INIT_PID = 1
 # limits the host enforces on the process itself: the model mirrors them there
 HOST_ENFORCED = {resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STACK, resource.RLIMIT_CORE,
                  resource.RLIMIT_AS, resource.RLIMIT_MEMLOCK, resource.RLIMIT_SIGPENDING,
@@ -103,40 +105,75 @@ CLONE_NAMESPACES = (0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x200000
                     | 0x02000000 | 0x00000080)   # NEWNS UTS IPC USER PID NET CGROUP NEWTIME
 
 
+CLONE_UNTRACED = 0x00800000
+CLONE_INTO_CGROUP = 0x200000000
+CLONE_ARGS = struct.Struct("<11Q")     # struct clone_args as of Linux 5.7 (CLONE_ARGS_SIZE_VER2)
+CLONE_ARGS_SIZE_VER0 = 64
+MAX_PID_NS_LEVEL = 32
+
+
 def _check_nproc(task):
     """copy_process: a user at RLIMIT_NPROC may not make another task, unless it is
-    root or has CAP_SYS_RESOURCE or CAP_SYS_ADMIN."""
+    root or has CAP_SYS_RESOURCE or CAP_SYS_ADMIN; and, as at threads-max, no
+    task may be made that the park page has no word for (counting those whose
+    clone is under way)."""
     proc = task.process
     limit = proc.rlimits[resource.RLIMIT_NPROC][0]
     c = proc.creds
     if (limit != INFINITY and c.ruid != 0 and not c.capable(CAP_SYS_RESOURCE) and not c.capable(CAP_SYS_ADMIN)
             and proc.kernel.nproc(c.ruid) >= limit):
         raise SyscallError(errno.EAGAIN)
+    task.clone_flags = None
+    kernel = proc.kernel
+    if kernel.platform.thread_room() <= sum(1 for t in kernel.tasks.values() if t.clone_flags is not None):
+        raise SyscallError(errno.EAGAIN)
     proc.nproc_exceeded = False
 
 
 def _clone_flags(task, flags, pidfd_addr):
+    """The checks of a clone the host is to run; returns what to do at its return
+    (None: nothing). CLONE_UNTRACED would make a process outside the model: the
+    caller strips it."""
     _check_nproc(task)
     if flags & CLONE_NAMESPACES:
         raise SyscallError(errno.EPERM)
-    task.clone_flags = flags
-    if flags & CLONE_PIDFD:
-        return Resume(exit_stop=True, on_exit=take_clone_pidfd(pidfd_addr))
-    return PASS
+    task.clone_flags = flags & ~CLONE_UNTRACED
+    return take_clone_pidfd(pidfd_addr) if flags & CLONE_PIDFD else None
 
 
 @syscall("clone", "uuu", kind=PASSTHROUGH)
 def clone(task, flags, stack, parent_tid):
     """clone(2): CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store the tid."""
-    return _clone_flags(task, flags, parent_tid)
+    on_exit = _clone_flags(task, flags, parent_tid)
+    if flags & CLONE_UNTRACED:
+        return Resume(on_exit=on_exit, args=(flags & ~CLONE_UNTRACED,) + (None,) * 5)
+    return PASS if on_exit is None else Resume(exit_stop=True, on_exit=on_exit)
 
 
 @syscall("clone3", "uu", kind=PASSTHROUGH)
-def clone3(task, args, size):
-    """clone3(2): flags and the pidfd pointer are the first fields of struct clone_args."""
-    check(size >= 64, errno.EINVAL)         # CLONE_ARGS_SIZE_VER0
-    flags, pidfd = struct.unpack("<QQ", task.mem.read(args, 16))
-    return _clone_flags(task, flags, pidfd)
+def clone3(task, addr, size):
+    """clone3(2): struct clone_args is read once, checked, and the host reads our
+    copy (the program's could change after the check), CLONE_UNTRACED taken out."""
+    check(size >= CLONE_ARGS_SIZE_VER0, errno.EINVAL)
+    check(size <= PAGE, errno.E2BIG)
+    known = min(size, CLONE_ARGS.size)
+    raw = task.mem.read(addr, known).ljust(CLONE_ARGS.size, b"\0")
+    if size > known and task.mem.read(addr + known, size - known).strip(b"\0"):
+        raise SyscallError(errno.E2BIG)
+    args = list(CLONE_ARGS.unpack(raw))
+    flags, pidfd, set_tid, set_tid_size, cgroup = args[0], args[1], args[8], args[9], args[10]
+    check(set_tid_size <= MAX_PID_NS_LEVEL, errno.EINVAL)
+    if flags & CLONE_INTO_CGROUP and cgroup:
+        raise SyscallError(errno.EOPNOTSUPP)    # our cgroup fds are not the host's
+    tids = task.mem.read(set_tid, 4 * set_tid_size) if set_tid_size else b""
+    on_exit = _clone_flags(task, flags, pidfd)
+    args[0] = flags & ~CLONE_UNTRACED
+    platform = task.process.kernel.platform
+    copy = platform.stash(task.thread, CLONE_ARGS.pack(*args) + tids)
+    if set_tid_size:
+        args[8] = copy + CLONE_ARGS.size
+        copy = platform.stash(task.thread, CLONE_ARGS.pack(*args) + tids)
+    return Resume(on_exit=on_exit, args=(copy, known, None, None, None, None))
 
 
 @syscall("fork", kind=PASSTHROUGH)
@@ -157,34 +194,52 @@ def vfork(task):
 
 # -- resource limits -----------------------------------------------------------
 def _target(task, pid):
-    if pid == 0 or pid == task.process.pid:
+    """find_task_by_vpid, then check_prlimit_permission: the caller itself; or the
+    same real gid and uid as all of the target's (or CAP_SYS_RESOURCE). Any thread
+    names its process's limits; pid 1 is the model's init."""
+    kernel = task.process.kernel
+    if pid == 0 or pid == task.tid:
         return task.process
-    proc = task.process.kernel.processes.get(pid)
+    t = kernel.tasks.get(pid)
+    proc = t.process if t is not None else kernel.init if pid == INIT_PID else None
     if proc is None:
         raise SyscallError(errno.ESRCH)
+    c, tc = task.creds, proc.creds
+    if ({tc.ruid, tc.euid, tc.suid} != {c.ruid} or {tc.rgid, tc.egid, tc.sgid} != {c.rgid}) \
+            and not c.capable(CAP_SYS_RESOURCE):
+        raise SyscallError(errno.EPERM)
     return proc
+
+
+class _Rlimit(ctypes.Structure):
+    _fields_ = [("rlim_cur", ctypes.c_uint64), ("rlim_max", ctypes.c_uint64)]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _host_prlimit(pid, res, soft, hard):
+    """The supervisor sets the limit the host enforces, whole 64-bit values included
+    (resource.prlimit stops at 2**63 - 1)."""
+    new = _Rlimit(soft, hard)
+    _libc.prlimit(pid, res, ctypes.byref(new), None)
 
 
 def do_prlimit(task, proc, res, new):
     check(0 <= res < RLIM_NLIMITS, errno.EINVAL)
-    old = tuple(proc.rlimits.get(res, (resource.RLIM_INFINITY,) * 2))
+    old = tuple(proc.rlimits.get(res, (INFINITY,) * 2))
     if new is not None:
         soft, hard = new
         check(soft <= hard, errno.EINVAL)
-        if hard > old[1]:
-            task.creds.check(CAP_SYS_RESOURCE)
         if res == RLIMIT_NOFILE and hard > NR_OPEN:
             raise SyscallError(errno.EPERM)
+        if hard > old[1]:
+            task.creds.check(CAP_SYS_RESOURCE)
         proc.rlimits[res] = [soft, hard]
         if res == RLIMIT_NOFILE:
             proc.files.limit = soft
-        if res in HOST_ENFORCED:
-            inf = (1 << 64) - 1
-            try:
-                resource.prlimit(proc.pid, res, tuple(resource.RLIM_INFINITY if v == inf else v
-                                                      for v in (soft, hard)))
-            except (OSError, ValueError):
-                pass
+        if res in HOST_ENFORCED and not proc.is_init:
+            _host_prlimit(proc.pid, res, soft, hard)
     return old
 
 

@@ -5,10 +5,10 @@ The copy decides, e.g., whether a forwarded signal would be ignored.
 import errno
 import os
 
-from pylinuxabi.kernel.abi import KERNEL_SIGACTION_HEAD
+from pylinuxabi.kernel.abi import KERNEL_SIGACTION
 from pylinuxabi.kernel.creds import CAP_KILL
 from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.kernel.kernel import PASS
+from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
 
 SIG_DFL, SIG_IGN = 0, 1
@@ -17,20 +17,26 @@ SA_RESETHAND = 0x80000000
 
 @syscall("rt_sigaction", "iuuu", kind=PASSTHROUGH)
 def rt_sigaction(task, sig, act, oldact, sigsetsize):
-    """rt_sigaction(2): the host runs it; we note the new handler, and whether it is
-    reset to SIG_DFL once run (SA_RESETHAND, followed by Kernel.delivered)."""
-    if act and 1 <= sig <= 64 and sigsetsize == 8:
-        try:
-            handler, flags = KERNEL_SIGACTION_HEAD.unpack(task.mem.read(act, KERNEL_SIGACTION_HEAD.size))
-        except SyscallError:
-            return PASS             # the host will give the program its EFAULT
-        proc = task.process
-        proc.sig_handlers[sig] = handler
-        if flags & SA_RESETHAND:
-            proc.sig_resethand.add(sig)
-        else:
-            proc.sig_resethand.discard(sig)
-    return PASS
+    """rt_sigaction(2): the host runs it, from our copy of the new action (read
+    once: the one we note is the one the host installs); when it succeeds we note
+    the handler, and whether it is reset to SIG_DFL once run (SA_RESETHAND,
+    followed by Kernel.delivered)."""
+    if not act or sigsetsize != 8:
+        return PASS             # nothing to note, or the host's EINVAL
+    new = task.mem.read(act, KERNEL_SIGACTION.size)
+    handler, flags = KERNEL_SIGACTION.unpack(new)[:2]
+    copy = task.process.kernel.platform.stash(task.thread, new)
+
+    def installed(task, result):
+        if result == 0:
+            proc = task.process
+            proc.sig_handlers[sig] = handler
+            if flags & SA_RESETHAND:
+                proc.sig_resethand.add(sig)
+            else:
+                proc.sig_resethand.discard(sig)
+        return result
+    return Resume(on_exit=installed, args=(None, copy, None, None, None, None))
 
 
 # -- who may signal whom (check_kill_permission) ----------------------------------
@@ -70,15 +76,56 @@ def _process_of(task, tid):
     return t.process if t is not None else None
 
 
+# -- targets: processes of the model only ------------------------------------------
+# The supervisor is pid 1 of the sandbox's PID namespace; the program's pid 1 is the
+# model's init (Kernel.init), which never reaches the host: a signal it may be sent
+# is discarded, as Linux discards those an init has no handler for (SIGNAL_UNKILLABLE:
+# from inside its namespace, SIGKILL and SIGSTOP too). A pid the model lacks names
+# nothing: the host is asked with one that cannot exist, for its errors in its order.
+NO_SUCH_PID = 0x7FFFFFFF        # above any pid_max
+INIT_PID = 1
+SI_TKILL = -6
+
+
+def _known(kernel, pid):
+    """A pid the host may be told: a thread of the model, or a zombie it shows."""
+    return pid in kernel.tasks or pid in kernel.zombies
+
+
+def _signal_init(task, sig):
+    """A signal to the init: allowed as to any process, then dropped."""
+    if not 0 <= sig <= 64:
+        raise SyscallError(errno.EINVAL)
+    if not may_signal(task, task.process.kernel.init, sig):
+        raise SyscallError(errno.EPERM)
+    return 0
+
+
+def _check_siginfo(task, info, to_self):
+    """do_rt_sigqueueinfo: the siginfo is read (EFAULT), and nobody but the target
+    itself may pretend to be the kernel, kill() or tgkill() (si_code >= 0, SI_TKILL)."""
+    si_code = int.from_bytes(task.mem.read(info, 128)[8:12], "little", signed=True)
+    if (si_code >= 0 or si_code == SI_TKILL) and not to_self:
+        raise SyscallError(errno.EPERM)
+
+
 @syscall("kill", "ii", kind=PASSTHROUGH)
 def kill(task, pid, sig):
-    """kill(2): to one process, a process group (0, -pgrp) or all (-1)."""
-    if not 0 <= sig <= 64:
-        return PASS                 # the host's EINVAL
-    procs = task.process.kernel.processes
+    """kill(2): to one process, a process group (0, -pgrp) or all (-1, which the host
+    never lets reach its pid 1)."""
+    kernel = task.process.kernel
+    procs = kernel.processes
     if pid > 0:
-        target = procs.get(pid)
-        return _check_targets(task, [target] if target is not None else [], sig)
+        if pid == INIT_PID:
+            return _signal_init(task, sig)
+        if not _known(kernel, pid):
+            raise SyscallError(errno.ESRCH)
+        if not 0 <= sig <= 64:
+            return PASS             # the host's EINVAL
+        target = _process_of(task, pid) or kernel.zombies.get(pid)
+        return _check_targets(task, [target], sig)
+    if not 0 <= sig <= 64:
+        return PASS
     if pid == -1:
         return _check_targets(task, [p for p in procs.values() if p is not task.process], sig)
     pgrp = -pid if pid < -1 else _pgrp(task.process.pid)
@@ -92,29 +139,56 @@ def _pgrp(pid):
         return None
 
 
+def _to_thread(task, tgid, tid, sig):
+    """do_send_specific: the thread `tid`, of the process `tgid` unless tgid <= 0."""
+    kernel = task.process.kernel
+    if tid == INIT_PID:
+        if tgid > 0 and tgid != INIT_PID:
+            raise SyscallError(errno.ESRCH)
+        return _signal_init(task, sig)
+    target = _process_of(task, tid)
+    if target is None or (tgid > 0 and target.pid != tgid):
+        raise SyscallError(errno.ESRCH)
+    return _check_targets(task, [target] if 0 <= sig <= 64 else [], sig)
+
+
 @syscall("tkill", "ii", kind=PASSTHROUGH)
 def tkill(task, tid, sig):
     """tkill(2)."""
-    target = _process_of(task, tid)
-    return _check_targets(task, [target] if target is not None and 0 <= sig <= 64 else [], sig)
+    if tid <= 0:
+        return PASS                 # the host's EINVAL
+    return _to_thread(task, 0, tid, sig)
 
 
 @syscall("tgkill", "iii", kind=PASSTHROUGH)
 def tgkill(task, tgid, tid, sig):
     """tgkill(2)."""
-    target = _process_of(task, tid)
-    ok = target is not None and target.pid == tgid and 0 <= sig <= 64
-    return _check_targets(task, [target] if ok else [], sig)
+    if tid <= 0 or tgid <= 0:
+        return PASS                 # the host's EINVAL
+    return _to_thread(task, tgid, tid, sig)
 
 
 @syscall("rt_sigqueueinfo", "iiu", kind=PASSTHROUGH)
 def rt_sigqueueinfo(task, pid, sig, info):
     """rt_sigqueueinfo(2)."""
-    target = task.process.kernel.processes.get(pid)
-    return _check_targets(task, [target] if target is not None and 0 <= sig <= 64 else [], sig)
+    kernel = task.process.kernel
+    if pid == INIT_PID:
+        _check_siginfo(task, info, to_self=False)
+        return _signal_init(task, sig)
+    if pid <= 0 or not _known(kernel, pid):
+        return Resume(args=(NO_SUCH_PID, None, None, None, None, None))
+    target = _process_of(task, pid) or kernel.zombies.get(pid)
+    return _check_targets(task, [target] if 0 <= sig <= 64 else [], sig)
 
 
 @syscall("rt_tgsigqueueinfo", "iiiu", kind=PASSTHROUGH)
 def rt_tgsigqueueinfo(task, tgid, tid, sig, info):
     """rt_tgsigqueueinfo(2)."""
+    if tgid <= 0 or tid <= 0:
+        return PASS                 # the host's EFAULT or EINVAL
+    if tid == INIT_PID:
+        _check_siginfo(task, info, to_self=False)
+        return _to_thread(task, tgid, tid, sig)
+    if not _known(task.process.kernel, tid):
+        return Resume(args=(None, NO_SUCH_PID, None, None, None, None))
     return tgkill(task, tgid, tid, sig)

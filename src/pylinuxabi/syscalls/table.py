@@ -14,10 +14,13 @@ PASSTHROUGH = "passthrough"     # the host runs it (we may look at it on the way
 ALLOWED = "allowed"             # the BPF filter lets it through without a stop
 UNIMPLEMENTED = "unimplemented"
 
-# Kept in step with install_filter() in native/core.c.
-BPF_ALLOWED = {"munmap", "mprotect", "madvise", "futex", "rt_sigreturn", "rt_sigprocmask",
+# Kept in step with install_filter() in native/core.c: what it always lets through,
+BPF_ALLOWED = {"futex", "rt_sigreturn", "rt_sigprocmask",
                "sched_yield", "clock_gettime", "clock_getres", "gettimeofday", "time",
                "nanosleep", "clock_nanosleep", "getpid", "gettid"}
+# and what it lets through when the range it names cannot reach the reserved one
+# (DESIGN §3): the rest stop at their handlers in syscalls/mm.py.
+BPF_RANGE_CHECKED = {"munmap", "mprotect", "madvise"}
 
 # What the host runs (DESIGN §2): memory, threads and processes, signal delivery.
 HOST_RUNS = {"mremap", "msync", "mincore", "mlock", "munlock", "mlockall", "munlockall", "mlock2",
@@ -27,14 +30,11 @@ HOST_RUNS = {"mremap", "msync", "mincore", "mlock", "munlock", "mlockall", "munl
              "rt_sigaction", "rt_sigpending", "rt_sigsuspend", "rt_sigtimedwait", "sigaltstack",
              "rt_sigqueueinfo", "rt_tgsigqueueinfo", "kill", "tkill", "tgkill", "pause",
              "alarm", "setitimer", "getitimer", "timer_create", "timer_settime", "timer_gettime",
-             "timer_getoverrun", "timer_delete", "clock_settime", "adjtimex", "clock_adjtime",
-             "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_setparam",
-             "sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
-             "sched_get_priority_min", "sched_rr_get_interval", "sched_getattr", "sched_setattr",
-             "getpriority", "setpriority", "getrusage", "times", "getcpu", "get_mempolicy",
+             "timer_getoverrun", "timer_delete", "sched_get_priority_max",
+             "sched_get_priority_min", "getrusage", "times", "getcpu", "get_mempolicy",
              "set_mempolicy", "mbind", "pkey_alloc", "pkey_free", "pkey_mprotect",
-             "map_shadow_stack", "mseal", "process_madvise", "arch_prctl", "getppid", "getpgrp",
-             "getpgid", "getsid", "setpgid", "setsid", "personality", "sched_get_priority_max",
+             "map_shadow_stack", "mseal", "arch_prctl", "getppid", "getpgrp",
+             "getpgid", "getsid", "setpgid", "setsid", "personality",
              "restart_syscall"} | BPF_ALLOWED
 
 # argument kinds: i = int, l = long/off_t (signed 64), u = unsigned/pointer (64), U = unsigned int
@@ -114,6 +114,7 @@ def build(counts):
                                      mount, namei, pidfd, poll, proc, signal, xattr)  # (they register)
     from pylinuxabi.syscalls import epoll  # noqa: F401
     from pylinuxabi.syscalls import net  # noqa: F401
+    from pylinuxabi.syscalls import clock, pids, sched  # noqa: F401
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):
         name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")

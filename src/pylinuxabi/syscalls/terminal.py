@@ -60,7 +60,23 @@ def host_ioctl(task, request, arg):
         raise SyscallError(errno.ENOTTY)
     if request == termios.TIOCSCTTY and arg != 0:
         raise SyscallError(errno.EPERM)         # stealing a terminal needs CAP_SYS_ADMIN
+    if request == termios.TIOCSPGRP:
+        return _set_foreground(task, arg)
     return _on_host(task)
+
+
+def _set_foreground(task, arg):
+    """TIOCSPGRP: the host sets the foreground group from our copy of the pgid,
+    which may not be a group the supervisor (host pid 1) is in: as for a group
+    of another session, EPERM."""
+    raw = task.mem.read(arg, 4)
+    pgid = int.from_bytes(raw, "little", signed=True)
+    if pgid < 0:
+        raise SyscallError(errno.EINVAL)
+    if pgid == os.getpgid(0):
+        raise SyscallError(errno.EPERM)
+    copy = task.process.kernel.platform.stash(task.thread, raw)
+    return Resume(args=(task.process.kernel.platform.tty_fd, None, copy))
 
 
 def _on_host(task):

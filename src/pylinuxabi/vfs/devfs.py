@@ -98,6 +98,11 @@ def open_device(inode, dentry, flags, task):
     return cls(dentry, inode, flags)
 
 
+def model_device(stat):
+    """The open-file class of the model's character device that stat's node names, or None."""
+    return _DEVICES.get(stat.rdev) if stat.mode & 0o170000 == 0o020000 else None
+
+
 def console_file(terminal):
     """The open-file class of /dev/console, the terminal at our host fd `terminal`:
     as docker's with -t, it is the container's terminal (the program's stdio)."""

@@ -28,6 +28,7 @@ class OpenFile:
     sized_records = False       # reads return whole records: a 0-byte read is EINVAL, not 0 (inotify)
     write_record = None         # each write is one record of exactly this size, checked before its
                                 # data is read; writev makes one write per iovec (eventfd)
+    whole_writes = False        # a write is one message, never cut into pieces (datagram sockets)
     wake_signals = 0            # signals whose arrival changes poll(): a wait on the file takes
                                 # them rather than being interrupted (signalfd)
     tty_rdev = None             # a host terminal: its device number (its I/O may be the host's own)
@@ -74,6 +75,10 @@ class OpenFile:
         n = self.pwrite(data, self.offset)
         self.offset += n
         return n
+
+    def write_message(self, length, fetch):
+        """write(2) of a file with whole_writes: the length bytes fetch() reads, as one."""
+        return self.write(fetch())
 
     def pread(self, count, offset):
         raise SyscallError(errno.EINVAL)

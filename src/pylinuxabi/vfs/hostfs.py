@@ -16,8 +16,16 @@ A HostInode names its object by (parent's dir fd, name). HostFS keeps one
 live object per name, so that rename and unlink can move or detach the
 objects the VFS still holds: a detached object (unlinked, replaced, or an
 O_TMPFILE file) is then reached through an O_PATH fd of its own.
+
+A served tree never enters the host's kernel interfaces: where a host
+filesystem such as proc, sysfs or devtmpfs is mounted under a served directory
+(the host's /proc under the lower /, reached by any bind the program makes),
+our tree shows an empty, read-only directory (SealedHostInode) and no host
+object under it is ever opened. Host device nodes are never opened either:
+one of the devices the model has is the model's, any other is EACCES.
 """
 import collections
+import ctypes
 import errno
 import os
 import stat as st
@@ -27,6 +35,7 @@ from pylinuxabi._native import ffi, lib
 from pylinuxabi.kernel.creds import CAP_FSETID
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
+from pylinuxabi.vfs.hostcopy import copy_file
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, S_ISGID, S_ISUID, Inode,
                                   Stat)
 
@@ -37,6 +46,104 @@ _STAT_BUF = ffi.new("char[144]")       # the supervisor is single-threaded: one 
 # the open flags we pass on to the host: the rest are the model's (O_APPEND, O_NONBLOCK…)
 HOST_OPEN_FLAGS = O_ACCMODE | os.O_SYNC | os.O_DSYNC
 OPEN_NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY | os.O_NONBLOCK
+
+
+# host filesystems that are the kernel's interfaces rather than data: served trees stay out
+SEALED_FS_TYPES = frozenset((
+    b"proc", b"sysfs", b"devtmpfs", b"devpts", b"cgroup", b"cgroup2", b"debugfs", b"tracefs",
+    b"securityfs", b"bpf", b"mqueue", b"binfmt_misc", b"hugetlbfs", b"configfs", b"fusectl",
+    b"pstore", b"efivarfs", b"autofs", b"nsfs", b"rpc_pipefs", b"selinuxfs", b"smackfs",
+    b"apparmorfs", b"resctrl", b"binder", b"nfsd", b"pidfs", b"usbfs", b"xenfs", b"cpuset",
+    b"ipathfs", b"qibfs", b"oprofilefs", b"functionfs", b"gadgetfs", b"spufs", b"zonefs",
+    b"rdma", b"dmabuf", b"anon_inodefs", b"sockfs", b"pipefs"))
+# their statfs f_type, for a device our mountinfo does not name (a btrfs subvolume's)
+SEALED_FS_MAGICS = frozenset((
+    0x9FA0, 0x62656572, 0x1CD1, 0x27E0EB, 0x63677270, 0x64626720, 0x74726163, 0x73636673,
+    0xCAFE4A11, 0x19800202, 0x42494E4D, 0x958458F6, 0x62656570, 0x65735543, 0x6165676C,
+    0xDE5E81E4, 0x0187, 0x6E736673, 0x67596969, 0xF97CFF8C, 0x43415D53, 0x7655821,
+    0x6C6F6F70, 0x6E667364, 0x50494446, 0x9FA2, 0xABBA1974, 0x09041934, 0x534F434B, 0x50495045))
+
+
+def _mount_types():
+    """{st_dev: filesystem type} of the mounts of our own mount namespace (private since
+    we started: the host's later mounts never reach it)."""
+    types = {}
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            for line in f:
+                fields = line.split()
+                sep = fields.index(b"-")
+                major, minor = fields[2].split(b":")
+                types[os.makedev(int(major), int(minor))] = fields[sep + 1]
+    except (OSError, ValueError):
+        pass
+    return types
+
+
+class _Boundary:
+    """Which host filesystems (by st_dev) served trees stay out of: decided once per device."""
+
+    def __init__(self):
+        self.sealed = {}
+        self.types = None
+
+    def is_sealed(self, dev, dirfd, name):
+        sealed = self.sealed.get(dev)
+        if sealed is None:
+            sealed = self._decide(dev, dirfd, name)
+            if sealed is None:
+                return True                 # what we cannot tell we do not enter (this time)
+            self.sealed[dev] = sealed
+        return sealed
+
+    def _decide(self, dev, dirfd, name):
+        if self.types is None or dev not in self.types:
+            self.types = _mount_types()
+        kind = self.types.get(dev)
+        if kind is not None:
+            return kind in SEALED_FS_TYPES
+        # not a mount of ours (a subvolume's own device): ask the filesystem; devtmpfs
+        # shares tmpfs's magic, but is always a mount that mountinfo names
+        buf = ffi.new("char[120]")
+        if lib.host_statfs(dirfd, name, buf) < 0:
+            return None
+        return ffi.cast("long *", buf)[0] in SEALED_FS_MAGICS
+
+
+_boundary = _Boundary()
+
+
+def _empty_dir():
+    """An O_PATH fd of an empty directory nobody can add to: the root of a read-only tmpfs
+    of our own that is mounted nowhere (fsopen/fsmount), or failing that a directory we
+    made and took every permission from."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    fs = libc.syscall(430, b"tmpfs", 1)                     # fsopen(FSOPEN_CLOEXEC)
+    if fs >= 0:
+        try:
+            if libc.syscall(431, fs, 6, None, None, 0) == 0:    # fsconfig(FSCONFIG_CMD_CREATE)
+                fd = libc.syscall(432, fs, 1, 0xF)    # fsmount(CLOEXEC, RDONLY|NOSUID|NODEV|NOEXEC)
+                if fd >= 0:
+                    return fd
+        finally:
+            os.close(fs)
+    import atexit
+    import tempfile
+    path = tempfile.mkdtemp(prefix="pylinuxabi-empty-")
+    os.chmod(path, 0o555)
+    atexit.register(os.rmdir, path)
+    return os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+
+_empty_fd = None
+
+
+def empty_dir_fd():
+    global _empty_fd
+    if _empty_fd is None:
+        _empty_fd = _empty_dir()
+    return _empty_fd
 
 
 # the non-root HostInodes holding a dir fd, least recently used first
@@ -85,13 +192,14 @@ class HostInode(Inode):
     """A host object, named by its parent's dir fd and its name in that directory
     (the root, and detached objects, by an fd of their own)."""
 
-    __slots__ = ("fs", "parent", "name", "_type", "_dirfd", "_pin", "linkable", "_opaque")
+    __slots__ = ("fs", "parent", "name", "_type", "_dirfd", "_pin", "linkable", "_opaque", "dev")
 
     def __init__(self, fs, parent, name, mode):
         self.fs = fs
         self.parent = parent
         self.name = name
         self._type = st.S_IFMT(mode)
+        self.dev = parent.dev if parent is not None else None   # the host st_dev it lives on
         self._dirfd = None
         self._pin = None            # our O_PATH fd of a detached object (its name is gone)
         self.linkable = False
@@ -211,12 +319,19 @@ class HostInode(Inode):
         dirfd, name = self.at()
         return self._host_call(lib.host_statx, 256, 0 if name else AT_EMPTY_PATH, mask)
 
-    def child(self, name, mode):
-        """The one live object of `name` in this directory (a new one if none is held)."""
+    def child(self, name, mode, dev=None):
+        """The one live object of `name` in this directory (a new one if none is held);
+        dev is its host st_dev when looked up (None: made here, so on our own). A
+        mount point of a filesystem served trees stay out of is a SealedHostInode."""
+        cls = HostInode
+        if dev is not None and dev != self.dev and _boundary.is_sealed(dev, self.dirfd(), name):
+            cls = SealedHostInode
         key = (self, name)
         inode = self.fs.live.get(key)
-        if inode is None or inode._type != st.S_IFMT(mode):
-            inode = HostInode(self.fs, self, name, mode)
+        if inode is None or inode._type != st.S_IFMT(mode) or type(inode) is not cls:
+            inode = cls(self.fs, self, name, mode)
+            if dev is not None:
+                inode.dev = dev
             self.fs.live[key] = inode
         return inode
 
@@ -229,7 +344,7 @@ class HostInode(Inode):
             s = os.stat(name, dir_fd=self.dirfd(), follow_symlinks=False)
         except OSError as e:
             raise _host_error(e)
-        return self.child(name, s.st_mode)
+        return self.child(name, s.st_mode, s.st_dev)
 
     def readlink(self):
         if self._type != st.S_IFLNK:
@@ -253,6 +368,29 @@ class HostInode(Inode):
         except OSError as e:
             raise _host_error(e)
 
+    def open_regular(self, flags):
+        """A host fd of this regular file opened with flags, never of anything else
+        put in its place meanwhile. On a writable tree the program can make device
+        nodes and rename them, so the name is pinned first (O_PATH, opens nothing)
+        and checked, then reopened; a read-only tree only changes by the host's
+        hand, where a check after the open is enough."""
+        if self.fs.readonly:
+            fd = self.host_open(flags)
+            if not st.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise SyscallError(errno.EACCES)
+            return fd
+        pin = self.host_open(os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            mode = os.fstat(pin).st_mode
+            if not st.S_ISREG(mode):
+                raise SyscallError(errno.ELOOP if st.S_ISLNK(mode) else errno.EACCES)
+            return os.open(f"/proc/self/fd/{pin}", flags & ~(os.O_NOFOLLOW | os.O_CREAT | os.O_EXCL))
+        except OSError as e:
+            raise _host_error(e)
+        finally:
+            os.close(pin)
+
     def open(self, dentry, flags, task, seen=None):
         """An open file; `seen` is the inode the program sees (an overlay's in front of us)."""
         seen = seen or self
@@ -262,14 +400,19 @@ class HostInode(Inode):
         if kind == st.S_IFIFO:
             from pylinuxabi.vfs.pipe import open_fifo
             return open_fifo(self, dentry, flags, task)
-        if kind in (st.S_IFCHR, st.S_IFBLK) and not self.fs.readonly:
-            # a node the program made: the device its number names in the model (as on tmpfs)
-            from pylinuxabi.vfs.devfs import open_device
-            return open_device(self, dentry, flags, task)
+        if kind in (st.S_IFCHR, st.S_IFBLK):
+            # never the host's device: the one its number names in the model (as on
+            # tmpfs), and any other refused as on a nodev mount
+            from pylinuxabi.vfs.devfs import model_device
+            s = self.stat()
+            cls = model_device(s)
+            if cls is None:
+                # major 0 has no driver to open (overlayfs's whiteouts): Linux's ENXIO
+                raise SyscallError(errno.ENXIO if os.major(s.rdev) == 0 else errno.EACCES)
+            return cls(dentry, seen, flags)
         if kind == st.S_IFSOCK:
             raise SyscallError(errno.ENXIO)
         if kind not in (st.S_IFREG, st.S_IFDIR):
-            # the host's own devices are not ours to open (as on a nodev mount)
             raise SyscallError(errno.EACCES)
         if self.fs.readonly and ((flags & O_ACCMODE) != os.O_RDONLY or flags & os.O_TRUNC
                                  or flags & O_TMPFILE == O_TMPFILE):
@@ -277,7 +420,7 @@ class HostInode(Inode):
         host_flags = flags & HOST_OPEN_FLAGS | OPEN_NOFOLLOW
         if kind == st.S_IFDIR:
             host_flags |= os.O_DIRECTORY
-        fd = self.host_open(host_flags)
+        fd = self.open_regular(host_flags) if kind == st.S_IFREG else self.host_open(host_flags)
         cls = HostDirFile if kind == st.S_IFDIR else HostFile
         return cls(dentry, seen, flags, fd)
 
@@ -306,7 +449,9 @@ class HostInode(Inode):
         """chown before chmod: the host's chown clears setuid bits the VFS may mean to keep."""
         self._writable()
         if size is not None:
-            fd = self.host_open(os.O_WRONLY | OPEN_NOFOLLOW)
+            if self._type != st.S_IFREG:
+                raise SyscallError(errno.EISDIR if self._type == st.S_IFDIR else errno.EINVAL)
+            fd = self.open_regular(os.O_WRONLY | OPEN_NOFOLLOW)
             try:
                 os.ftruncate(fd, size)
             except OSError as e:
@@ -340,7 +485,9 @@ class HostInode(Inode):
 
     def fallocate(self, mode, offset, length):
         self._writable()
-        fd = self.host_open(os.O_WRONLY | OPEN_NOFOLLOW)
+        if self._type != st.S_IFREG:
+            raise SyscallError(errno.ENODEV)        # (the host's devices are not ours to open)
+        fd = self.open_regular(os.O_WRONLY | OPEN_NOFOLLOW)
         try:
             _check(lib.host_fallocate(fd, mode, offset, length))
         finally:
@@ -638,16 +785,67 @@ class HostInode(Inode):
         self._opaque = True
 
 
+class SealedHostInode(HostInode):
+    """The mount point of a host filesystem served trees stay out of (proc, sysfs…):
+    an empty directory that nothing can change, whose host object is never opened."""
+
+    __slots__ = ()
+
+    def dirfd(self):
+        return empty_dir_fd()
+
+    def lookup(self, name):
+        if self._type != st.S_IFDIR:
+            raise SyscallError(errno.ENOTDIR)
+        raise SyscallError(errno.ENOENT)
+
+    def host_open(self, flags):
+        if self._type != st.S_IFDIR:
+            raise SyscallError(errno.EACCES)
+        try:
+            return os.open(".", flags & ~os.O_NOFOLLOW, dir_fd=empty_dir_fd())
+        except OSError as e:
+            raise _host_error(e)
+
+    def open(self, dentry, flags, task, seen=None):
+        seen = seen or self
+        if flags & O_PATH:
+            return OpenFile(dentry, seen, flags)
+        if self._type != st.S_IFDIR:
+            raise SyscallError(errno.EACCES)
+        if (flags & O_ACCMODE) != os.O_RDONLY:
+            raise SyscallError(errno.EISDIR)
+        return HostDirFile(dentry, seen, flags, self.host_open(os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+
+    def readlink(self):
+        raise SyscallError(errno.EINVAL)
+
+    def getxattr(self, name):
+        raise SyscallError(errno.ENODATA)
+
+    def listxattr(self):
+        return []
+
+    def statfs(self):
+        return self.parent.statfs()
+
+    def _writable(self):
+        raise SyscallError(errno.EROFS)
+
+    @property
+    def fifo(self):
+        return None
+
+    @fifo.setter
+    def fifo(self, pipe):
+        raise SyscallError(errno.EACCES)
+
+
 def _copy_bytes(lower, fd, size):
     """The bytes of the host file `lower` into our fd, host to host."""
     src = lower.open(None, os.O_RDONLY, None)
     try:
-        done = 0
-        while done < size:
-            n = os.copy_file_range(src.fd, fd, min(size - done, 1 << 30), done, done)
-            if n == 0:
-                break
-            done += n
+        copy_file(src.fd, fd, size)
     finally:
         src.release()
 
@@ -770,6 +968,7 @@ class HostFS:
         self.host_uid, self.host_gid = os.geteuid(), os.getegid()
         self.root_inode = HostInode(self, None, b"/", st.S_IFDIR)
         self.root_inode._dirfd = fd
+        self.root_inode.dev = os.fstat(fd).st_dev
 
     def side_dir(self, host_path):
         """Another host directory served as part of this filesystem (the overlay's work
@@ -777,4 +976,5 @@ class HostFS:
         fd = os.open(host_path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         inode = HostInode(self, None, os.fsencode(host_path), st.S_IFDIR)
         inode._dirfd = fd
+        inode.dev = os.fstat(fd).st_dev
         return inode

@@ -17,6 +17,8 @@ MNT_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_R
 # propagation types (one per mount; with one mount namespace only peers of binds could differ)
 MS_UNBINDABLE, MS_PRIVATE, MS_SLAVE, MS_SHARED = 0x20000, 0x40000, 0x80000, 0x100000
 
+MOUNT_MAX = 100000      # fs.mount-max: the mounts one namespace may hold
+
 _ids = itertools.count(1)
 
 
@@ -122,8 +124,9 @@ class Dentry:
 class MountTable:
     """Every mount of the sandbox, in mount order; the first one is the root."""
 
-    def __init__(self, root_mount):
+    def __init__(self, root_mount, mount_max=MOUNT_MAX):
         self.mounts = [root_mount]
+        self.mount_max = mount_max
         self.event = 0                  # changes so far (the namespace's event count)
         self.changed = WaitQueue()      # woken at each (/proc/<pid>/mounts pollers)
 
@@ -137,9 +140,15 @@ class MountTable:
     def root(self):
         return self.mounts[0].root
 
+    def check_room(self, n):
+        """count_mounts: ENOSPC if n more mounts would pass fs.mount-max."""
+        if len(self.mounts) + n > self.mount_max:
+            raise SyscallError(errno.ENOSPC)
+
     def mount(self, mountpoint, fs_type, source, root_inode, readonly=False, **kw):
         """Graft a filesystem on `mountpoint` (a Dentry, which stays cached), on top of
         whatever is mounted there already."""
+        self.check_room(1)
         m = Mount(fs_type, source, root_inode, readonly, **kw)
         _graft(m, mountpoint)
         self.mounts.append(m)
@@ -161,23 +170,35 @@ class MountTable:
         for m in reversed(gone):
             if m.mountpoint.mounted is m:
                 m.mountpoint.mounted = None
-            self.mounts.remove(m)
+        gone = set(gone)
+        self.mounts[:] = [m for m in self.mounts if m not in gone]
         mount.mountpoint = mount.parent = None     # what is still open on it is unreachable
         self.touch()
 
     def _subtree(self, mount):
+        """mount and every mount below it, parents first (one pass over the table)."""
+        below = self.children_index()
         out = [mount]
         for m in out:
-            out.extend(self.children(m))
+            out.extend(below.get(m, ()))
         return out
+
+    def children_index(self):
+        """{mount: [its child mounts, in mount order]}."""
+        below = {}
+        for m in self.mounts:
+            if m.parent is not None:
+                below.setdefault(m.parent, []).append(m)
+        return below
 
     def move(self, mount, mountpoint):
         """MS_MOVE: `mount` goes, with its submounts, onto another place."""
         if mount is self.mounts[0]:
             raise SyscallError(errno.EINVAL)
+        inside = set(self._subtree(mount))
         d = mountpoint
         while d is not None:          # not into itself
-            if d.mount in self._subtree(mount):
+            if d.mount in inside:
                 raise SyscallError(errno.ELOOP)
             d = d.mount.mountpoint
         mount.mountpoint.mounted = None

@@ -43,12 +43,12 @@ import stat as st
 from pylinuxabi.kernel.abi import pack_stat, pack_statx
 from pylinuxabi.kernel.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
+from pylinuxabi.vfs.hostcopy import copy_file
 from pylinuxabi.vfs.inode import RENAME_EXCHANGE, RENAME_WHITEOUT, Inode
 from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
 from pylinuxabi.vfs.tmpfs import TmpFS, TmpInode, is_whiteout
 
 UPPER_INO_BASE = 1 << 40        # above any inode number of the lower filesystems
-COPY_CHUNK = 1 << 30
 DT_CHR = 2
 COPIED_XATTRS = (b"user.", b"trusted.")     # what copy-up carries over (as tmpfs can hold)
 
@@ -628,18 +628,11 @@ def _host_listing(lower):
 
 
 def _copy_data(lower, node, size):
-    """Copy a lower file's bytes into the upper node's memfd, host to host."""
+    """Copy a lower file's bytes into the upper node's memfd, holes kept."""
     node.fs.charge(0, size)
     src = lower.open(None, os.O_RDONLY, None)
     try:
-        dst = node.data_fd()
-        os.ftruncate(dst, size)
-        done = 0
-        while done < size:
-            n = os.copy_file_range(src.fd, dst, min(size - done, COPY_CHUNK), done, done)
-            if n == 0:
-                break
-            done += n
+        copy_file(src.fd, node.data_fd(), size)
         node._stat.size = size
         node._blocks_stale = True
     except OSError as e:

@@ -63,7 +63,8 @@ class ProcRoot(SynthDir):
             out[name] = global_file(lambda name=name: read_host(b"/proc/" + name))
         out.update(self.extra)
         for pid, proc in sorted(self.processes().items()):
-            out[str(pid).encode()] = ProcPidDir(proc, self.hidden, self.mounts, self.current)
+            cls = InitPidDir if getattr(proc, "is_init", False) else ProcPidDir
+            out[str(pid).encode()] = cls(proc, self.hidden, self.mounts, self.current)
         return out
 
     def position(self, name, index):
@@ -109,6 +110,95 @@ class ProcPidDir(SynthDir):
             b"mountinfo": MountsFile(p.kernel.mounts, lambda: _mountinfo(p, self.mounts())),
             b"fdinfo": ProcFdInfoDir(p),
         }
+
+
+class InitPidDir(ProcPidDir):
+    """/proc/1: the model's init (Process.make_init), as `docker run --init` shows one.
+
+    Everything is made from the model: the real pid 1 of the PID namespace is the
+    supervisor, whose memory, maps, environment and files are never shown.
+    """
+
+    def children(self):
+        p = self.proc
+        out = super().children()
+        out[b"stat"] = _file(lambda: _init_stat(p))
+        out[b"statm"] = _file(lambda: b"0 0 0 0 0 0 0\n")
+        out[b"status"] = _file(lambda: _init_status(p))
+        out[b"maps"] = _file(lambda: b"")
+        out[b"task"] = SynthDir({b"1": InitTidDir(p, self.hidden, self.mounts, self.current)},
+                                mode=0o555, dev=PROC_DEV)
+        return out
+
+
+class InitTidDir(InitPidDir):
+    """/proc/1/task/1: the init's one thread."""
+
+    def children(self):
+        out = super().children()
+        del out[b"task"]
+        return out
+
+
+def _host_ids(get):
+    """The init's process group or session: the host's for pid 1 as the program would be
+    told by getpgid(1), getsid(1) (0: outside the sandbox's namespace)."""
+    try:
+        return get(1)
+    except OSError:
+        return 0
+
+
+def _init_starttime():
+    """When the sandbox began, in clock ticks after boot (the start of its namespace's pid 1)."""
+    try:
+        with open("/proc/1/stat", "rb") as f:
+            return int(f.read().rpartition(b") ")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _init_stat(p):
+    """proc_pid_stat(5) of a sleeping init: ppid 0, one thread, no memory of its own shown."""
+    s = p.sched
+    prio = -1 - s.priority if s.policy in (1, 2) else 20 + s.nice
+    fields = [b"S", 0, _host_ids(os.getpgid), _host_ids(os.getsid), 0, -1, 0x400100, 0, 0, 0, 0, 0, 0, 0, 0,
+              prio, s.nice, 1, 0, _init_starttime(), 0, 0, (1 << 64) - 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+              0, 0, 0, 17, min(s.cpus, default=0), s.priority, s.policy, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    return b"1 (" + p.exit_comm + b") " + b" ".join(f if isinstance(f, bytes) else b"%d" % f
+                                                  for f in fields) + b"\n"
+
+
+def _cpu_list(cpus):
+    ranges, run = [], []
+    for c in sorted(cpus):
+        if run and c != run[-1] + 1:
+            ranges.append(run)
+            run = []
+        run.append(c)
+    if run:
+        ranges.append(run)
+    return ",".join(f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in ranges).encode()
+
+
+def _init_status(p):
+    """proc_pid_status(5) of the init, with its model credentials and scheduling."""
+    c, s = p.creds, p.sched
+    mask = sum(1 << cpu for cpu in s.cpus)
+    lines = [b"Name:\t" + p.exit_comm, b"Umask:\t%04o" % p.fs.umask, b"State:\tS (sleeping)",
+             b"Tgid:\t1", b"Ngid:\t0", b"Pid:\t1", b"PPid:\t0", b"TracerPid:\t0",
+             b"Uid:\t%d\t%d\t%d\t%d" % (c.ruid, c.euid, c.suid, c.fsuid),
+             b"Gid:\t%d\t%d\t%d\t%d" % (c.rgid, c.egid, c.sgid, c.fsgid), b"FDSize:\t64",
+             b"Groups:\t" + b" ".join(b"%d" % g for g in c.groups) + (b" " if c.groups else b""),
+             b"NStgid:\t1", b"NSpid:\t1", b"NSpgid:\t%d" % _host_ids(os.getpgid),
+             b"NSsid:\t%d" % _host_ids(os.getsid), b"Kthread:\t0", b"Threads:\t1",
+             b"SigPnd:\t%016x" % 0, b"ShdPnd:\t%016x" % 0, b"SigBlk:\t%016x" % 0,
+             b"SigIgn:\t%016x" % 0, b"SigCgt:\t%016x" % 0]
+    lines += [key + b":\t%016x" % getattr(c, attr) for key, attr in CAP_LINES.items()]
+    lines += [b"NoNewPrivs:\t%d" % p.no_new_privs, b"Seccomp:\t0", b"Seccomp_filters:\t0",
+              b"Cpus_allowed:\t%x" % mask, b"Cpus_allowed_list:\t" + _cpu_list(s.cpus),
+              b"voluntary_ctxt_switches:\t0", b"nonvoluntary_ctxt_switches:\t0"]
+    return b"\n".join(lines) + b"\n"
 
 
 class ProcTaskDir(SynthDir):

@@ -766,21 +766,30 @@ class SocketFile(StreamFile):
             self.sock.unread_front(self.last_read[-n:])
         self.last_read = b""
 
+    @property
+    def whole_writes(self):
+        return self.sock.type != SOCK_STREAM
+
     def write(self, data):
         """write(2): send(2) with no flags (one message for datagram sockets)."""
+        return self.write_message(len(data), lambda: data)
+
+    def write_message(self, length, fetch):
+        """write(2) of one message of length bytes that fetch() gives: a datagram too
+        big for the socket is refused before its bytes are read."""
         sock = self.sock
 
         def op(expired):
             timeo = self.timeo(sock.sndtimeo)
             if sock.type == SOCK_STREAM:
-                return sock.stream_send(data, 0, None, None, None, 0, timeo, expired, self)
+                return sock.stream_send(fetch(), 0, None, None, None, 0, timeo, expired, self)
             if sock.type == SOCK_SEQPACKET:
                 err = sock.take_error()
                 if err:
                     raise SyscallError(err)
                 if sock.state != TCP_ESTABLISHED:
                     raise SyscallError(errno.ENOTCONN)
-            return sock.dgram_send(len(data), lambda: data, 0, None, None, None, None, timeo, expired, self)
+            return sock.dgram_send(length, fetch, 0, None, None, None, None, timeo, expired, self)
         return self.timed("snd", self.timeo(sock.sndtimeo), op)
 
     def fionread(self):

@@ -261,6 +261,7 @@ class TmpInode(Inode):
                 raise SyscallError(e.errno)
             self._blocks_stale = True
         self._stat.size = size
+        self.touch()                # shmem_setattr: a new size is a change of the data
 
     def may_resize(self, old, size):
         """EPERM if the seals forbid going from old to size bytes."""

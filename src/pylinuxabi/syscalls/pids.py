@@ -1,0 +1,88 @@
+"""Calls the host runs that name a process by pid: process groups, sessions, robust lists.
+
+They reach the host only once their targets are known to be the model's processes;
+pid 1 is the model's init, whose group and session are those the host gives for the
+supervisor (nothing the program could not see from its own), and which has no robust list.
+"""
+import errno
+import os
+import struct
+
+from pylinuxabi.kernel.creds import CAP_SYS_PTRACE
+from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.kernel.kernel import PASS, Resume
+from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+
+INIT_PID = 1
+NO_SUCH_PGRP = 0x7FFFFFFF       # above any pid_max: no process group has it
+
+
+def _check_pid(task, pid):
+    """ESRCH for a pid that is not the caller (0), the init, or a task or zombie of the model."""
+    kernel = task.process.kernel
+    if pid and pid != INIT_PID and pid not in kernel.tasks and pid not in kernel.zombies:
+        raise SyscallError(errno.ESRCH)
+
+
+@syscall("setpgid", "ii", kind=PASSTHROUGH)
+def setpgid(task, pid, pgid):
+    """setpgid(2): no process may join the group of the supervisor. The host is asked
+    for a group that does not exist instead, so that its checks run in Linux's order
+    and end, where they would have let it join, with the EPERM Linux gives for a group
+    of another session."""
+    if pgid < 0:
+        return PASS                 # the host's EINVAL, which comes first
+    _check_pid(task, pid)
+    try:
+        supervisor_pgrp = os.getpgid(INIT_PID)
+    except OSError:
+        supervisor_pgrp = 0
+    if pgid > 0 and pgid == supervisor_pgrp:
+        return Resume(args=(None, NO_SUCH_PGRP, None, None, None, None))
+    return PASS
+
+
+@syscall("getpgid", "i", kind=PASSTHROUGH)
+def getpgid(task, pid):
+    """getpgid(2)."""
+    _check_pid(task, pid)
+    return PASS
+
+
+@syscall("getsid", "i", kind=PASSTHROUGH)
+def getsid(task, pid):
+    """getsid(2)."""
+    _check_pid(task, pid)
+    return PASS
+
+
+ROBUST_LIST_HEAD_SIZE = 24
+
+
+def _may_read(task, target):
+    """ptrace_may_access(PTRACE_MODE_READ_REALCREDS): our real ids are all of the
+    target's, and it is dumpable; or CAP_SYS_PTRACE."""
+    c, t = task.creds, target.creds
+    if task.creds.capable(CAP_SYS_PTRACE):
+        return True
+    return ({t.ruid, t.euid, t.suid} == {c.ruid} and {t.rgid, t.egid, t.sgid} == {c.rgid}
+            and target.dumpable)
+
+
+@syscall("get_robust_list", "iuu", kind=PASSTHROUGH)
+def get_robust_list(task, pid, head_ptr, len_ptr):
+    """get_robust_list(2): the host answers for the model's threads; the init has none."""
+    kernel = task.process.kernel
+    if pid == 0 or pid == task.tid:
+        return PASS
+    t = kernel.tasks.get(pid)
+    target = t.process if t is not None else kernel.init if pid == INIT_PID else None
+    if target is None:
+        raise SyscallError(errno.ESRCH)
+    if not _may_read(task, target):
+        raise SyscallError(errno.EPERM)
+    if t is not None:
+        return PASS
+    task.mem.write(len_ptr, struct.pack("<Q", ROBUST_LIST_HEAD_SIZE))
+    task.mem.write(head_ptr, struct.pack("<Q", 0))
+    return 0
