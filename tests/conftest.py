@@ -155,7 +155,8 @@ def run_native(argv, timeout=NATIVE_TIMEOUT) -> Result:
 
 
 def sandbox_command(argv):
-    return [sys.executable, "-m", "pylinuxabi", "run", "--strict", *map(str, argv)]
+    # --env-host: the program sees the environment the native run sees (LC_ALL, PATH…)
+    return [sys.executable, "-m", "pylinuxabi", "run", "--strict", "--env-host", *map(str, argv)]
 
 
 def run_sandboxed(argv, timeout=SANDBOX_TIMEOUT) -> Result:

@@ -218,7 +218,7 @@ def test_unmodelled_family_fails_and_is_reported(run_sandboxed):
             "try:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
             "except OSError as e:\n    print('errno', e.errno)\n"
             "print(socket.socketpair()[0].family.name)\n")
-    result = run_sandboxed([PYTHON3, "-c", code])
+    result = run_sandboxed(["--report", PYTHON3, "-c", code])
     assert result.stdout == "errno 97\nAF_UNIX\n"
     assert "unimplemented syscalls used: socket(AF_INET) (1)" in result.stderr
 

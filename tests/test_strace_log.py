@@ -62,7 +62,7 @@ def native_log(argv, path):
 
 def sandboxed_log(argv, path, extra=()):
     env = _env()
-    r = _run([sys.executable, "-m", "pylinuxabi", "run", "--strict", *extra,
+    r = _run([sys.executable, "-m", "pylinuxabi", "run", "--strict", "--env-host", *extra,
               f"--strace={path}", *argv], env)
     return r, read_log(path)
 
@@ -331,7 +331,7 @@ def test_unimplemented_syscall_log_lines_match_native(unimpl, tmp_path):
 @pytest.mark.parametrize("strace", [False, True], ids=["plain", "with_strace"])
 def test_unimplemented_syscalls_reported_once_on_stderr_with_counts(unimpl, tmp_path, strace):
     extra = [f"--strace={tmp_path / 'log'}"] if strace else []
-    r = _run([sys.executable, "-m", "pylinuxabi", "run", "--strict", *extra, unimpl], _env())
+    r = _run([sys.executable, "-m", "pylinuxabi", "run", "--strict", "--report", *extra, unimpl], _env())
     assert r.returncode == 0
     assert r.stdout == "tuxcall = -1 ENOSYS\ntuxcall = -1 ENOSYS\nsecurity = -1 ENOSYS\n"
     assert r.stderr.splitlines() == [REPORT]

@@ -1,6 +1,6 @@
-"""The `pylinuxabi` command: run a program in the sandbox.
+"""The `pylinuxabi` command: run a program in the sandbox, with docker run's options.
 
-Parses options and hands them to sandbox.run; prints errors the way a shell would.
+Parses options and hands them to sandbox.run; a usage error is one line on stderr and exit 125.
 """
 import argparse
 import os
@@ -8,10 +8,28 @@ import sys
 
 from pylinuxabi.startsignals import capture_signals
 
+# docker's exit status for its own errors (bad options, a sandbox it cannot make)
+EXIT_USAGE = 125
+# the PATH `docker run` gives a program whose image names none
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with docker's one line and exit status for a usage error instead of exit 2."""
+
+    def error(self, message):
+        # argparse counts the program's (possibly empty) arguments as required too
+        message = message.replace("program, args", "program")
+        print(f"pylinuxabi: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
 
 def _user(text):
-    uid, _, gid = text.partition(":")
-    return int(uid), int(gid or uid)
+    """NAME|UID[:GROUP|GID], resolved later in the sandbox's /etc/passwd and /etc/group."""
+    name, colon, group = text.partition(":")
+    if not name or (colon and not group) or ":" in group:
+        raise argparse.ArgumentTypeError(f"bad user {text!r}: NAME|UID[:GROUP|GID]")
+    return text
 
 
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -36,7 +54,7 @@ def _tmpfs(text):
 
 
 def _capability(text):
-    from pylinuxabi.kernel.creds import cap_by_name
+    from pylinuxabi.base.creds import cap_by_name
     if text.upper() != "ALL":
         try:
             cap_by_name(text)
@@ -50,22 +68,84 @@ def _volume(text):
     parts = text.split(":")
     if len(parts) == 2:
         parts.append("rw")
-    if len(parts) != 3 or parts[2] not in ("ro", "rw") or not parts[1].startswith("/"):
+    if len(parts) != 3 or parts[2] not in ("ro", "rw") or not parts[1].startswith("/") or not parts[0]:
         raise argparse.ArgumentTypeError(f"bad volume {text!r}: HOST:GUEST[:ro|rw], GUEST absolute")
     return os.path.abspath(parts[0]), parts[1], parts[2] == "ro"
 
 
+def _workdir(text):
+    if not text.startswith("/"):
+        raise argparse.ArgumentTypeError(f"the working directory {text!r} must be an absolute path")
+    return text
+
+
+def _env(text):
+    """NAME=VALUE, or NAME for the caller's value: (name, value or None when the caller has none)."""
+    name, eq, value = text.partition("=")
+    if not name or any(c.isspace() for c in name):
+        raise argparse.ArgumentTypeError(f"bad environment variable {text!r}: NAME=VALUE or NAME")
+    return name, value if eq else os.environ.get(name)
+
+
+def _env_file(path):
+    """docker's --env-file: a NAME=VALUE or NAME line each, values taken as written (no
+    quotes, no expansion); blank lines and lines starting with # are skipped."""
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            lines = f.read().splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise argparse.ArgumentTypeError(f"cannot read env file {path!r}: {getattr(e, 'strerror', None) or e}")
+    pairs = []
+    for line in lines:
+        line = line.lstrip()
+        if line and not line.startswith("#"):
+            try:
+                pairs.append(_env(line))
+            except argparse.ArgumentTypeError as e:
+                raise argparse.ArgumentTypeError(f"{path}: {e}") from None
+    return pairs
+
+
+def _log_file(text):
+    """--strace=FILE and --report=FILE: made (or emptied) now, so a bad path is a usage error."""
+    if text == "-":
+        return text
+    try:
+        open(text, "w").close()
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {e.strerror}")
+    return os.path.abspath(text)
+
+
+def _root(text):
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
+    return os.path.abspath(text)
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="pylinuxabi", description=__doc__.splitlines()[0])
+    p = Parser(prog="pylinuxabi", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a program under the supervisor")
-    r.add_argument("--root", default="/", help="host directory to serve as / (default: the host's /)")
-    r.add_argument("--user", type=_user, default=(0, 0), metavar="UID:GID",
-                   help="the program's (virtual) credentials; default 0:0")
+    r.add_argument("--root", type=_root, default="/", help="host directory to serve as / (default: the host's /)")
+    r.add_argument("-u", "--user", type=_user, metavar="NAME|UID[:GROUP|GID]",
+                   help="the program's (virtual) user and group, names looked up in the sandbox's "
+                        "/etc/passwd and /etc/group; default 0:0")
     r.add_argument("--hostname", default="pylinuxabi")
-    r.add_argument("--workdir", help="starting directory inside the sandbox")
-    r.add_argument("--strace", nargs="?", const="-", metavar="FILE",
+    r.add_argument("-w", "--workdir", type=_workdir,
+                   help="starting directory inside the sandbox, made (owned by the user, mode 0755) if "
+                        "missing; default: the current directory when it is the host's /, else /")
+    r.add_argument("-e", "--env", type=_env, action="append", default=[], metavar="NAME[=VALUE]",
+                   help="set NAME in the program's environment (without =VALUE: the caller's value, if any)")
+    r.add_argument("--env-file", type=_env_file, action="append", default=[], metavar="FILE",
+                   help="read NAME=VALUE and NAME lines from FILE, as docker's --env-file")
+    r.add_argument("--env-host", "--env-inherit", action="store_true",
+                   help="pass the caller's whole environment (podman's --env-host), not only PATH, "
+                        "HOSTNAME, HOME, TERM and what -e and --env-file name")
+    r.add_argument("--strace", type=_log_file, nargs="?", const="-", metavar="FILE",
                    help="log every syscall strace-style to FILE (default stderr)")
+    r.add_argument("--report", type=_log_file, nargs="?", const="-", metavar="FILE",
+                   help="at exit, list the syscalls used that are not implemented, to FILE (default stderr)")
     r.add_argument("--trace-all", action="store_true", help="trap every syscall, even those the filter allows")
     r.add_argument("--strict", action="store_true", help="a crash in a handler stops the supervisor (for tests)")
     r.add_argument("--net", action="store_true", help="share the host's network (default: none)")
@@ -94,43 +174,68 @@ def parser():
     return p
 
 
-def main(argv=None):
-    capture_signals()
-    from pylinuxabi import sandbox      # after the hold: importing it may start child processes
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # `--strace PROGRAM` must not take PROGRAM as its file: only `--strace=FILE` names one
-    takes_value = {"--root", "--user", "--hostname", "--workdir", "--tmpfs", "-v", "--volume",
-                   "--upper", "--upper-work", "--cap-add", "--cap-drop"}
+# options that take the next word as their value; `--strace` and `--report` take one only as =FILE
+TAKES_VALUE = {"--root", "-u", "--user", "--hostname", "-w", "--workdir", "-e", "--env", "--env-file",
+               "--tmpfs", "-v", "--volume", "--upper", "--upper-work", "--cap-add", "--cap-drop"}
+
+
+def _bare_optional_values(argv):
+    """`--strace PROGRAM` must not take PROGRAM as its file: a bare --strace or --report is =-."""
+    argv = list(argv)
     i = 1
     while i < len(argv):
         a = argv[i]
-        if a == "--strace":
-            argv[i] = "--strace=-"
-        elif a in takes_value:
+        if a in ("--strace", "--report"):
+            argv[i] = a + "=-"
+        elif a in TAKES_VALUE:
             i += 1
         elif not a.startswith("-"):
             break
         i += 1
+    return argv
+
+
+def environment(args, on_terminal):
+    """The program's environment as `docker run` makes it: PATH, HOSTNAME, TERM on a
+    terminal, then --env-file and -e in order (HOME is the sandbox's to add, from
+    /etc/passwd); with --env-host the caller's whole environment instead of the first three."""
+    if args.env_host:
+        env = dict(os.environ)
+    else:
+        env = {"PATH": DEFAULT_PATH, "HOSTNAME": args.hostname}
+        if on_terminal:
+            # our terminal is the caller's, so the caller's TERM describes it (docker's pty is an xterm)
+            env["TERM"] = os.environ.get("TERM", "xterm")
+    for name, value in [pair for pairs in args.env_file for pair in pairs] + args.env:
+        if value is not None:
+            env[name] = value
+    return [os.fsencode(f"{name}={value}") for name, value in env.items()]
+
+
+def _usage_error(message):
+    print(f"pylinuxabi: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv=None):
+    capture_signals()
+    from pylinuxabi import sandbox      # after the hold: importing it may start child processes
+    from pylinuxabi.job import terminal
+    argv = _bare_optional_values(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
-    if args.command == "run":
-        if args.read_only and args.upper:
-            print("pylinuxabi: --upper needs a writable root (not --read-only)", file=sys.stderr)
-            return 2
-        uid, gid = args.user
-        options = sandbox.Options(root=args.root, uid=uid, gid=gid, hostname=args.hostname,
-                                  strict=args.strict, trace_all=args.trace_all, strace=args.strace,
-                                  workdir=args.workdir, new_net=not args.net, read_only=args.read_only,
-                                  tmpfs=args.tmpfs, volumes=args.volume, upper=args.upper,
-                                  upper_work=args.upper_work, cap_add=args.cap_add,
-                                  cap_drop=args.cap_drop)
-        program = args.program.encode()
-        envp = [b"%s=%s" % (k, v) for k, v in os.environb.items()]
-        try:
-            return sandbox.run([program] + [a.encode() for a in args.args], envp, options)
-        except OSError as e:
-            print(f"pylinuxabi: {e.strerror or e}", file=sys.stderr)
-            return 125
-    return 2
+    if args.read_only and args.upper:
+        return _usage_error("--upper needs a writable root (not --read-only)")
+    options = sandbox.Options(root=args.root, user=args.user, hostname=args.hostname,
+                              strict=args.strict, trace_all=args.trace_all, strace=args.strace,
+                              report=args.report, workdir=args.workdir, new_net=not args.net,
+                              read_only=args.read_only, tmpfs=args.tmpfs, volumes=args.volume,
+                              upper=args.upper, upper_work=args.upper_work, cap_add=args.cap_add,
+                              cap_drop=args.cap_drop)
+    argv = [os.fsencode(args.program)] + [os.fsencode(a) for a in args.args]
+    try:
+        return sandbox.run(argv, environment(args, terminal() is not None), options)
+    except OSError as e:
+        return _usage_error(e.strerror or e)
 
 
 if __name__ == "__main__":

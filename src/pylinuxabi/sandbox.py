@@ -4,13 +4,14 @@ The composition root: the only place that wires platform, kernel, table and VFS.
 """
 import errno
 import os
+import posixpath
 import resource
 import signal
 import sys
 import traceback
 
-from pylinuxabi.kernel.creds import CAP_FULL_SET, CAP_LAST_CAP, Creds, cap_by_name
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import CAP_FULL_SET, CAP_LAST_CAP, Creds, cap_by_name
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
@@ -37,14 +38,21 @@ GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 SI_KERNEL = 0x80        # si_code of a signal a terminal sent
 
 
+class UsageError(Exception):
+    """What the user asked for cannot be done (a --user or --workdir the sandbox lacks): exit 125."""
+
+
 class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
                  trace_all=False, strace=None, workdir=None, new_net=False, read_only=False,
-                 tmpfs=(), volumes=(), upper=None, upper_work=None, cap_add=(), cap_drop=()):
+                 tmpfs=(), volumes=(), upper=None, upper_work=None, cap_add=(), cap_drop=(),
+                 user=None, report=None):
         self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
         self.gid = gid
+        self.user = user            # --user NAME|UID[:GROUP|GID], resolved in the sandbox's tree (over uid, gid)
+        self.report = report        # where the unimplemented syscalls used are listed at exit ("-": stderr)
         self.hostname = hostname
         self.domainname = "(none)"      # uname's, until setdomainname
         self.strict = strict
@@ -110,7 +118,7 @@ def build_mounts(kernel, options):
         upper = HostUpper.at(options.upper, options.upper_work) if options.upper else TmpFS()
         root = Mount("overlay", b"overlay", OverlayFS(host.root_inode, upper).root_inode)
     table = MountTable(root)
-    devpts = DevPts()
+    devpts = DevPts(lent=kernel.platform.terminal)
     procsys = make_procsys(PROC_DEV, lambda: options.hostname.encode(errors="surrogateescape"),
                            lambda: options.domainname.encode(errors="surrogateescape"),
                            {b"kernel/ngroups_max": (NGROUPS_MAX, 0o444), b"kernel/cap_last_cap": (CAP_LAST_CAP, 0o444),
@@ -176,6 +184,109 @@ def _mount_point(table, path, required):
         if required:
             raise OSError(e.errno, f"cannot mount on {path.decode(errors='replace')}")
         return None
+
+
+def read_sandbox_file(root, path, limit=1 << 20, start=None):
+    """A regular file of the sandbox's tree as its root reads it, a relative path from
+    `start` (b"" when there is none)."""
+    try:
+        dentry = resolve(WalkContext(root, Creds()), start or root, path)
+        if (dentry.inode.stat().mode & 0o170000) != 0o100000:
+            return b""
+        f = dentry.inode.open(dentry, os.O_RDONLY, None)
+        try:
+            return f.pread(limit, 0)
+        finally:
+            f.release()
+    except SyscallError:
+        return b""
+
+
+def _db(root, path, fields):
+    """The entries of /etc/passwd or /etc/group, as lists of `fields` fields."""
+    lines = read_sandbox_file(root, path).splitlines()
+    return [e for e in (line.split(b":") for line in lines if not line.startswith(b"#")) if len(e) >= fields]
+
+
+def _id(text, what):
+    """A uid or gid of --user or of an /etc/passwd or /etc/group entry; (uid_t)-1 is no id."""
+    if not text.isdigit() or int(text) >= 0xFFFFFFFF:
+        raise UsageError(f"bad {what} {os.fsdecode(text)!r}")
+    return int(text)
+
+
+def resolve_user(root, spec):
+    """(uid, gid, supplementary gids, home) for --user NAME|UID[:GROUP|GID], found as docker
+    (libcontainer's GetExecUser) finds them in the sandbox's /etc/passwd and /etc/group: a
+    numeric uid needs no entry (its gid is then the uid, its home /); the groups that list
+    the user as a member are its supplementary groups unless a group is named."""
+    name, _, group = os.fsencode(spec).partition(b":")
+    entry = next((e for e in _db(root, b"/etc/passwd", 7) if e[0] == name or name.isdigit() and e[2] == name), None)
+    if entry is None and not name.isdigit():
+        raise UsageError(f"unable to find user {os.fsdecode(name)}: no matching entries in passwd file")
+    if entry is None:
+        uid = gid = _id(name, "uid")
+        home, user = b"/", None
+    else:
+        uid, gid, home, user = _id(entry[2], "uid"), _id(entry[3], "gid"), entry[5] or b"/", entry[0]
+    groups = _db(root, b"/etc/group", 4)
+    if group:
+        found = next((g for g in groups if g[0] == group or group.isdigit() and g[2] == group), None)
+        if found is None and not group.isdigit():
+            raise UsageError(f"unable to find group {os.fsdecode(group)}: no matching entries in group file")
+        return uid, _id(found[2] if found else group, "gid"), [], home
+    extra = [_id(g[2], "gid") for g in groups if user is not None and user in g[3].split(b",")]
+    return uid, gid, extra, home
+
+
+def make_workdir(root, path, uid, gid):
+    """The --workdir directory, made with its missing parents as docker makes it (mode 0755,
+    owned here by the user, as BuildKit's WORKDIR); never a fallback to /."""
+    ctx = WalkContext(root, Creds())
+    d = root
+    try:
+        for name in filter(None, posixpath.normpath(path).split(b"/")):
+            if namei.peek(d, name) is None:
+                namei.mkdir(d, name, 0o755, Creds()).inode.setattr(uid=uid, gid=gid)
+            d = resolve(ctx, d, name)
+        if not d.inode.is_dir():
+            raise SyscallError(errno.ENOTDIR)
+    except SyscallError as e:
+        raise UsageError(f"cannot use --workdir {os.fsdecode(path)}: {os.strerror(e.errno)}") from None
+    return d
+
+
+def start_directory(root, options, uid, gid):
+    """--workdir, else the caller's directory when / is the host's (else /)."""
+    if options.workdir:
+        return make_workdir(root, os.fsencode(options.workdir), uid, gid)
+    try:
+        return resolve(WalkContext(root, Creds()), root, os.fsencode(os.getcwd() if options.root == "/" else "/"))
+    except SyscallError:
+        return root
+
+
+# e_machine values a user may meet, for the message that only x86-64 is run
+ELF_MACHINES = {3: "x86 (i386)", 8: "MIPS", 20: "PowerPC", 21: "PowerPC 64", 22: "s390",
+                40: "ARM", 183: "AArch64 (arm64)", 243: "RISC-V", 258: "LoongArch"}
+
+
+def foreign_elf(root, cwd, program, envp):
+    """What a program the loader refused (ENOEXEC) is, when it is an ELF file of another
+    class or machine than x86-64 (None otherwise)."""
+    path = program
+    if b"/" not in program:
+        dirs = next((e[5:] for e in reversed(envp) if e.startswith(b"PATH=")), b"").split(b":")
+        path = next((p for p in ((d or b".") + b"/" + program for d in dirs)
+                     if read_sandbox_file(root, p, 20, cwd)), program)
+    head = read_sandbox_file(root, path, 20, cwd)
+    if len(head) < 20 or head[:4] != b"\x7fELF":
+        return None
+    machine = int.from_bytes(head[18:20], "little" if head[5] == 1 else "big")
+    if head[4] == 2 and machine == 62:
+        return None
+    bits = {1: "32-bit", 2: "64-bit"}.get(head[4], "unknown-class")
+    return f"a {bits} {ELF_MACHINES.get(machine, f'machine {machine}')} ELF program"
 
 
 def raise_fd_limit():
@@ -260,14 +371,20 @@ def supervise(argv, envp, options):
         print(f"pylinuxabi: {e.strerror or e}", file=sys.stderr)
         return 125
     root = kernel.mounts.root
-    workdir = options.workdir or (os.getcwd() if options.root == "/" else "/")
     try:
-        cwd = resolve(WalkContext(root, Creds()), root, workdir.encode())
-    except SyscallError:
-        cwd = root
+        if options.user:
+            uid, gid, groups, home = resolve_user(root, options.user)
+        else:           # the default ids as given; only HOME comes from /etc/passwd
+            uid, gid, groups, home = options.uid, options.gid, [], resolve_user(root, str(options.uid))[3]
+        cwd = start_directory(root, options, uid, gid)
+    except UsageError as e:
+        print(f"pylinuxabi: {e}", file=sys.stderr)
+        return 125
+    if not any(e.startswith(b"HOME=") for e in envp):
+        envp = envp + [b"HOME=" + home]     # as docker: the user's home, unless the caller set one
     fs = FsContext(root, cwd)
     if options.strace is not None:
-        from pylinuxabi.tracer import Tracer
+        from pylinuxabi.observe.tracer import Tracer
         kernel.tracer = Tracer(options.strace)
     stdio = [host_stdio(fd) for fd in (0, 1, 2)]
 
@@ -283,23 +400,43 @@ def supervise(argv, envp, options):
     for sig in forwarded:
         signal.signal(sig, forward)
     try:
-        first = kernel.spawn(argv, envp, fs, Creds(options.uid, options.gid, bset=options.capabilities),
+        first = kernel.spawn(argv, envp, fs, Creds(uid, gid, groups, bset=options.capabilities),
                              stdio, nofile[0])
         job.started(kernel)
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask | {signal.SIGTTOU, signal.SIGTTIN})
         status = kernel.run(first)
     except (OSError, SyscallError) as e:
-        err = e.errno
-        print(f"pylinuxabi: {argv[0].decode(errors='replace')}: {os.strerror(err) if err else e}",
-              file=sys.stderr)
-        return 127 if err == errno.ENOENT else 126
+        foreign = foreign_elf(root, cwd, argv[0], envp) if e.errno == errno.ENOEXEC else None
+        return cannot_start(argv[0], e.errno, foreign)
     finally:
         platform.kill_all()
-    if counts:
-        listing = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
-        print(f"pylinuxabi: unimplemented syscalls used: {listing}", file=sys.stderr)
+    if options.report is not None:
+        report(counts, options.report)
     if status is None:
         return 1
     if os.WIFEXITED(status):
         return os.WEXITSTATUS(status)
     return 128 + os.WTERMSIG(status)
+
+
+def cannot_start(program, err, foreign=None):
+    """docker's status for a program that cannot start: 127 not found, 126 not executable."""
+    name = os.fsdecode(program)
+    if foreign:
+        print(f"pylinuxabi: {name}: {foreign}: only x86-64 programs are supported", file=sys.stderr)
+    else:
+        print(f"pylinuxabi: {name}: {os.strerror(err) if err else 'cannot execute'}", file=sys.stderr)
+    return 127 if err == errno.ENOENT else 126
+
+
+def report(counts, dest):
+    """--report: the syscalls the program used that the model lacks (they returned ENOSYS)."""
+    if not counts:
+        return
+    listing = ", ".join(f"{name} ({n})" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    line = f"pylinuxabi: unimplemented syscalls used: {listing}\n"
+    if dest == "-":
+        sys.stderr.write(line)
+    else:
+        with open(dest, "a") as f:
+            f.write(line)

@@ -53,6 +53,8 @@ static __attribute__((unused)) const char *errname(int e)
     case ENOEXEC: return "ENOEXEC";
     case EBADF: return "EBADF";
     case ECHILD: return "ECHILD";
+    case EIDRM: return "EIDRM";
+    case ENOMSG: return "ENOMSG";
     case EAGAIN: return "EAGAIN";
     case ENOMEM: return "ENOMEM";
     case EACCES: return "EACCES";

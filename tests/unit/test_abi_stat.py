@@ -1,4 +1,4 @@
-"""struct stat and struct statx as kernel/abi.py packs them, read back at the kernel's offsets.
+"""struct stat and struct statx as base/abi.py packs them, read back at the kernel's offsets.
 
 The offsets below are written out from the x86-64 uapi headers
 (asm/stat.h, linux/stat.h), independently of abi.py, and the values come
@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from pylinuxabi.kernel import abi
+from pylinuxabi.base import abi
 from pylinuxabi.vfs.hostfs import HostFS
 from pylinuxabi.vfs.inode import Stat
 

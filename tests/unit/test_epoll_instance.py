@@ -9,7 +9,7 @@ import os
 import pytest
 
 from pylinuxabi.kernel.fdtable import FdTable
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs import epoll
 from pylinuxabi.vfs.epoll import EPOLLET, EPOLLONESHOT, EventPoll
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, OpenFile

@@ -6,8 +6,8 @@ import errno
 
 import pytest
 
-from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.kernel.fdtable import FdTable, fput, hold
+from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.kernel.fdtable import FdTable
 from pylinuxabi.vfs.file import OpenFile
 
 
@@ -308,10 +308,10 @@ def test_file_shared_by_a_copy_is_released_when_both_close_it(table):
 def test_a_held_file_stays_open_when_its_fd_is_closed(table):
     f = CountingFile()
     fd = table.install(f)
-    hold(f)
+    f.get()
     table.close(fd)
     assert f.released == 0
-    fput(f)
+    f.put()
     assert f.released == 1
 
 

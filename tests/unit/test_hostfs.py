@@ -10,8 +10,8 @@ import struct
 
 import pytest
 
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_PATH
 from pylinuxabi.vfs.hostfs import HostFS
 from pylinuxabi.vfs.mount import Mount, MountTable

@@ -21,7 +21,7 @@ SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 PRELUDE = """
 import errno, os, stat, subprocess, sys
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.hostfs import HostFS, SealedHostInode
 root = sys.argv[1]
 def sh(cmd):
@@ -92,7 +92,7 @@ def test_devtmpfs_is_sealed_but_a_tmpfs_under_it_is_not(tmp_path):
 def test_a_sealed_directory_cannot_be_changed_through_a_writable_volume(tmp_path):
     out = _run(tmp_path, """
         sh("mkdir -p p && mount -t proc proc p")
-        from pylinuxabi.kernel.creds import Creds
+        from pylinuxabi.base.creds import Creds
         p = HostFS(root, writable=True).root_inode.lookup(b"p")
         print(err(p.setattr, 0o777), err(p.mkdir, b"x", 0o755, Creds()), err(p.create, b"x", 0o644, Creds()),
               err(p.setxattr, b"user.x", b"1", 0), err(p.getxattr, b"user.x"), p.listxattr())

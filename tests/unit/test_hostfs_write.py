@@ -12,8 +12,8 @@ import stat
 
 import pytest
 
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.hostfs import HostFS
 from pylinuxabi.vfs.inode import RENAME_EXCHANGE

@@ -11,7 +11,7 @@ import struct
 
 import pytest
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import O_PATH, POLLIN, OpenFile
 from pylinuxabi.vfs.fsnotify import (IN_ACCESS, IN_ALL_EVENTS, IN_ATTRIB, IN_CLOSE_NOWRITE, IN_CLOSE_WRITE,

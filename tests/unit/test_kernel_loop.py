@@ -5,8 +5,8 @@ import errno
 import pytest
 
 from pylinuxabi.platform import STOP_DEAD, STOP_SECCOMP, STOP_SIGNAL
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.kernel.task import FsContext, Process
 from pylinuxabi.platform import AT_SECCOMP

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 from pylinuxabi.kernel import loader
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.fdtable import FdTable
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.hostfs import HostFS

@@ -7,7 +7,7 @@ import errno
 
 import pytest
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.vfs import locks
 from pylinuxabi.vfs.locks import F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX, Lock
 

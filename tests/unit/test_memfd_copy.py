@@ -12,8 +12,8 @@ import stat as st
 
 import pytest
 
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.fdtable import FdTable
 from pylinuxabi.syscalls import copy, memfd as sys_memfd
 from pylinuxabi.vfs import memfd

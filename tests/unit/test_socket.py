@@ -6,7 +6,7 @@ import errno
 
 import pytest
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.vfs import socket as sk
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT
 

@@ -10,7 +10,7 @@ import struct
 import pytest
 
 from pylinuxabi.syscalls.names import SYSCALL_NAMES, SYSCALL_NUMBERS
-from pylinuxabi.syscalls.strace import (
+from pylinuxabi.observe.strace import (
     begin_call,
     format_args,
     format_call,
@@ -666,7 +666,7 @@ def test_overrides_name_real_arguments():
     """Every hand-made override refers to an argument of the syscall's prototype."""
     from ptrace.syscall.prototypes import SYSCALL_PROTOTYPES
 
-    from pylinuxabi.syscalls import strace
+    from pylinuxabi.observe import strace
 
     known = set(SYSCALL_NAMES.values())
     for name, override in strace._OVERRIDES.items():

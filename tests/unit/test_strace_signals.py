@@ -1,7 +1,7 @@
 """strace's lines for signal deliveries and rt_sigreturn, from raw siginfo bytes."""
 import struct
 
-from pylinuxabi.syscalls.strace import format_siginfo, format_sigreturn_mask
+from pylinuxabi.observe.strace import format_siginfo, format_sigreturn_mask
 
 
 def siginfo(signo, code, *fields, fmt=""):

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from pylinuxabi.syscalls import registry
 from pylinuxabi.syscalls import table as T
 from pylinuxabi.syscalls.names import SYSCALL_NAMES, SYSCALL_NUMBERS
 
@@ -157,4 +158,4 @@ def test_numbers_beyond_the_table_get_an_unknown_entry(table, counts):
 
 def test_registering_two_handlers_for_one_name_is_refused(table):
     with pytest.raises(ValueError):
-        T.syscall("read")(lambda task: 0)
+        registry.syscall("read")(lambda task: 0)

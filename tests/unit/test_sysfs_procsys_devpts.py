@@ -6,8 +6,8 @@ import stat as st
 
 import pytest
 
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.devpts import DEVPTS_SUPER_MAGIC, DevPts
 from pylinuxabi.vfs.inode import R_OK, W_OK, X_OK
 from pylinuxabi.vfs.mount import Mount

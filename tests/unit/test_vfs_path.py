@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import OpenFile
 from pylinuxabi.vfs.mount import Mount, MountTable
 from pylinuxabi.vfs.path import MAXSYMLINKS, NAME_MAX, WalkContext, resolve, resolve_parent

@@ -6,8 +6,8 @@ import errno
 
 import pytest
 
-from pylinuxabi.kernel.creds import Creds
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import Creds
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs import path as vfs_path
 from pylinuxabi.vfs.file import OpenFile
 from pylinuxabi.vfs.mount import MountTable, Mount

@@ -5,9 +5,7 @@ users as Linux's files_struct is; knows nothing of the host's fds.
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.vfs import epoll
-from pylinuxabi.vfs import fsnotify
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs import locks
 from pylinuxabi.vfs.file import O_PATH
 
@@ -87,7 +85,7 @@ class FdTable:
         if fd >= self.max_fds:
             # expand_fdtable: a power of two times 128 entries
             self.max_fds = 128 * (1 << (fd // 128).bit_length())
-        file.refs += 1
+        file.get()
         self.fds[fd] = file
         if cloexec:
             self.cloexec.add(fd)
@@ -105,7 +103,7 @@ class FdTable:
         """An fd of ours no longer names file: our POSIX locks on it go (filp_close), then the reference."""
         if not file.flags & O_PATH:             # (filp_flush: an O_PATH fd leaves them)
             locks.remove_posix(file.inode, self)    # returns at once unless the inode has locks
-        _put(file)
+        file.put()
 
     def close_range(self, first, last, only_cloexec=False):
         for fd in [fd for fd in self.fds if first <= fd <= last]:
@@ -149,23 +147,3 @@ class FdTable:
             t._set(fd, f, fd in self.cloexec)
         return t
 
-
-def hold(file):
-    """A reference to `file` that no fd holds: a syscall waiting on it keeps it open, as
-    Linux's fdget does, while other threads close or replace its fd (fput ends it)."""
-    file.refs += 1
-
-
-def fput(file):
-    """Drop a reference taken by hold()."""
-    _put(file)
-
-
-def _put(file):
-    file.refs -= 1
-    if file.refs == 0:
-        epoll.release_file(file)                # off every epoll watching it (eventpoll_release)
-        if fsnotify.active:
-            fsnotify.closed(file)               # IN_CLOSE_*, before anything is released
-        locks.release_file(file.inode, file)    # its OFD and flock locks (at once if none)
-        file.release()

@@ -12,10 +12,10 @@ import sys
 import time
 import traceback
 
-from pylinuxabi.kernel import fdtable, loader
-from pylinuxabi.kernel.abi import I32, RT_SIGFRAME_SIGMASK, U64
-from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
-from pylinuxabi.kernel.task import INIT_PID, Process, SchedState, Task
+from pylinuxabi.kernel import fdtable, ipc, loader
+from pylinuxabi.base.abi import I32, RT_SIGFRAME_SIGMASK, U64
+from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock
+from pylinuxabi.kernel.task import INIT_PID, MemoryLayout, Process, SchedState, Task
 from pylinuxabi.kernel.timers import Timers
 from pylinuxabi.platform import (AT_EXIT, AT_SECCOMP, EVENT_CLONE, EVENT_EXEC, EVENT_FORK, EVENT_VFORK,
                                  STOP_DEAD, STOP_ENTRY, STOP_EVENT, STOP_EXIT, STOP_GROUP, STOP_NONE,
@@ -290,7 +290,7 @@ class Kernel:
         if wait.files and task.held_files is None:
             task.held_files = list(wait.files)      # those of its first pass, as Linux's poll table
             for f in task.held_files:
-                fdtable.hold(f)
+                f.get()
         if wait.timeout is not None and task.deadline is None:
             task.deadline = time.monotonic() + wait.timeout
         park_for = task.remaining()
@@ -354,17 +354,17 @@ class Kernel:
         other threads do to that fd meanwhile, as Linux's fdget gives."""
         fd = task.files.fd_of(file, args)
         if fd is not None:
-            fdtable.hold(file)
+            file.get()
             task.held = (fd, file)
 
     def release_held(self, task):
         """The syscall is over: the files its wait held go (perhaps closing them)."""
         if task.held is not None:
-            fdtable.fput(task.held[1])
+            task.held[1].put()
             task.held = None
         if task.held_files is not None:
             for f in task.held_files:
-                fdtable.fput(f)
+                f.put()
             task.held_files = None
 
     def retry(self, task, entry, raw):
@@ -584,7 +584,8 @@ class Kernel:
         proc = Process(tid, files, fs, pproc.creds.copy(), {k: list(v) for k, v in pproc.rlimits.items()},
                        parent=pproc)
         proc.kernel = self
-        proc.mm = pproc.mm.copy()
+        proc.mm = pproc.mm if flags & CLONE_VM else pproc.mm.copy()    # (vfork shares the break too)
+        proc.dumpable = pproc.dumpable
         proc.exe = pproc.exe
         proc.argv = pproc.argv
         proc.envp = pproc.envp
@@ -593,6 +594,7 @@ class Kernel:
         child = self.add_task(tid, proc)
         child.comm, child.clone_args = parent.comm, saved
         self.processes[tid] = proc
+        ipc.process_forked(self, pproc, proc, flags)
 
     def exec_took_leader(self, leader, former):
         """A thread other than the leader exec'ed: Linux gave it the leader's tid (and
@@ -632,6 +634,7 @@ class Kernel:
             self.reparent_children(proc)
             proc.files.put()                    # closes its fds unless another process shares them
             proc.files = fdtable.FdTable()      # a zombie has none (exit_files)
+            ipc.process_exited(self, proc)
             proc.exited.notify()
             if self.platform.is_zombie(proc.pid):
                 self.became_zombie(proc)
@@ -685,6 +688,7 @@ class Kernel:
                 raise
             os.kill(task.tid, signal.SIGKILL)
             return platform.resume_and_wait(task.thread)
+        proc.mm = MemoryLayout()            # a new address space: a vfork parent keeps its own
         proc.mm.brk_start = proc.mm.brk = brk
         proc.exe = image.dentry
         proc.envp = image.envp
@@ -694,6 +698,7 @@ class Kernel:
         proc.files.close_on_exec()
         proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}
         proc.sig_resethand = set()          # (exec clears every sa_flags)
+        ipc.process_execed(self, proc)
         loader.release(image)
         if self.tracer:
             self.tracer.exec_done(task, image)

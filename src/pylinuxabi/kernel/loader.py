@@ -11,8 +11,8 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from pylinuxabi.kernel.abi import PAGE
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.abi import PAGE
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
 from pylinuxabi.vfs.inode import X_OK
 from pylinuxabi.vfs.mount import MS_NOEXEC, MS_NOSUID

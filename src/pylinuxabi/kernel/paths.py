@@ -5,7 +5,7 @@ The bridge between a task's fd table and cwd and the VFS path walk.
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.path import (PATH_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_SCOPED, WalkContext,
                                  resolve, resolve_parent)
 from pylinuxabi.vfs.procfs import file_dentry

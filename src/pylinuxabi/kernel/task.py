@@ -7,7 +7,7 @@ import resource
 import time
 
 from pylinuxabi.kernel.fdtable import FdTable
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.waitq import WaitQueue
 
 RLIMIT_NAMES = {getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")}
 RLIM_NLIMITS = 16

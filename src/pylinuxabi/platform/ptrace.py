@@ -13,7 +13,7 @@ import struct
 from contextlib import contextmanager
 
 from pylinuxabi._native import ffi, lib
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.platform import AT_EXIT, AT_SECCOMP, ThreadGone
 
 log = logging.getLogger("pylinuxabi")

@@ -7,10 +7,10 @@ import errno
 import stat as st
 import time
 
-from pylinuxabi.kernel.abi import TIMESPEC, TIMEVAL, UTIMBUF
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.abi import TIMESPEC, TIMEVAL, UTIMBUF
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_PATH
 from pylinuxabi.vfs.procfs import file_dentry

@@ -8,9 +8,9 @@ import ctypes
 import errno
 import struct
 
-from pylinuxabi.kernel.creds import CAP_SYS_TIME
-from pylinuxabi.kernel.errors import SyscallError, check
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.base.creds import CAP_SYS_TIME
+from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls.registry import syscall
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long

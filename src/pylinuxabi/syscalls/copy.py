@@ -7,10 +7,10 @@ import errno
 import os
 import stat as st
 
-from pylinuxabi.kernel.abi import U64, signed64
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.abi import U64, signed64
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.syscalls.fd import MAX_RW_COUNT, write_loop
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.pipe import PipeEnd
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE
 
@@ -18,11 +18,11 @@ CHUNK = 1 << 20                 # bytes held in the supervisor at a time
 U64_MASK = (1 << 64) - 1
 
 
-def _read_offset(task, addr):
+def read_offset(task, addr):
     return signed64(U64.unpack(task.mem.read(addr, 8))[0])
 
 
-def _put_offset(task, addr, pos):
+def put_offset(task, addr, pos):
     """Store pos at addr; False if the store faulted."""
     return task.mem.write_some(addr, U64.pack(pos & U64_MASK)) == 8
 
@@ -60,8 +60,8 @@ def copy_file_range(task, fd_in, off_in, fd_out, off_out, count, flags):
     check(flags == 0, errno.EINVAL)
     fin = task.files.get_file(fd_in)
     fout = task.files.get_file(fd_out)
-    pos_in = _read_offset(task, off_in) if off_in else None
-    pos_out = _read_offset(task, off_out) if off_out else None
+    pos_in = read_offset(task, off_in) if off_in else None
+    pos_out = read_offset(task, off_out) if off_out else None
     sin, sout = fin.stat(), fout.stat()
     if st.S_ISDIR(sin.mode) or st.S_ISDIR(sout.mode):
         raise SyscallError(errno.EISDIR)
@@ -89,7 +89,7 @@ def copy_file_range(task, fd_in, off_in, fd_out, off_out, count, flags):
     stored = True
     for f, addr, pos in ((fin, off_in, pos_in + done), (fout, off_out, pos_out + done)):
         if addr:
-            stored &= _put_offset(task, addr, pos)
+            stored &= put_offset(task, addr, pos)
         else:
             f.lseek(pos, os.SEEK_SET)
     check(stored, errno.EFAULT)         # the bytes were copied all the same
@@ -120,7 +120,7 @@ def _send(task, fin, pos, fout, count):
 @syscall("sendfile", "iiuu")
 def sendfile(task, out_fd, in_fd, offset, count):
     """sendfile(2): from a regular file into any writable file (do_sendfile)."""
-    pos = _read_offset(task, offset) if offset else None
+    pos = read_offset(task, offset) if offset else None
     fin = task.files.get_file(in_fd)
     check(fin.readable, errno.EBADF)
     if pos is not None and not fin.seekable():
@@ -145,7 +145,7 @@ def sendfile(task, out_fd, in_fd, offset, count):
     check(regular, errno.EINVAL)
     done = _send(task, fin, pos, fout, count)
     if offset:
-        check(_put_offset(task, offset, pos + done), errno.EFAULT)
+        check(put_offset(task, offset, pos + done), errno.EFAULT)
     elif done:
         fin.lseek(pos + done, os.SEEK_SET)
     return done

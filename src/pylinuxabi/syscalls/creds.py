@@ -3,18 +3,18 @@ and the capability options of prctl.
 
 Who may change what is Linux's rule (kernel/sys.c, kernel/capability.c,
 security/commoncap.c): CAP_SETUID and CAP_SETGID, not uid 0, decide; a change
-of uid then moves the capability sets as kernel/creds.py says.
+of uid then moves the capability sets as base/creds.py says.
 """
 import errno
 import resource
 import struct
 
-from pylinuxabi.kernel.abi import U32
-from pylinuxabi.kernel.creds import (CAP_FULL_SET, CAP_LAST_CAP, CAP_SETGID, CAP_SETPCAP, CAP_SETUID,
+from pylinuxabi.base.abi import U32
+from pylinuxabi.base.creds import (CAP_FULL_SET, CAP_LAST_CAP, CAP_SETGID, CAP_SETPCAP, CAP_SETUID,
                                      SECURE_ALL_BITS, SECURE_ALL_LOCKS, SECURE_KEEP_CAPS,
                                      SECURE_NO_CAP_AMBIENT_RAISE)
-from pylinuxabi.kernel.errors import SyscallError, check
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls.registry import syscall
 
 NGROUPS_MAX = 65536
 NO_CHANGE = 0xFFFFFFFF          # -1: leave this id as it is

@@ -7,10 +7,10 @@ its items' wake-ups notify (and, for host-backed files, a look every RECHECK).
 import errno
 import struct
 
-from pylinuxabi.kernel.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
+from pylinuxabi.base.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.fd import access_ok
 from pylinuxabi.syscalls.poll import RECHECK, read_sigmask, read_timespec
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.epoll import (EPOLL_CLOEXEC, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP,
                                   EventPoll, can_poll)
 from pylinuxabi.vfs.file import POLLERR, POLLHUP

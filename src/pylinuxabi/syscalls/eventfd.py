@@ -7,10 +7,10 @@ the objects are vfs/eventfd.py's, vfs/timerfd.py's and vfs/signalfd.py's
 """
 import errno
 
-from pylinuxabi.kernel.abi import ITIMERSPEC, U64
-from pylinuxabi.kernel.creds import cap_by_name
-from pylinuxabi.kernel.errors import SyscallError, check
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.base.abi import ITIMERSPEC, U64
+from pylinuxabi.base.creds import cap_by_name
+from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.eventfd import EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE, EventFd
 from pylinuxabi.vfs.signalfd import SFD_CLOEXEC, SFD_NONBLOCK, SignalFd
 from pylinuxabi.vfs.timerfd import (BASE_CLOCK, CLOCK_BOOTTIME_ALARM, CLOCK_REALTIME_ALARM, NSEC,

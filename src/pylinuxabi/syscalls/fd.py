@@ -5,14 +5,15 @@ Mostly argument checking; the work is the OpenFile's (vfs/file.py).
 import errno
 import os
 import signal
+import struct
 
-from pylinuxabi.kernel.abi import I32, IOVEC
-from pylinuxabi.kernel.creds import CAP_SYS_RESOURCE
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
+from pylinuxabi.base.abi import I32, IOVEC
+from pylinuxabi.base.creds import CAP_SYS_RESOURCE
+from pylinuxabi.base.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls.locks import LOCK_COMMANDS, fcntl_lock
 from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pylinuxabi.syscalls import terminal
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
 from pylinuxabi.vfs.pipe import PipeEnd, make_pipe
@@ -595,16 +596,48 @@ def pipe(task, fds):
     return pipe2(task, fds, 0)
 
 
-@syscall("getdents64", "iuU")
-def getdents64(task, fd, dirp, count):
-    """getdents64(2)."""
+def _read_dir(task, fd, dirp, count, records=bytes):
+    """getdents64 and getdents: what fits of the directory's entries, as records()
+    makes them of linux_dirent64 ones."""
     f = _file(task, fd)
     if f.dentry is None or not f.inode.is_dir():
         raise SyscallError(errno.ENOTDIR)
     access_ok(dirp, count)
     pos = f.lseek(0, os.SEEK_CUR)
-    data = f.getdents64(count)
+    data = records(f.getdents64(count))
     if task.mem.write_some(dirp, data) < len(data):
         f.lseek(pos, os.SEEK_SET)       # nothing was consumed
         raise SyscallError(errno.EFAULT)
     return _accessed(f, len(data), always=True)        # (iterate_dir: even at the end)
+
+
+@syscall("getdents64", "iuU")
+def getdents64(task, fd, dirp, count):
+    """getdents64(2)."""
+    return _read_dir(task, fd, dirp, count)
+
+
+DIRENT64_HEAD = struct.Struct("<QqHB")      # d_ino, d_off, d_reclen, d_type (then d_name)
+DIRENT_HEAD = struct.Struct("<QQH")         # d_ino, d_off, d_reclen (d_name, then d_type last)
+
+
+def dirents_from_dirents64(data):
+    """linux_dirent records for linux_dirent64 ones: each is as long (both round
+    19 + the name + its NUL up to 8 bytes), the name one byte earlier and d_type
+    in the record's last byte, as filldir writes them."""
+    out = bytearray(len(data))
+    pos = 0
+    while pos < len(data):
+        ino, off, reclen, dtype = DIRENT64_HEAD.unpack_from(data, pos)
+        name = data[pos + DIRENT64_HEAD.size:pos + reclen].split(b"\0", 1)[0]
+        DIRENT_HEAD.pack_into(out, pos, ino, off & 0xFFFFFFFFFFFFFFFF, reclen)
+        out[pos + DIRENT_HEAD.size:pos + DIRENT_HEAD.size + len(name)] = name
+        out[pos + reclen - 1] = dtype
+        pos += reclen
+    return bytes(out)
+
+
+@syscall("getdents", "iuU")
+def getdents(task, fd, dirp, count):
+    """getdents(2): the old struct linux_dirent, over getdents64's directory reading."""
+    return _read_dir(task, fd, dirp, count, dirents_from_dirents64)

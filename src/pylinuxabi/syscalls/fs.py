@@ -8,12 +8,12 @@ import errno
 import os
 import struct
 
-from pylinuxabi.kernel.abi import FILE_HANDLE, OPEN_HOW, PAGE, pack_stat
-from pylinuxabi.kernel.creds import CAP_SYS_CHROOT, SECURE_NO_SETUID_FIXUP
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.abi import FILE_HANDLE, OPEN_HOW, PAGE, pack_stat
+from pylinuxabi.base.creds import CAP_SYS_CHROOT, SECURE_NO_SETUID_FIXUP
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_FOLLOW,
                                      AT_SYMLINK_NOFOLLOW, lookup, read_path, walk_start)
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import fsnotify, namei
 from pylinuxabi.vfs.mount import MS_NODEV, Dentry, is_under
 from pylinuxabi.vfs.path import (MAXSYMLINKS, RESOLVE_CACHED, RESOLVE_NO_XDEV, RESOLVE_SCOPED, RESOLVE_VALID,

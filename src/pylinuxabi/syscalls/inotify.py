@@ -5,9 +5,9 @@ vfs/inotify.py's (reads, poll and FIONREAD come through the fd syscalls).
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.inode import R_OK
 from pylinuxabi.vfs.inotify import (ALL_INOTIFY_BITS, IN_CLOEXEC, IN_DONT_FOLLOW, IN_MASK_ADD, IN_MASK_CREATE,
                                     IN_NONBLOCK, IN_ONLYDIR, Inotify)

@@ -5,9 +5,9 @@ Argument checking and struct flock; the locks themselves are vfs/locks.py's.
 import errno
 import os
 
-from pylinuxabi.kernel.abi import FLOCK
-from pylinuxabi.kernel.errors import SyscallError, check
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.base.abi import FLOCK
+from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import locks
 from pylinuxabi.vfs.file import O_PATH
 from pylinuxabi.vfs.locks import F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX

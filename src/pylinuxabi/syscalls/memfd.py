@@ -4,8 +4,8 @@ Argument checking; the files and their seals are vfs/memfd.py's.
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError, check
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import memfd
 from pylinuxabi.vfs.file import O_PATH
 

@@ -8,13 +8,13 @@ import errno
 import os
 
 from pylinuxabi._native import ffi, lib
-from pylinuxabi.kernel.abi import pack_utsname
-from pylinuxabi.kernel.creds import CAP_SYS_ADMIN
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.abi import pack_utsname
+from pylinuxabi.base.creds import CAP_SYS_ADMIN
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS
 from pylinuxabi.syscalls import creds
 from pylinuxabi.syscalls.fd import access_ok
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 
 GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 MAX_GETRANDOM = 0x1FFFFFF

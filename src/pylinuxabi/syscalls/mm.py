@@ -7,10 +7,10 @@ after we hand the process a host fd.
 """
 import errno
 
-from pylinuxabi.kernel.abi import PAGE
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.abi import PAGE
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS
-from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
 SYS_mmap, SYS_munmap = 9, 11
 PROT_READ, PROT_WRITE = 1, 2

@@ -8,10 +8,10 @@ The order of the checks is path_mount's.
 """
 import errno
 
-from pylinuxabi.kernel.creds import CAP_SYS_ADMIN
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.creds import CAP_SYS_ADMIN
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.mount import (MNT_FLAGS, MS_NOATIME, MS_PRIVATE, MS_RDONLY, MS_RELATIME, MS_SHARED,
                                   MS_SLAVE, MS_STRICTATIME, MS_UNBINDABLE, is_under)
 

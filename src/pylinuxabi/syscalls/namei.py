@@ -7,11 +7,11 @@ import errno
 import os
 import stat as st
 
-from pylinuxabi.kernel.creds import CAP_DAC_READ_SEARCH
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.creds import CAP_DAC_READ_SEARCH
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, lookup,
                                      lookup_parent, read_path)
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.inode import RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT
 

@@ -13,11 +13,11 @@ import stat as st
 import struct
 import time
 
-from pylinuxabi.kernel.creds import CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock, check
+from pylinuxabi.base.creds import CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
+from pylinuxabi.base.errors import SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
 from pylinuxabi.syscalls.fd import IO_CHUNK, IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.inode import W_OK
 from pylinuxabi.vfs.socket import (AF_UNIX, AF_UNSPEC, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_OOB,
@@ -266,7 +266,7 @@ def _scm_send(task, ctl):
                             f = task.files.fds.get(fd) if fd >= 0 else None
                             if f is None:
                                 raise SyscallError(errno.EBADF)
-                            sockfs.fdtable.hold(f)
+                            f.get()
                             files.append(f)
                 elif type == SCM_CREDENTIALS:
                     if cmsg_len != CMSGHDR.size + UCRED.size:

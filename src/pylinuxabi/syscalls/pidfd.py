@@ -9,11 +9,11 @@ import errno
 import os
 import struct
 
-from pylinuxabi.kernel.creds import CAP_SYS_PTRACE
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.creds import CAP_SYS_PTRACE
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.syscalls.signal import may_signal
-from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 from pylinuxabi.vfs.pidfd import PIDFD_NONBLOCK, PIDFD_THREAD, PidFile
 from pylinuxabi.vfs.procfs import ProcPidDir
 

@@ -8,10 +8,10 @@ import errno
 import os
 import struct
 
-from pylinuxabi.kernel.creds import CAP_SYS_PTRACE
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import CAP_SYS_PTRACE
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.kernel import PASS, Resume
-from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
 INIT_PID = 1
 NO_SUCH_PGRP = 0x7FFFFFFF       # above any pid_max: no process group has it

@@ -7,9 +7,9 @@ watching comes).
 import errno
 import struct
 
-from pylinuxabi.kernel.abi import POLLFD, TIMESPEC, TIMEVAL
-from pylinuxabi.kernel.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.base.abi import POLLFD, TIMESPEC, TIMEVAL
+from pylinuxabi.base.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
 
 RECHECK = 0.05

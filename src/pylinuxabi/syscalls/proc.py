@@ -9,14 +9,14 @@ import resource
 import struct
 
 from pylinuxabi.kernel import loader
-from pylinuxabi.kernel.abi import PAGE, RLIMIT
-from pylinuxabi.kernel.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.abi import PAGE, RLIMIT
+from pylinuxabi.base.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
 from pylinuxabi.kernel.task import RLIM_NLIMITS
 from pylinuxabi.syscalls.pidfd import CLONE_PIDFD, take_clone_pidfd
-from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
 MAX_ARG_STRLEN = 131072
 MAX_ARG_STRINGS = 0x7FFFFFFF

@@ -11,11 +11,11 @@ import os
 import resource
 import struct
 
-from pylinuxabi.kernel.creds import CAP_SYS_NICE
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.creds import CAP_SYS_NICE
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.task import INIT_PID, Process, SchedState
 from pylinuxabi.syscalls.clock import host_capable
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long

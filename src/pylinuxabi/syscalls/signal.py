@@ -5,11 +5,11 @@ The copy decides, e.g., whether a forwarded signal would be ignored.
 import errno
 import os
 
-from pylinuxabi.kernel.abi import KERNEL_SIGACTION
-from pylinuxabi.kernel.creds import CAP_KILL
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.abi import KERNEL_SIGACTION
+from pylinuxabi.base.creds import CAP_KILL
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.kernel import PASS, Resume
-from pylinuxabi.syscalls.table import PASSTHROUGH, syscall
+from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
 SIG_DFL, SIG_IGN = 0, 1
 SA_RESETHAND = 0x80000000

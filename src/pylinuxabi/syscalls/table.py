@@ -1,18 +1,15 @@
-"""The registry of every x86-64 syscall: number, name, class, decoder, handler.
+"""The table of every x86-64 syscall: number, name, class, decoder, handler.
 
-Handler modules register with @syscall; build() imports them and returns the
-table the kernel dispatches on. Unknown and unimplemented calls get ENOSYS
-and are counted for the report `pylinuxabi run` prints at exit.
+Handler modules register with @syscall (syscalls/registry.py); build() imports
+them and returns the table the kernel dispatches on. Unknown and
+unimplemented calls get ENOSYS and are counted for `pylinuxabi run --report`.
 """
 import errno
 
-from pylinuxabi.kernel.abi import signed32, signed64
+from pylinuxabi.base.abi import signed32, signed64
 from pylinuxabi.syscalls.names import SYSCALL_NAMES
 
-EMULATED = "emulated"           # answered by the model
-PASSTHROUGH = "passthrough"     # the host runs it (we may look at it on the way)
-ALLOWED = "allowed"             # the BPF filter lets it through without a stop
-UNIMPLEMENTED = "unimplemented"
+from pylinuxabi.syscalls.registry import ALLOWED, EMULATED, PASSTHROUGH, UNIMPLEMENTED, registered  # noqa: F401
 
 # Kept in step with install_filter() in native/core.c: what it always lets through,
 BPF_ALLOWED = {"futex", "rt_sigreturn", "rt_sigprocmask",
@@ -68,22 +65,6 @@ class Syscall:
         self.decode = _decoder(spec)
 
 
-_registered = {}        # name -> (handler, spec)
-
-
-def syscall(name, args="", kind=EMULATED):
-    """Register the decorated function as the handler of `name`, taking `args` kinds.
-
-    kind=PASSTHROUGH marks a handler that only looks at a call the host runs.
-    """
-    def register(fn):
-        if name in _registered:
-            raise ValueError(f"two handlers for {name}")
-        _registered[name] = (fn, args, kind)
-        return fn
-    return register
-
-
 class Table(list):
     """Entries indexed by syscall number; counts what the program used and we lack."""
 
@@ -115,11 +96,13 @@ def build(counts):
     from pylinuxabi.syscalls import epoll  # noqa: F401
     from pylinuxabi.syscalls import net  # noqa: F401
     from pylinuxabi.syscalls import clock, pids, sched  # noqa: F401
+    from pylinuxabi.syscalls import ipc  # noqa: F401
+    from pylinuxabi.syscalls import kcmp, procvm, readahead, splice  # noqa: F401
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):
         name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")
-        if name in _registered:
-            handler, spec, kind = _registered[name]
+        if name in registered:
+            handler, spec, kind = registered[name]
         elif name in HOST_RUNS:
             handler, spec = _passthrough, ""
             kind = ALLOWED if name in BPF_ALLOWED else PASSTHROUGH

@@ -13,7 +13,7 @@ import errno
 import os
 import termios
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.kernel import Resume
 from pylinuxabi.vfs.file import POLLIN, POLLOUT
 

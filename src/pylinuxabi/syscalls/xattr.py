@@ -4,10 +4,10 @@ families, statfs and fstatfs.
 import errno
 import stat
 
-from pylinuxabi.kernel.creds import CAP_SYS_ADMIN
-from pylinuxabi.kernel.errors import SyscallError, check
+from pylinuxabi.base.creds import CAP_SYS_ADMIN
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
-from pylinuxabi.syscalls.table import syscall
+from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.inode import R_OK, W_OK
 from pylinuxabi.vfs.procfs import file_dentry

@@ -4,7 +4,9 @@ Each pty is a real host pty pair that the supervisor holds (the program only
 ever has virtual fds); numbers are the sandbox's own, from 0. Reads, writes,
 waiting and terminal ioctls go to the host pair (HostStreamFile); the lock,
 the numbers and the session and foreground process group the model keeps.
-Laid out as docker mounts devpts (gid=5,mode=620,ptmxmode=666).
+Laid out as docker mounts devpts (gid=5,mode=620,ptmxmode=666). The terminal
+lent to the program (syscalls/terminal.py) is there too, under its host number,
+so that the name the program's stdio has exists in the sandbox.
 """
 import errno
 import fcntl
@@ -14,12 +16,13 @@ import signal
 import stat as st
 import struct
 import termios
+import weakref
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import anon_dev
 from pylinuxabi.vfs.mount import Dentry
-from pylinuxabi.vfs.stdio import HostStreamFile
+from pylinuxabi.vfs.stdio import HostStreamFile, LentTerminalNode
 from pylinuxabi.vfs.synthetic import SynthDir, SynthInode
 
 DEVPTS_SUPER_MAGIC = 0x1CD1
@@ -56,28 +59,43 @@ def encode_dev(major, minor):
     return (minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)
 
 
+_instances = weakref.WeakSet()         # every DevPts, for /dev/tty to find a session's pty
+
+
 class DevPts(SynthDir):
     """The root of a devpts instance: 'ptmx' and one node per pty whose master is open,
-    newest first as Linux lists them."""
+    newest first as Linux lists them.
+
+    `lent` is our host fd of the terminal lent to the program, if it is a host
+    pty (/dev/pts/N): node N is then that terminal, as the host's own (LentTerminalNode),
+    and our ptys are numbered around it.
+    """
 
     cacheable_children = False
     fs_magic = DEVPTS_SUPER_MAGIC
 
-    def __init__(self):
+    def __init__(self, lent=None):
         dev = anon_dev()
         super().__init__({}, mode=0o755, dev=dev)
         self._stat.ino = 1
         self.ptmx = PtmxNode(self)
         self.ptys = {}                  # number -> Pty
         self._serial = itertools.count()
+        self.lent_number, self.lent_node = None, None
+        name = host_name(lent) if lent is not None else b""
+        if name.startswith(b"/dev/pts/") and name[9:].isdigit():
+            self.lent_number, self.lent_node = int(name[9:]), LentTerminalNode(lent, name)
+        _instances.add(self)
 
     def children(self):
         out = {b"%d" % p.number: p.node for p in sorted(self.ptys.values(), key=lambda p: -p.serial)}
+        if self.lent_node is not None:
+            out[b"%d" % self.lent_number] = self.lent_node
         out[b"ptmx"] = self.ptmx
         return out
 
     def new_pty(self, master_fd, uid):
-        number = next(n for n in itertools.count() if n not in self.ptys)
+        number = next(n for n in itertools.count() if n not in self.ptys and n != self.lent_number)
         pty = self.ptys[number] = Pty(self, number, master_fd, uid, next(self._serial))
         return pty
 
@@ -246,7 +264,7 @@ class PtyFile(HostStreamFile):
     def adopt_as_ctty(self, task):
         """tty_open: a session leader without a terminal that opens one gets it."""
         pid = task.process.pid
-        if (_sid(task) == pid and self.pty.live_session() is None and not _host_ctty(pid)
+        if (_sid(task) == pid and self.pty.live_session() is None and not host_ctty(pid)
                 and self.pty.devpts.ctty_of(pid) is None):
             self.pty.session, self.pty.pgrp = pid, os.getpgid(pid)
 
@@ -255,7 +273,7 @@ class PtyFile(HostStreamFile):
         sid = _sid(task)
         if sid == pid and self.pty.live_session() == sid:
             return 0, None
-        if sid != pid or _host_ctty(pid) or self.pty.devpts.ctty_of(sid) is not None:
+        if sid != pid or host_ctty(pid) or self.pty.devpts.ctty_of(sid) is not None:
             raise SyscallError(errno.EPERM)
         if self.pty.live_session() is not None:
             raise SyscallError(errno.EPERM)         # stealing it needs CAP_SYS_ADMIN
@@ -386,21 +404,35 @@ class PtySlave(PtyFile):
         return name + b" (deleted)" if self.pty.closed else name
 
 
+def host_name(fd):
+    """The host's name of our host fd `fd` (b"" if it has none)."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}").encode()
+    except OSError:
+        return b""
+
+
+def session_pty(sid):
+    """The model's pty that is session sid's controlling terminal, or None."""
+    return next((p for d in list(_instances) if (p := d.ctty_of(sid)) is not None), None)
+
+
+def host_ctty(pid):
+    """The controlling terminal the host gave process pid, as /proc/<pid>/stat's
+    tty_nr (new_encode_dev), 0 if none."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        return int(fields[4])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def _sid(task):
     try:
         return os.getsid(task.process.pid)
     except OSError:
         raise SyscallError(errno.ESRCH)
-
-
-def _host_ctty(pid):
-    """Has the host given the process a controlling terminal (the user's)?"""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rpartition(b")")[2].split()
-        return int(fields[4]) != 0
-    except (OSError, IndexError, ValueError):
-        return False
 
 
 def _killpg(pgrp, sig):

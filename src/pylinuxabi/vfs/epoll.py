@@ -17,9 +17,9 @@ import errno
 import os
 import select
 
-from pylinuxabi.kernel.creds import CAP_NET_ADMIN
-from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.creds import CAP_NET_ADMIN
+from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 

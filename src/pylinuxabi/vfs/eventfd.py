@@ -7,8 +7,8 @@ import errno
 import os
 import struct
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.errors import SyscallError, WouldBlock
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLERR, POLLIN, POLLOUT, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 

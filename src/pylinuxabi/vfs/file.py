@@ -5,7 +5,7 @@ The operations the read/write/seek/ioctl/poll/mmap syscalls call into.
 import errno
 import os
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 
 O_ACCMODE = 3
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -150,6 +150,25 @@ class OpenFile:
     def path(self):
         """The name /proc/self/fd shows."""
         return self.dentry.path() if self.dentry is not None else b"anon_inode:[unknown]"
+
+    # -- references (Linux's get_file/fput) ----------------------------------------
+    def get(self):
+        """Another reference: an fd, a syscall waiting on the file (as fdget keeps it
+        open while other threads close or replace its fd), a message carrying it."""
+        self.refs += 1
+
+    def put(self):
+        """Drop a reference; the last one closes the file: off every epoll watching
+        it (eventpoll_release), IN_CLOSE_* (before anything is released), its OFD and
+        flock locks, then release()."""
+        self.refs -= 1
+        if self.refs == 0:
+            from pylinuxabi.vfs import epoll, fsnotify, locks      # (they build on this module)
+            epoll.release_file(self)
+            if fsnotify.active:
+                fsnotify.closed(self)
+            locks.release_file(self.inode, self)
+            self.release()
 
     def release(self):
         """The last reference is gone."""

@@ -8,7 +8,7 @@ duck type (`mask`, `handle`, `freed`); inotify (vfs/inotify.py) provides them.
 import os
 import weakref
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH
 
 IN_ACCESS, IN_MODIFY, IN_ATTRIB, IN_CLOSE_WRITE = 0x1, 0x2, 0x4, 0x8

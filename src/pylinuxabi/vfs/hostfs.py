@@ -32,8 +32,8 @@ import stat as st
 import weakref
 
 from pylinuxabi._native import ffi, lib
-from pylinuxabi.kernel.creds import CAP_FSETID
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import CAP_FSETID
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.hostcopy import copy_file
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, S_ISGID, S_ISUID, Inode,
@@ -409,7 +409,7 @@ class HostInode(Inode):
             if cls is None:
                 # major 0 has no driver to open (overlayfs's whiteouts): Linux's ENXIO
                 raise SyscallError(errno.ENXIO if os.major(s.rdev) == 0 else errno.EACCES)
-            return cls(dentry, seen, flags)
+            return cls(dentry, seen, flags, task)
         if kind == st.S_IFSOCK:
             raise SyscallError(errno.ENXIO)
         if kind not in (st.S_IFREG, st.S_IFDIR):

@@ -8,8 +8,8 @@ import os
 import stat as st
 import time
 
-from pylinuxabi.kernel.creds import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+from pylinuxabi.base.errors import SyscallError
 
 R_OK, W_OK, X_OK = 4, 2, 1
 DAC_OVERRIDE, DAC_READ_SEARCH = 1 << CAP_DAC_OVERRIDE, 1 << CAP_DAC_READ_SEARCH
@@ -83,12 +83,12 @@ class Inode:
 
     def stat_raw(self):
         """struct stat bytes (hostfs answers from the host in one call)."""
-        from pylinuxabi.kernel.abi import pack_stat
+        from pylinuxabi.base.abi import pack_stat
         return pack_stat(self.stat())
 
     def statx(self, mask):
         """struct statx bytes; filesystems that know more than Stat override this."""
-        from pylinuxabi.kernel.abi import pack_statx
+        from pylinuxabi.base.abi import pack_statx
         return pack_statx(self.stat())
 
     def is_dir(self):
@@ -158,7 +158,7 @@ class Inode:
 
     def statfs(self):
         """struct statfs bytes of the filesystem holding this inode."""
-        from pylinuxabi.kernel.abi import pack_statfs
+        from pylinuxabi.base.abi import pack_statfs
         return pack_statfs(self.fs_magic)
 
     fs_magic = 0x01021994       # TMPFS_MAGIC: what a synthetic filesystem looks most like

@@ -7,9 +7,9 @@ import errno
 import os
 from collections import deque
 
-from pylinuxabi.kernel.abi import INOTIFY_EVENT
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.abi import INOTIFY_EVENT
+from pylinuxabi.base.errors import SyscallError, WouldBlock
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.file import POLLIN, POLLRDNORM, AnonStreamFile
 from pylinuxabi.vfs.fsnotify import (IN_ALL_EVENTS, IN_DELETE_SELF, IN_IGNORED, IN_ISDIR, IN_MOVE_SELF,

@@ -5,8 +5,8 @@ POSIX locks, the OpenFile for OFD and flock locks), pids are numbers.
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.errors import SyscallError, WouldBlock
+from pylinuxabi.base.waitq import WaitQueue
 
 F_RDLCK, F_WRLCK, F_UNLCK = 0, 1, 2
 OFFSET_MAX = (1 << 63) - 1

@@ -7,7 +7,7 @@ import errno
 import fcntl as host_fcntl
 import os
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_LARGEFILE
 from pylinuxabi.vfs.mount import Dentry
 from pylinuxabi.vfs.procfs import ANON_MOUNT

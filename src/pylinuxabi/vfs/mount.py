@@ -7,8 +7,8 @@ stacked on one place sit each on the root of the one below.
 import errno
 import itertools
 
-from pylinuxabi.kernel.errors import SyscallError
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.base.waitq import WaitQueue
 
 # per-mount flags (mount(2)'s MS_*) that /proc/<pid>/mountinfo shows and the VFS obeys
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8

@@ -8,8 +8,8 @@ cache true; the filesystem's inode does the rest.
 import errno
 import stat as st
 
-from pylinuxabi.kernel.creds import CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.creds import CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs import fsnotify
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_ISGID, S_ISUID,
                                   S_ISVTX, W_OK, X_OK)

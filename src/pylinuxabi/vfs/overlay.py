@@ -40,8 +40,8 @@ import os
 import shutil
 import stat as st
 
-from pylinuxabi.kernel.abi import pack_stat, pack_statx
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.abi import pack_stat, pack_statx
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.hostcopy import copy_file
 from pylinuxabi.vfs.inode import RENAME_EXCHANGE, RENAME_WHITEOUT, Inode

@@ -7,7 +7,7 @@ at a dentry-cache miss or mount, and at a symlink).
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.inode import DAC_OVERRIDE, DAC_READ_SEARCH, X_OK
 
 MAXSYMLINKS = 40

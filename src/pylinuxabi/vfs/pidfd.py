@@ -9,7 +9,7 @@ import os
 import select
 import signal
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import POLLHUP, POLLIN, POLLRDNORM, OpenFile
 from pylinuxabi.vfs.synthetic import AnonInode
 

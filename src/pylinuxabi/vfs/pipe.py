@@ -8,9 +8,9 @@ import errno
 import os
 import stat as st
 
-from pylinuxabi.kernel.abi import PAGE
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.abi import PAGE
+from pylinuxabi.base.errors import SyscallError, WouldBlock
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import O_ACCMODE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode
 
@@ -49,6 +49,45 @@ class Pipe(SynthInode):
         """pipe_full: no room for another page. Writers wait only then (a short write
         waits for room for all of it, up to PIPE_BUF) and poll gives no POLLOUT."""
         return self.capacity - len(self.buffer) < PIPE_BUF
+
+    # -- what splice, tee and vmsplice do with the buffer (syscalls/splice.py) --
+    def room(self):
+        """Bytes that fit before the pipe is at its capacity."""
+        return self.capacity - len(self.buffer)
+
+    def wait_readable(self, nonblock, file):
+        """ipipe_prep: wait while the pipe is empty and has writers (EAGAIN if nonblock)."""
+        if not self.buffer and self.writers:
+            if nonblock:
+                raise SyscallError(errno.EAGAIN)
+            raise WouldBlock([self.readable], file=file)
+
+    def wait_writable(self, nonblock, file):
+        """opipe_prep and wait_for_space: EPIPE with no reader; wait while the pipe is full."""
+        if self.readers == 0:
+            raise SyscallError(errno.EPIPE)
+        if self.full():
+            if nonblock:
+                raise SyscallError(errno.EAGAIN)
+            raise WouldBlock([self.writable], file=file)
+
+    def peek(self, count):
+        """Up to count bytes from the head, left where they are (tee, and splice before
+        it knows how much the other side took)."""
+        return bytes(self.buffer[:count])
+
+    def consume(self, count):
+        """Drop count bytes from the head, as a read that took them."""
+        was_full = self.full()
+        del self.buffer[:count]
+        if was_full and count:
+            self.writable.notify()
+
+    def push(self, data):
+        """Add data that fits (room() bytes at most), as a write that put them."""
+        if data:
+            self.buffer += data
+            self.readable.notify()
 
     def resize(self, size, privileged):
         """F_SETPIPE_SZ: a power-of-two number of pages; EBUSY if what is queued would not fit."""

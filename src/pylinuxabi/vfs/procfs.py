@@ -9,7 +9,7 @@ attributes are documented on ProcRoot.
 import errno
 import os
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLIN, POLLPRI, POLLRDNORM
 from pylinuxabi.vfs.synthetic import PolledContent, SynthDir, SynthFile, SynthFileContent, SynthLink, read_host

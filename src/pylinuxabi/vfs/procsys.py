@@ -13,7 +13,7 @@ import os
 import stat as st
 import uuid
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.inotify import MAX_QUEUED_EVENTS
 from pylinuxabi.vfs.pipe import PIPE_MAX_SIZE
 from pylinuxabi.vfs.synthetic import PolledContent, SynthDir, SynthFile, read_host

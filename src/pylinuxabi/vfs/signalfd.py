@@ -9,8 +9,8 @@ import errno
 import os
 import struct
 
-from pylinuxabi.kernel.abi import SIGINFO_HEAD, SIGNALFD_SIGINFO
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
+from pylinuxabi.base.abi import SIGINFO_HEAD, SIGNALFD_SIGINFO
+from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.vfs.file import POLLIN, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 

@@ -14,10 +14,9 @@ import random
 import stat as st
 import time
 
-from pylinuxabi.kernel import fdtable
-from pylinuxabi.kernel.abi import I32
-from pylinuxabi.kernel.errors import ERESTARTSYS, SyscallError, WouldBlock
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.abi import I32
+from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode, read_host
 
@@ -119,13 +118,13 @@ class Skb:
 
 def drop_files(files):
     for f in files or ():
-        fdtable.fput(f)
+        f.put()
 
 
 def dup_files(files):
     """unix_peek_fds: more references to the same files."""
     for f in files:
-        fdtable.hold(f)
+        f.get()
     return list(files)
 
 

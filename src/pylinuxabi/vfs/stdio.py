@@ -1,4 +1,4 @@
-"""Host-backed files: the program's stdio and /dev/tty, shared with the user's shell.
+"""Host-backed files: the program's stdio and the terminal lent to it, shared with the user's shell.
 
 We read and write through our own dup of the host fd and never change its
 status flags (no O_NONBLOCK: the shell shares the file description).
@@ -10,8 +10,8 @@ import select
 import stat as st
 import termios
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.vfs.file import OpenFile
+from pylinuxabi.base.errors import SyscallError, WouldBlock
+from pylinuxabi.vfs.file import O_PATH, OpenFile
 from pylinuxabi.vfs.hostfs import MAX_IO
 from pylinuxabi.vfs.inode import Inode, Stat
 
@@ -180,13 +180,37 @@ def host_stdio(fd):
     return HostStreamFile(dup, flags & ~os.O_NONBLOCK, name)
 
 
-class TtyFile(HostStreamFile):
-    """/dev/tty: the supervisor's controlling terminal (ENXIO if it has none)."""
+def reopen_lent(terminal, flags):
+    """A new host open of the terminal lent to the program (our host fd `terminal`):
+    a description of its own, as an open of its name gives. Its I/O and ioctls the
+    host runs on TTY_FD (syscalls/terminal.py), as the file's tty_rdev says."""
+    acc = flags & 3
+    try:
+        return os.open(f"/proc/self/fd/{terminal}", (os.O_RDWR if acc == 3 else acc) | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError as e:
+        raise SyscallError(e.errno)
 
-    def __init__(self, dentry, inode, flags):
-        try:
-            fd = os.open("/dev/tty", (flags & 3) | os.O_NOCTTY | os.O_CLOEXEC)
-        except OSError as e:
-            raise SyscallError(e.errno if e.errno else errno.ENXIO)
-        super().__init__(fd, flags, b"/dev/tty")
+
+class LentTerminalNode(HostFdInode):
+    """The lent terminal under its host name (/dev/pts/N) in the sandbox's /dev or
+    /dev/pts. It stats as the host object, as the program's stdio on it does, so that
+    ttyname's check (same dev, ino and rdev) holds and `tty` and `ps` name it as natively."""
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH:
+            return OpenFile(dentry, self, flags)
+        f = HostStreamFile(reopen_lent(self.fd, flags), flags, self.name)
+        f.dentry = dentry
+        f.inode = self
+        return f
+
+
+class TtyFile(HostStreamFile):
+    """/dev/tty of a process whose controlling terminal is the lent one: that terminal
+    (so the host runs its I/O and ioctls, job control included), shown as the
+    /dev/tty node (c 5:0) as Linux's tty_open shows it."""
+
+    def __init__(self, dentry, inode, flags, terminal):
+        super().__init__(reopen_lent(terminal, flags), flags, b"/dev/tty")
         self.dentry = dentry
+        self.inode = inode

@@ -9,7 +9,7 @@ import os
 import stat as st
 import struct
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile
 from pylinuxabi.vfs.inode import Inode, Stat
 

@@ -10,8 +10,8 @@ import os
 import struct
 import time
 
-from pylinuxabi.kernel.errors import SyscallError, WouldBlock
-from pylinuxabi.kernel.waitq import WaitQueue
+from pylinuxabi.base.errors import SyscallError, WouldBlock
+from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLIN, AnonStreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
 

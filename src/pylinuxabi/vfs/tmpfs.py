@@ -12,9 +12,9 @@ import stat as st
 import time
 
 from pylinuxabi._native import lib
-from pylinuxabi.kernel.abi import PAGE
-from pylinuxabi.kernel.creds import CAP_FSETID
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.abi import PAGE
+from pylinuxabi.base.creds import CAP_FSETID
+from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, S_ISGID, Inode, Stat, anon_dev)
 from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
@@ -104,7 +104,7 @@ class TmpFS:
     shows_blocks = True         # does statfs report its size (shmem's internal mount does not)?
 
     def statfs(self):
-        from pylinuxabi.kernel.abi import STATFS
+        from pylinuxabi.base.abi import STATFS
         total = self.max_pages if self.shows_blocks else 0
         free = max(total - self.pages, 0)
         return STATFS.pack(TMPFS_MAGIC, PAGE, total, free, free, 0, 0,

@@ -1,10 +1,10 @@
 """--strace: one strace-style line per syscall, written as each call completes.
 
-Formatting is syscalls/strace.py's; this only knows where lines go.
+Formatting is observe/strace.py's; this only knows where lines go.
 """
 import sys
 
-from pylinuxabi.syscalls import strace
+from pylinuxabi.observe import strace
 
 # offset of uc_sigmask in the rt_sigframe's ucontext rt_sigreturn finds at sp:
 # uc_flags, uc_link, uc_stack (24), uc_mcontext (256)

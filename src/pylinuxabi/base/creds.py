@@ -8,7 +8,7 @@ security/commoncap.c) are here, next to the sets they change.
 """
 import errno
 
-from pylinuxabi.kernel.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError
 
 CAP_NAMES = (
     "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",

@@ -1,0 +1,2 @@
+"""Linux's own vocabulary, below every layer: errno exceptions, ABI structs,
+credentials and capabilities, wait queues. Imports nothing of pylinuxabi."""
