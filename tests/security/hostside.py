@@ -58,6 +58,18 @@ def build_attack(name: str, static: bool = False) -> Path:
 # --------------------------------------------------------------------------
 # running, and looking at the sandbox from the host
 
+def _namespace_pids(pid):
+    """The NSpid line of a host process: its pid in each PID namespace, outermost first."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return line.split()[1:]
+    except OSError:
+        pass
+    return []
+
+
 class Result(NamedTuple):
     returncode: int
     stdout: str
@@ -92,8 +104,11 @@ class Sandbox:
                 kids = psutil.Process(self.proc.pid).children()
             except psutil.NoSuchProcess:
                 kids = []
-            if kids:
-                self._supervisor = kids[0]
+            # pid 1 of its own namespace: not a passing child such as the ldconfig that
+            # ctypes' find_library runs while `pylinuxabi run` starts up
+            inits = [k for k in kids if _namespace_pids(k.pid)[1:] == ["1"]]
+            if inits:
+                self._supervisor = inits[0]
             elif self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"no supervisor process under pid {self.proc.pid}")
             else:

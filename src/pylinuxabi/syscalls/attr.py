@@ -245,8 +245,8 @@ def fallocate(task, fd, mode, offset, length):
 
 def _syncable(task, fd):
     f = task.files.get_file(fd)
-    if f.dentry is None:
-        raise SyscallError(errno.EINVAL)        # pipes and sockets have no fsync
+    if f.dentry is None and not f.host_backed:
+        raise SyscallError(errno.EINVAL)        # anonymous files (pidfds…) have no fsync
     return f
 
 

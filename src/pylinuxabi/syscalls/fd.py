@@ -14,7 +14,7 @@ from pylinuxabi.syscalls.locks import LOCK_COMMANDS, fcntl_lock
 from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pylinuxabi.syscalls import terminal
 from pylinuxabi.syscalls.registry import syscall
-from pylinuxabi.vfs import fsnotify
+from pylinuxabi.vfs import fsnotify, namei
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
 from pylinuxabi.vfs.pipe import PipeEnd, make_pipe
 
@@ -500,6 +500,8 @@ def fcntl(task, fd, cmd, arg):
     if cmd == F_SETFL:
         if f.flags & O_PATH:
             raise SyscallError(errno.EBADF)
+        if arg & os.O_NOATIME and not f.flags & os.O_NOATIME and not namei.owner_or_capable(f.inode, task.creds):
+            raise SyscallError(errno.EPERM)     # setfl: as open, only the owner may stop atime
         if arg & os.O_DIRECT and not f.supports_direct:
             raise SyscallError(errno.EINVAL)
         f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
@@ -566,7 +568,7 @@ def pipe2(task, fds, flags):
     """pipe2(2)."""
     check(not flags & ~(os.O_CLOEXEC | os.O_NONBLOCK | os.O_DIRECT), errno.EINVAL)
     access_ok(fds, 8)
-    r, w = make_pipe(nonblock=bool(flags & os.O_NONBLOCK))
+    r, w = make_pipe(bool(flags & os.O_NONBLOCK), task.creds.fsuid, task.creds.fsgid)
     install_pair(task, r, w, bool(flags & os.O_CLOEXEC), fds)
     return 0
 

@@ -114,6 +114,8 @@ def do_open(task, dirfd, path, flags, mode, resolve_flags=0):
             raise SyscallError(errno.EROFS)
         if kind in (0o020000, 0o060000) and dentry.mount.flags & MS_NODEV:
             raise SyscallError(errno.EACCES)
+        if flags & os.O_NOATIME and not namei.owner_or_capable(inode, task.creds):
+            raise SyscallError(errno.EPERM)     # may_open: only the owner may stop atime
         truncate = flags & os.O_TRUNC and kind == 0o100000
     if flags & O_PATH:
         kept = flags & ~os.O_CLOEXEC

@@ -91,25 +91,33 @@ PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 PR_GET_SECCOMP = 21
+PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
 TASK_COMM_LEN = 16
-HOST_PRCTL = {PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER}
+# the host's own, per thread, changing nothing but the caller: its parent, its timers
+HOST_PRCTL = {PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER,
+              PR_GET_TIMERSLACK, PR_SET_TIMERSLACK}
 
 
 @syscall("prctl", "iuuuu")
 def prctl(task, option, arg2, arg3, arg4, arg5):
-    """prctl(2): names, dumpable, death signal, subreaper, no_new_privs, capabilities."""
+    """prctl(2): names, timer slack, dumpable, death signal, subreaper, no_new_privs,
+    capabilities."""
     proc = task.process
     if option in creds.PRCTL:
         return creds.PRCTL[option](task, arg2, arg3, arg4, arg5)
     if option == PR_SET_NAME:
-        name = task.mem.read_some(arg2, TASK_COMM_LEN)
-        task.comm = name.split(b"\0", 1)[0][:TASK_COMM_LEN - 1]
+        # strncpy_from_user of at most 15 bytes: EFAULT unless they or a NUL before
+        # them are readable
+        name = task.mem.read_some(arg2, TASK_COMM_LEN - 1)
+        if b"\0" not in name and len(name) < TASK_COMM_LEN - 1:
+            raise SyscallError(errno.EFAULT)
+        task.comm = name.split(b"\0", 1)[0]
         return 0
     if option == PR_GET_NAME:
         task.mem.write(arg2, task.comm.ljust(TASK_COMM_LEN, b"\0"))
         return 0
     if option in HOST_PRCTL:
-        return PASS         # who is whose parent is the host's business: it keeps these
+        return PASS         # who is whose parent, and timer slack, are the host's business
     if option == PR_GET_DUMPABLE:
         return proc.dumpable
     if option == PR_SET_DUMPABLE:

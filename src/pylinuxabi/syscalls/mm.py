@@ -6,6 +6,7 @@ tell that they stay clear of the reserved range; the host maps our files
 after we hand the process a host fd.
 """
 import errno
+import os
 
 from pylinuxabi.base.abi import PAGE
 from pylinuxabi.base.errors import SyscallError, check
@@ -65,25 +66,48 @@ def mmap(task, addr, length, prot, flags, fd, offset):
         _clear_of_reserved(task, addr, length)
     if flags & MAP_ANONYMOUS:
         return PASS
-    check(length != 0, errno.EINVAL)
+    # Linux's order: the offset (sys_mmap), the fd (ksys_mmap_pgoff), then do_mmap's
     check(offset & (PAGE - 1) == 0, errno.EINVAL)
+    f = task.files.get_file(fd)
+    check(length != 0, errno.EINVAL)
     kind = flags & MAP_TYPE
     check(kind in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE), errno.EINVAL)
-    f = task.files.get_file(fd)
     if not f.readable:
         raise SyscallError(errno.EACCES)
     if kind != MAP_PRIVATE and prot & PROT_WRITE and not f.writable:
         raise SyscallError(errno.EACCES)
     hostfd = f.mmap_fd()
-    with _platform(task).inject(task.thread) as inj:
-        if hostfd is None:
-            r = inj.syscall(SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
-        else:
-            tfd = inj.install_fd(hostfd)
-            r = inj.syscall(SYS_mmap, addr, length, prot, flags, tfd, offset)
-            inj.close_fd(tfd)
-        inj.result = r
+    zero_fd = None
+    if hostfd is None and kind != MAP_PRIVATE and not f.writable:
+        hostfd = zero_fd = _read_only_zero_pages(offset + length)
+    try:
+        with _platform(task).inject(task.thread) as inj:
+            if hostfd is None:
+                r = inj.syscall(SYS_mmap, addr, length, prot, flags | MAP_ANONYMOUS, -1, 0)
+            else:
+                tfd = inj.install_fd(hostfd)
+                r = inj.syscall(SYS_mmap, addr, length, prot, flags, tfd, offset)
+                inj.close_fd(tfd)
+            inj.result = r
+    finally:
+        if zero_fd is not None:
+            os.close(zero_fd)
     return r
+
+
+def _read_only_zero_pages(size):
+    """A shared mapping of /dev/zero open read-only is shared zero pages that may
+    never become writable (do_mmap clears VM_MAYWRITE): a read-only fd of a new
+    memfd, so the host refuses mprotect(PROT_WRITE) with EACCES as Linux does."""
+    try:
+        memfd = os.memfd_create("dev/zero", os.MFD_CLOEXEC)
+        try:
+            os.ftruncate(memfd, _page_up(size))
+            return os.open(f"/proc/self/fd/{memfd}", os.O_RDONLY | os.O_CLOEXEC)
+        finally:
+            os.close(memfd)
+    except OSError:
+        raise SyscallError(errno.ENOMEM) from None
 
 
 @syscall("munmap", "uu", kind=PASSTHROUGH)

@@ -8,8 +8,8 @@ import errno
 import os
 import struct
 
-from pylinuxabi.base.creds import CAP_SYS_PTRACE
 from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.kernel.access import PTRACE_MODE_READ_REALCREDS, ptrace_may_access
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
@@ -59,16 +59,6 @@ def getsid(task, pid):
 ROBUST_LIST_HEAD_SIZE = 24
 
 
-def _may_read(task, target):
-    """ptrace_may_access(PTRACE_MODE_READ_REALCREDS): our real ids are all of the
-    target's, and it is dumpable; or CAP_SYS_PTRACE."""
-    c, t = task.creds, target.creds
-    if task.creds.capable(CAP_SYS_PTRACE):
-        return True
-    return ({t.ruid, t.euid, t.suid} == {c.ruid} and {t.rgid, t.egid, t.sgid} == {c.rgid}
-            and target.dumpable)
-
-
 @syscall("get_robust_list", "iuu", kind=PASSTHROUGH)
 def get_robust_list(task, pid, head_ptr, len_ptr):
     """get_robust_list(2): the host answers for the model's threads; the init has none."""
@@ -79,7 +69,7 @@ def get_robust_list(task, pid, head_ptr, len_ptr):
     target = t.process if t is not None else kernel.init if pid == INIT_PID else None
     if target is None:
         raise SyscallError(errno.ESRCH)
-    if not _may_read(task, target):
+    if not ptrace_may_access(task.process, target, PTRACE_MODE_READ_REALCREDS):
         raise SyscallError(errno.EPERM)
     if t is not None:
         return PASS

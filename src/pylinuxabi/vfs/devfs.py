@@ -20,6 +20,9 @@ DEVFS_DEV = os.makedev(0, 5)
 class NullFile(OpenFile):
     discards_writes = True
 
+    def fsync(self, datasync):
+        raise SyscallError(errno.EINVAL)        # mem and random drivers have no fsync operation
+
     def pread(self, count, offset):
         return b""
 

@@ -190,6 +190,9 @@ class StreamFile(OpenFile):
     def pwrite(self, data, offset):
         raise SyscallError(errno.ESPIPE)
 
+    def fsync(self, datasync):
+        raise SyscallError(errno.EINVAL)        # pipes, FIFOs and sockets have no fsync operation
+
 
 class AnonStreamFile(StreamFile):
     """A stream on an anonymous inode (inotify, eventfd, signalfd, timerfd, epoll):

@@ -25,8 +25,8 @@ class Pipe(SynthInode):
 
     cacheable_children = False
 
-    def __init__(self):
-        super().__init__(st.S_IFIFO | 0o600, PIPEFS_DEV)
+    def __init__(self, uid=0, gid=0):
+        super().__init__(st.S_IFIFO | 0o600, PIPEFS_DEV, uid, gid)
         self.buffer = bytearray()
         self.capacity = PIPE_DEFAULT_SIZE
         self.readers = 0
@@ -193,9 +193,10 @@ class PipeEnd(StreamFile):
             p.node.fifo = None          # a FIFO's buffer lives only while it is open
 
 
-def make_pipe(nonblock=False):
-    """(read end, write end) of a new pipe."""
-    pipe = Pipe()
+def make_pipe(nonblock=False, uid=0, gid=0):
+    """(read end, write end) of a new pipe, whose inode is uid's and gid's (get_pipe_inode:
+    the creator's fsuid and fsgid, the owner O_NOATIME asks for)."""
+    pipe = Pipe(uid, gid)
     extra = os.O_NONBLOCK if nonblock else 0
     return PipeEnd(pipe, os.O_RDONLY | extra), PipeEnd(pipe, os.O_WRONLY | extra)
 

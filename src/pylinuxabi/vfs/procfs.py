@@ -89,6 +89,12 @@ class ProcPidDir(SynthDir):
     def _reader_root(self):
         return self.current().fs.root if self.current is not None else None
 
+    def stat(self):
+        return _owned(self._stat, self.proc)
+
+    def lookup(self, name):
+        return _owned_child(super().lookup(name), self.proc)
+
     def children(self):
         p = self.proc
         return {
@@ -467,6 +473,18 @@ class ProcFdDir(SynthDir):
         super().__init__({}, mode=self.mode_bits, dev=PROC_DEV)
         self.proc = proc
 
+    def stat(self):
+        return _owned(self._stat, self.proc)
+
+    def lookup(self, name):
+        return _owned_child(super().lookup(name), self.proc)
+
+    def permission(self, creds, mask):
+        # proc_fd_permission: a process may always look at its own fds, even when
+        # a change of ids made it undumpable and its /proc files root's
+        if creds is not self.proc.creds:
+            super().permission(creds, mask)
+
     def children(self):
         files = self.proc.files
         out = {}
@@ -496,6 +514,19 @@ def _fdinfo(files, fd):
         mnt = f.dentry.mount.id if f.dentry is not None else ANON_MOUNT.id
         return b"pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n" % (f.offset, flags, mnt, st.ino) + f.fdinfo()
     return content
+
+
+def _owned(stat, proc):
+    """task_dump_owner: a dumpable process's files are its euid's and egid's, so that
+    a user may open its own /proc/self/fd/N; a non-dumpable one's are root's."""
+    c = proc.creds
+    stat.uid, stat.gid = (c.euid, c.egid) if proc.dumpable == 1 else (0, 0)
+    return stat
+
+
+def _owned_child(inode, proc):
+    _owned(inode.stat(), proc)
+    return inode
 
 
 def _fd_link(files, fd):

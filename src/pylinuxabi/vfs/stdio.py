@@ -69,6 +69,13 @@ class HostStreamFile(OpenFile):
     def _is_seekable(self):
         return self._seekable
 
+    def fsync(self, datasync):
+        # the host object's own answer: a regular file syncs, a pipe or terminal is EINVAL
+        try:
+            (os.fdatasync if datasync else os.fsync)(self.fd)
+        except OSError as e:
+            raise SyscallError(e.errno)
+
     def seekable(self):
         return self._is_seekable()
 

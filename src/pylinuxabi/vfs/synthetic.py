@@ -181,6 +181,9 @@ class SynthFileContent(OpenFile):
     def fionread(self):
         raise SyscallError(errno.ENOTTY)
 
+    def fsync(self, datasync):
+        raise SyscallError(errno.EINVAL)        # procfs files have no fsync operation
+
 
 class PolledContent(SynthFileContent):
     """An open SynthFile whose filesystem has a poll operation that finds it always

@@ -93,6 +93,9 @@ class AttrContent(SynthFileContent):
     def poll(self):
         return DEFAULT_POLLMASK if self.shown else DEFAULT_POLLMASK | POLLERR | POLLPRI
 
+    def fsync(self, datasync):
+        """kernfs files have one, noop_fsync."""
+
 
 def _attr(content_fn, dev, mode=0o444, magic=SYSFS_MAGIC, size=ATTR_SIZE):
     f = SynthFile(content_fn, mode=mode, dev=dev, file_class=AttrContent)
