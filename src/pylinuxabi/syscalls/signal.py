@@ -141,7 +141,6 @@ def _pgrp(pid):
 
 def _to_thread(task, tgid, tid, sig):
     """do_send_specific: the thread `tid`, of the process `tgid` unless tgid <= 0."""
-    kernel = task.process.kernel
     if tid == INIT_PID:
         if tgid > 0 and tgid != INIT_PID:
             raise SyscallError(errno.ESRCH)
