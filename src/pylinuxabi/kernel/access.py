@@ -30,6 +30,11 @@ def ptrace_may_access(caller, target, mode, has_mm=True):
     return not t.cap_permitted & ~caller_caps or privileged
 
 
+def in_model(kernel, pid):
+    """May the host be told this pid? A thread of the model, or a zombie it still shows."""
+    return pid in kernel.tasks or pid in kernel.zombies
+
+
 def find_task_by_vpid(kernel, pid):
     """(task or None, process) that pid names in the model, or None: a living thread
     (any tid), the init (pid 1, which has no host thread) or a zombie not yet reaped."""

@@ -98,6 +98,8 @@ class Process:
 
 
 INIT_PID = 1
+NO_SUCH_PID = 0x7FFFFFFF            # above any pid_max: names no process or group, so a host
+                                    # call given it answers with its own errors, in their order
 INIT_COMM = b"pylinuxabi-init"     # 15 bytes: a whole comm
 
 

@@ -12,6 +12,7 @@ import struct
 from pylinuxabi.base.creds import CAP_SYS_PTRACE
 from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
+from pylinuxabi.kernel.task import INIT_PID
 from pylinuxabi.syscalls.signal import may_signal
 from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 from pylinuxabi.vfs.pidfd import PIDFD_NONBLOCK, PIDFD_THREAD, PidFile
@@ -19,7 +20,6 @@ from pylinuxabi.vfs.procfs import ProcPidDir
 
 SYS_pidfd_send_signal = 424
 SYS_process_madvise = 440
-INIT_PID = 1
 SI_TKILL = -6
 P_PID, P_PIDFD = 1, 3
 WNOHANG = 1

@@ -9,18 +9,16 @@ import os
 import struct
 
 from pylinuxabi.base.errors import SyscallError
-from pylinuxabi.kernel.access import PTRACE_MODE_READ_REALCREDS, ptrace_may_access
+from pylinuxabi.kernel.access import PTRACE_MODE_READ_REALCREDS, in_model, ptrace_may_access
 from pylinuxabi.kernel.kernel import PASS, Resume
+from pylinuxabi.kernel.task import INIT_PID, NO_SUCH_PID
 from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
-INIT_PID = 1
-NO_SUCH_PGRP = 0x7FFFFFFF       # above any pid_max: no process group has it
 
 
 def _check_pid(task, pid):
     """ESRCH for a pid that is not the caller (0), the init, or a task or zombie of the model."""
-    kernel = task.process.kernel
-    if pid and pid != INIT_PID and pid not in kernel.tasks and pid not in kernel.zombies:
+    if pid and pid != INIT_PID and not in_model(task.process.kernel, pid):
         raise SyscallError(errno.ESRCH)
 
 
@@ -38,7 +36,7 @@ def setpgid(task, pid, pgid):
     except OSError:
         supervisor_pgrp = 0
     if pgid > 0 and pgid == supervisor_pgrp:
-        return Resume(args=(None, NO_SUCH_PGRP, None, None, None, None))
+        return Resume(args=(None, NO_SUCH_PID, None, None, None, None))
     return PASS
 
 

@@ -14,7 +14,7 @@ from pylinuxabi.base.creds import CAP_SYS_ADMIN, CAP_SYS_RESOURCE
 from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.kernel import PASS, Resume
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
-from pylinuxabi.kernel.task import RLIM_NLIMITS
+from pylinuxabi.kernel.task import INIT_PID, RLIM_NLIMITS
 from pylinuxabi.syscalls.pidfd import CLONE_PIDFD, take_clone_pidfd
 from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
@@ -25,7 +25,6 @@ RLIMIT_NOFILE = 7
 CLONE_VM, CLONE_VFORK = 0x100, 0x4000
 SIGCHLD = 17
 INFINITY = (1 << 64) - 1        # RLIM_INFINITY as the model keeps it
-INIT_PID = 1
 # limits the host enforces on the process itself: the model mirrors them there
 HOST_ENFORCED = {resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STACK, resource.RLIMIT_CORE,
                  resource.RLIMIT_AS, resource.RLIMIT_MEMLOCK, resource.RLIMIT_SIGPENDING,

@@ -8,7 +8,9 @@ import os
 from pylinuxabi.base.abi import KERNEL_SIGACTION
 from pylinuxabi.base.creds import CAP_KILL
 from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.kernel.access import in_model
 from pylinuxabi.kernel.kernel import PASS, Resume
+from pylinuxabi.kernel.task import INIT_PID, NO_SUCH_PID
 from pylinuxabi.syscalls.registry import PASSTHROUGH, syscall
 
 SIG_DFL, SIG_IGN = 0, 1
@@ -82,14 +84,7 @@ def _process_of(task, tid):
 # is discarded, as Linux discards those an init has no handler for (SIGNAL_UNKILLABLE:
 # from inside its namespace, SIGKILL and SIGSTOP too). A pid the model lacks names
 # nothing: the host is asked with one that cannot exist, for its errors in its order.
-NO_SUCH_PID = 0x7FFFFFFF        # above any pid_max
-INIT_PID = 1
 SI_TKILL = -6
-
-
-def _known(kernel, pid):
-    """A pid the host may be told: a thread of the model, or a zombie it shows."""
-    return pid in kernel.tasks or pid in kernel.zombies
 
 
 def _signal_init(task, sig):
@@ -118,7 +113,7 @@ def kill(task, pid, sig):
     if pid > 0:
         if pid == INIT_PID:
             return _signal_init(task, sig)
-        if not _known(kernel, pid):
+        if not in_model(kernel, pid):
             raise SyscallError(errno.ESRCH)
         if not 0 <= sig <= 64:
             return PASS             # the host's EINVAL
@@ -174,7 +169,7 @@ def rt_sigqueueinfo(task, pid, sig, info):
     if pid == INIT_PID:
         _check_siginfo(task, info, to_self=False)
         return _signal_init(task, sig)
-    if pid <= 0 or not _known(kernel, pid):
+    if pid <= 0 or not in_model(kernel, pid):
         return Resume(args=(NO_SUCH_PID, None, None, None, None, None))
     target = _process_of(task, pid) or kernel.zombies.get(pid)
     return _check_targets(task, [target] if 0 <= sig <= 64 else [], sig)
@@ -188,6 +183,6 @@ def rt_tgsigqueueinfo(task, tgid, tid, sig, info):
     if tid == INIT_PID:
         _check_siginfo(task, info, to_self=False)
         return _to_thread(task, tgid, tid, sig)
-    if not _known(task.process.kernel, tid):
+    if not in_model(task.process.kernel, tid):
         return Resume(args=(None, NO_SUCH_PID, None, None, None, None))
     return tgkill(task, tgid, tid, sig)
