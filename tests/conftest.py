@@ -57,6 +57,28 @@ def _needs_rebuild(out: Path, deps) -> bool:
     return any(dep.stat().st_mtime > built for dep in deps)
 
 
+_reachable_dir = None
+
+
+def reachable(binary: Path) -> Path:
+    """A copy of binary that any user can reach, for runs as another user: a
+    checkout under a directory only root may search (mktemp -d) is no path a
+    sandboxed --user program may walk, whatever a native run is let through."""
+    global _reachable_dir
+    if _reachable_dir is None:
+        _reachable_dir = Path(tempfile.mkdtemp(prefix="pylinuxabi-bin-"))
+        os.chmod(_reachable_dir, 0o755)
+        import atexit
+        atexit.register(shutil.rmtree, _reachable_dir, True)
+    copy = _reachable_dir / binary.name
+    if not copy.exists() or copy.stat().st_mtime < binary.stat().st_mtime:
+        tmp = _reachable_dir / f".{binary.name}.tmp"
+        shutil.copy2(binary, tmp)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, copy)
+    return copy
+
+
 def build_program(name: str, variant: str = "dynamic") -> Path:
     """Compile tests/programs/NAME.c (cached) and return the binary's path."""
     flags, suffix = VARIANTS[variant]

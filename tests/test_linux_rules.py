@@ -14,6 +14,7 @@ import shutil
 import tempfile
 
 import pytest
+from conftest import reachable
 
 pytestmark = [pytest.mark.timeout(120),
               pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) missing")]
@@ -45,7 +46,7 @@ def test_file_rules_as_root(build, run_native, run_sandboxed, assert_same_behavi
 
 @pytest.mark.parametrize("place", PLACES)
 def test_file_rules_as_a_user(build, run_native, run_sandboxed, assert_same_behaviour, host_dir, place):
-    binary = build("files_rules")
+    binary = reachable(build("files_rules"))
     native = run_native([*AS_USER, binary, host_dir, "/etc/passwd"])
     assert native.returncode == 0 and "O_NOATIME /etc/passwd: EPERM" in native.stdout, native.stderr
     argv = ["--user", "1000:1000", "-v", f"{host_dir}:/vol", binary, PLACES[place], "/etc/passwd"]

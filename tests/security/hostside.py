@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import psutil
 import pytest
+from conftest import reachable
 
 SECURITY_DIR = Path(__file__).resolve().parent
 REPO_ROOT = SECURITY_DIR.parent.parent
@@ -33,7 +34,7 @@ def build_attack(name: str, static: bool = False) -> Path:
     out = BUILD_DIR / (f"security-{name}" + (".static" if static else ""))
     deps = [src, *SECURITY_DIR.glob("*.h"), Path(__file__)]
     if out.exists() and all(d.stat().st_mtime <= out.stat().st_mtime for d in deps):
-        return out
+        return reachable(out)      # (some attacks run as --user)
     BUILD_DIR.mkdir(exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=BUILD_DIR)
     os.close(fd)
@@ -47,7 +48,7 @@ def build_attack(name: str, static: bool = False) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return out
+    return reachable(out)
 
 
 
