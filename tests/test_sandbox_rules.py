@@ -65,16 +65,18 @@ def test_the_shells_stdout_file_description_never_gets_O_NONBLOCK():
 # the kernel's views, mounted as docker mounts them (tests/test_sysfs.py)
 SYSTEM_MOUNTS = ["devtmpfs /dev devtmpfs rw,relatime 0 0",
                  "devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666 0 0",
-                 "shm /dev/shm tmpfs rw,relatime 0 0", "proc /proc proc rw,relatime 0 0",
-                 "proc /proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0",
+                 "shm /dev/shm tmpfs rw,relatime 0 0",
+                 "mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime 0 0", "proc /proc proc rw,relatime 0 0",
+                 "proc /proc/sys proc rw,nosuid,nodev,noexec,relatime 0 0",
                  "sysfs /sys sysfs ro,nosuid,nodev,noexec,relatime 0 0",
                  "cgroup /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0"]
 
 
 SYNTHETIC_MOUNTS = ["devtmpfs /dev devtmpfs rw,relatime 0 0",
                     "devpts /dev/pts devpts rw,nosuid,noexec,relatime,gid=5,mode=620,ptmxmode=666 0 0",
-                    "shm /dev/shm tmpfs rw,relatime 0 0", "proc /proc proc rw,relatime 0 0",
-                    "proc /proc/sys proc ro,nosuid,nodev,noexec,relatime 0 0",
+                    "shm /dev/shm tmpfs rw,relatime 0 0",
+                    "mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime 0 0", "proc /proc proc rw,relatime 0 0",
+                    "proc /proc/sys proc rw,nosuid,nodev,noexec,relatime 0 0",
                     "sysfs /sys sysfs ro,nosuid,nodev,noexec,relatime 0 0",
                     "cgroup /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0"]
 

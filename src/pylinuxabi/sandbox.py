@@ -12,6 +12,7 @@ import traceback
 
 from pylinuxabi.base.creds import CAP_FULL_SET, CAP_LAST_CAP, Creds, cap_by_name
 from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.kernel.ipc import render_sysvipc
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
@@ -19,6 +20,7 @@ from pylinuxabi.platform.ptrace import PtracePlatform
 from pylinuxabi.startsignals import FORWARDED, capture_signals
 from pylinuxabi.syscalls import table as syscall_table
 from pylinuxabi.syscalls.creds import NGROUPS_MAX
+from pylinuxabi.syscalls.mqueue import namespace as mqueue_namespace
 from pylinuxabi.syscalls.proc import NR_OPEN
 from pylinuxabi.vfs.devfs import make_devfs
 from pylinuxabi.vfs.devpts import DevPts
@@ -29,8 +31,10 @@ from pylinuxabi.vfs.overlay import HostUpper, OverlayFS
 from pylinuxabi.vfs.path import WalkContext, resolve
 from pylinuxabi.vfs.procfs import PROC_DEV, ProcRoot, global_file
 from pylinuxabi.vfs.procsys import make_procsys
+from pylinuxabi.vfs.hugetlbfs import make as make_hugetlbfs
 from pylinuxabi.vfs.sysfs import make_cgroup, make_sysfs, proc_cgroups
 from pylinuxabi.vfs.stdio import TtyFile, host_stdio
+from pylinuxabi.vfs.synthetic import SynthDir
 from pylinuxabi.vfs.tmpfs import TmpFS, parse_options as parse_tmpfs_options
 
 # what a terminal sends to the foreground group rather than to one process
@@ -102,13 +106,14 @@ def explicit_capabilities(add, drop):
 
 
 # the sandbox's own mounts, left out (not an error) where a read-only root has no place for them
-SYSTEM_MOUNTS = (b"/dev", b"/dev/pts", b"/dev/shm", b"/proc", b"/proc/sys", b"/sys", b"/sys/fs/cgroup")
+SYSTEM_MOUNTS = (b"/dev", b"/dev/pts", b"/dev/shm", b"/dev/mqueue", b"/proc", b"/proc/sys", b"/sys",
+                 b"/sys/fs/cgroup")
 
 
 def build_mounts(kernel, options):
     """The mount table: the root (an overlay of --root, by default the host's /, whose
     upper layer is in memory or with --upper in a host directory; or with --read-only
-    the tree itself read-only), then /dev, /dev/pts, /dev/shm, /proc, /proc/sys, /sys,
+    the tree itself read-only), then /dev, /dev/pts, /dev/shm, /dev/mqueue, /proc, /proc/sys, /sys,
     /sys/fs/cgroup, and the user's --tmpfs and --volume mounts (their mount points made
     as needed)."""
     host = HostFS(options.root)
@@ -122,17 +127,22 @@ def build_mounts(kernel, options):
     procsys = make_procsys(PROC_DEV, lambda: options.hostname.encode(errors="surrogateescape"),
                            lambda: options.domainname.encode(errors="surrogateescape"),
                            {b"kernel/ngroups_max": (NGROUPS_MAX, 0o444), b"kernel/cap_last_cap": (CAP_LAST_CAP, 0o444),
-                            b"fs/nr_open": (NR_OPEN, 0o644)}, lambda: len(devpts.ptys))
-    kernel.filesystems = filesystems(kernel, {b"sys": procsys, b"cgroups": global_file(proc_cgroups)})
+                            b"fs/nr_open": (NR_OPEN, 0o644)}, lambda: len(devpts.ptys),
+                           lambda name: setattr(options, "hostname", name.decode(errors="surrogateescape")),
+                           lambda name: setattr(options, "domainname", name.decode(errors="surrogateescape")))
+    kernel.filesystems = filesystems(kernel, {b"sys": procsys, b"cgroups": global_file(proc_cgroups),
+                                              b"sysvipc": sysvipc_dir(kernel)})
     proc, _ = kernel.filesystems["proc"](b"proc", None)
-    # as docker mounts them: the kernel's views read-only, none with devices or set-id programs
+    # as docker mounts them: none with devices or set-id programs, /sys and the cgroup tree
+    # read-only; /proc/sys writable where the sandbox holds the value (vfs/procsys.py)
     ro_view = {"flags": MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME}
     mounts = [(b"/dev", "devtmpfs", b"devtmpfs", make_devfs(TtyFile, kernel.platform.terminal), False),
               (b"/dev/pts", "devpts", b"devpts", devpts, False,
                {"flags": MS_NOSUID | MS_NOEXEC | MS_RELATIME, "options": b"gid=5,mode=620,ptmxmode=666"}),
               (b"/dev/shm", "tmpfs", b"shm", TmpFS().root_inode, False),
+              (b"/dev/mqueue", "mqueue", b"mqueue", mqueue_namespace(kernel).root, False, ro_view),
               (b"/proc", "proc", b"proc", proc, False),
-              (b"/proc/sys", "proc", b"proc", procsys, True, ro_view),
+              (b"/proc/sys", "proc", b"proc", procsys, False, ro_view),     # what it holds is the sandbox's
               (b"/sys", "sysfs", b"sysfs", make_sysfs(), True, ro_view),
               (b"/sys/fs/cgroup", "cgroup2", b"cgroup", make_cgroup(lambda: kernel.processes), True, ro_view)]
     for guest, size in options.tmpfs:
@@ -145,6 +155,13 @@ def build_mounts(kernel, options):
         if point is not None:
             table.mount(point, fs_type, source, inode, readonly=ro, **(kw[0] if kw else {}))
     return table
+
+
+def sysvipc_dir(kernel):
+    """/proc/sysvipc: the model's System V IPC objects, in Linux's columns."""
+    files = {kind.encode(): global_file(lambda kind=kind: render_sysvipc(kernel, kind))
+             for kind in ("msg", "sem", "shm")}
+    return SynthDir(files, mode=0o555, dev=PROC_DEV)
 
 
 def filesystems(kernel, proc_extra):
@@ -161,7 +178,13 @@ def filesystems(kernel, proc_extra):
         root.extra = proc_extra
         return root, b""
 
-    return {"tmpfs": tmpfs, "ramfs": tmpfs, "proc": proc}
+    def mqueue(source, data):
+        return mqueue_namespace(kernel).root, b""    # the IPC namespace's one instance (get_tree_keyed)
+
+    def hugetlbfs(source, data):
+        return make_hugetlbfs(data, kernel.current.creds)    # owned by the mounter by default
+
+    return {"tmpfs": tmpfs, "ramfs": tmpfs, "proc": proc, "mqueue": mqueue, "hugetlbfs": hugetlbfs}
 
 
 def _mount_point(table, path, required):

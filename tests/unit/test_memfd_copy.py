@@ -15,6 +15,7 @@ import pytest
 from pylinuxabi.base.creds import Creds
 from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.kernel.fdtable import FdTable
+from pylinuxabi.kernel.task import host_rlimits
 from pylinuxabi.syscalls import copy, memfd as sys_memfd
 from pylinuxabi.vfs import memfd
 from pylinuxabi.vfs.file import OpenFile
@@ -71,6 +72,7 @@ class Kernel:
 class Process:
     def __init__(self):
         self.kernel = Kernel()
+        self.rlimits = host_rlimits()
 
 
 class Task:

@@ -6,7 +6,7 @@ users as Linux's files_struct is; knows nothing of the host's fds.
 import errno
 
 from pylinuxabi.base.errors import SyscallError
-from pylinuxabi.vfs import locks
+from pylinuxabi.vfs import dnotify, locks
 from pylinuxabi.vfs.file import O_PATH
 
 
@@ -102,7 +102,9 @@ class FdTable:
     def _drop(self, file):
         """An fd of ours no longer names file: our POSIX locks on it go (filp_close), then the reference."""
         if not file.flags & O_PATH:             # (filp_flush: an O_PATH fd leaves them)
+            file.flush(self)
             locks.remove_posix(file.inode, self)    # returns at once unless the inode has locks
+            dnotify.flush(self, file)               # (dnotify_flush) at once unless file has a watch
         file.put()
 
     def close_range(self, first, last, only_cloexec=False):

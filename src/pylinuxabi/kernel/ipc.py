@@ -438,3 +438,55 @@ def process_exited(kernel, proc):
     if ns is not None:
         ns.drop_space(proc)
         ns.exit_sem(proc)
+
+
+# -- /proc/sysvipc/{shm,sem,msg}: ipc/util.c's seq files, Linux's columns ----------------
+SYSVIPC_HEADERS = {
+    "shm": b"       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid"
+           b"      atime      dtime      ctime                   rss                  swap\n",
+    "sem": b"       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n",
+    "msg": b"       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid"
+           b"      stime      rtime      ctime\n",
+}
+
+
+def _signed_key(key):
+    return key - (1 << 32) if key & 0x80000000 else key
+
+
+def _owners(p):
+    return (p.uid, p.gid, p.cuid, p.cgid)
+
+
+def _shm_line(seg):
+    """sysvipc_shm_proc_show: the size, rss and swap in bytes (no swap here)."""
+    p = seg.perm
+    return b"%10d %10d  %4o %21d %5d %5d  %5d %5d %5d %5d %5d %10d %10d %10d %21d %21d\n" % (
+        _signed_key(p.key), p.id, p.mode, seg.size, p.cpid, seg.lpid, seg.nattch, *_owners(p),
+        seg.atime, seg.dtime, p.ctime, seg.rss_pages() * PAGE, 0)
+
+
+def _sem_line(sset):
+    """sysvipc_sem_proc_show."""
+    p = sset.perm
+    return b"%10d %10d  %4o %10d %5d %5d %5d %5d %10d %10d\n" % (
+        _signed_key(p.key), p.id, p.mode, len(sset.sems), *_owners(p), sset.otime, p.ctime)
+
+
+def _msg_line(q):
+    """sysvipc_msg_proc_show."""
+    p = q.perm
+    return b"%10d %10d  %4o  %10d %10d %5d %5d %5d %5d %5d %5d %10d %10d %10d\n" % (
+        _signed_key(p.key), p.id, p.mode, q.cbytes, len(q.messages), q.lspid, q.lrpid, *_owners(p),
+        q.stime, q.rtime, p.ctime)
+
+
+def render_sysvipc(kernel, kind):
+    """/proc/sysvipc/<kind> (shm, sem or msg): the header, then a line per object of the
+    sandbox's namespace in index order. (The model has one PID and user namespace, so
+    pids and ids are shown as they are.)"""
+    ns = getattr(kernel, "ipc_namespace", None)
+    ids = getattr(ns, kind) if ns is not None else None
+    line = {"shm": _shm_line, "sem": _sem_line, "msg": _msg_line}[kind]
+    objects = [ids.objects[i] for i in sorted(ids.objects)] if ids is not None else []
+    return SYSVIPC_HEADERS[kind] + b"".join(line(obj) for obj in objects)

@@ -586,7 +586,7 @@ class Kernel:
         proc.kernel = self
         proc.mm = pproc.mm if flags & CLONE_VM else pproc.mm.copy()    # (vfork shares the break too)
         proc.dumpable = pproc.dumpable
-        proc.exe = pproc.exe
+        proc.run_image(pproc.exe, pproc.exe_key)
         proc.argv = pproc.argv
         proc.envp = pproc.envp
         proc.sig_handlers = dict(pproc.sig_handlers)
@@ -631,6 +631,7 @@ class Kernel:
                 self.tracer.exited(task, status)
         if not proc.tasks:
             self.processes.pop(proc.pid, None)
+            proc.run_image(None, None)          # exit_mm
             self.reparent_children(proc)
             proc.files.put()                    # closes its fds unless another process shares them
             proc.files = fdtable.FdTable()      # a zombie has none (exit_files)
@@ -654,7 +655,6 @@ class Kernel:
         """proc is dead, but its parent has yet to wait for it: /proc still shows it,
         as Linux shows a zombie (no command line, executable or open files)."""
         proc.argv = []
-        proc.exe = None
         self.zombies[proc.pid] = proc
         if len(self.zombies) > self.zombies_checked:
             self.visible_processes()        # forget those reaped meanwhile
@@ -680,8 +680,12 @@ class Kernel:
             brk = loader.build(platform, task, image)
         except ThreadGone:
             log.debug("thread %d vanished during exec", task.tid, exc_info=True)
+            if image is not None:
+                loader.release(image)
             return platform.wait()
         except Exception:
+            if image is not None:
+                loader.release(image)
             # past the point of no return: the process cannot go on, as in Linux
             log.error("exec of %r failed:\n%s", image and image.argv[:1], traceback.format_exc())
             if self.options.strict and not isinstance(sys.exc_info()[1], SyscallError):
@@ -690,9 +694,9 @@ class Kernel:
             return platform.resume_and_wait(task.thread)
         proc.mm = MemoryLayout()            # a new address space: a vfork parent keeps its own
         proc.mm.brk_start = proc.mm.brk = brk
-        proc.exe = image.dentry
+        proc.run_image(image.dentry, image.elf.file.run_key)
         proc.envp = image.envp
-        task.comm = image.execfn.rsplit(b"/", 1)[-1][:15]      # as Linux: the name exec was given
+        task.comm = image.comm[:15]
         proc.argv = image.argv
         proc.files = proc.files.unshare()   # the fds of a CLONE_FILES parent stay its own
         proc.files.close_on_exec()

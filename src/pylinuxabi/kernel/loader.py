@@ -14,6 +14,7 @@ from elftools.elf.elffile import ELFFile
 from pylinuxabi.base.abi import PAGE
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup
+from pylinuxabi.vfs import writecount
 from pylinuxabi.vfs.inode import X_OK
 from pylinuxabi.vfs.mount import MS_NOEXEC, MS_NOSUID
 
@@ -24,7 +25,9 @@ SYS_mmap, SYS_munmap, SYS_close = 9, 11, 3
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS = 0x02, 0x10, 0x20
 PT_LOAD, PT_INTERP, PT_PHDR = "PT_LOAD", "PT_INTERP", "PT_PHDR"
-ARG_MAX = 120 * 1024      # what fits in the stub's initial stack mapping
+ARG_MIN = 32 * PAGE         # Linux's ARG_MAX: the room exec always gives the strings
+STK_LIM = 8 << 20           # _STK_LIM: exec's room is at most 3/4 of a quarter of it
+SYS_clock_gettime, CLOCK_MONOTONIC = 228, 1
 
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
 AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_SECURE, AT_RANDOM, AT_EXECFN = 11, 12, 13, 14, 15, 23, 25, 31
@@ -105,6 +108,7 @@ class Image:
         self.argv = argv
         self.envp = envp
         self.execfn = execfn
+        self.comm = execfn.rsplit(b"/", 1)[-1]     # the process's name once it runs
         self.envp_addr = 0          # where build() put the envp array (for the strace line)
         self.creds = None           # the process's credentials once it runs the image
         self.secure = False         # AT_SECURE: the exec gained privilege
@@ -129,61 +133,101 @@ def find_program(task, name, envp):
     raise SyscallError(errno.ENOENT)
 
 
-def open_executable(task, path):
-    dentry = lookup(task, AT_FDCWD, path, follow=True)
+def open_executable(task, path, dentry=None):
+    """open_exec: a regular file on an exec mount the caller may run (path's, or
+    dentry if the caller has looked it up), held against writers (ETXTBSY if
+    one has it open for writing) until _close."""
+    if dentry is None:
+        dentry = lookup(task, AT_FDCWD, path, follow=True)
     inode = dentry.inode
     if inode.is_dir():
         raise SyscallError(errno.EACCES)
     if (inode.mode & 0o170000) != 0o100000 or dentry.mount.flags & MS_NOEXEC:
         raise SyscallError(errno.EACCES)
     inode.permission(task.creds, X_OK)
-    return dentry, inode.open(dentry, os.O_RDONLY, task)
+    k = writecount.key(inode)
+    writecount.deny_write(k)
+    try:
+        file = inode.open(dentry, os.O_RDONLY, task)
+    except BaseException:
+        writecount.allow_write(k)
+        raise
+    file.run_key = k
+    return dentry, file
 
 
-def prepare(task, path, argv, envp, depth=0, execfn=None):
-    """Resolve and validate `path` for exec: #! scripts, ELF, PT_INTERP."""
-    dentry, file = open_executable(task, path)
-    head = file.pread(BINPRM_BUF_SIZE, 0)
-    if head[:2] == b"#!":
-        file.release()
-        if depth >= MAX_INTERP_DEPTH:
-            raise SyscallError(errno.ELOOP)
-        # binfmt_script: the interpreter ends at the first blank; the rest,
-        # blanks trimmed at both ends, is one argument kept as written
-        line = head[2:].split(b"\n", 1)[0].strip(b" \t")
-        end = next((i for i, c in enumerate(line) if c in b" \t"), len(line))
-        interp, arg = line[:end], line[end:].strip(b" \t")
-        if not interp:
-            raise SyscallError(errno.ENOEXEC)
-        new_argv = [interp] + ([arg] if arg else []) + [path] + argv[1:]
-        return prepare(task, interp, new_argv, envp, depth + 1, execfn or path)
-    if head[:4] != b"\x7fELF":
-        file.release()
+def _close(file):
+    writecount.allow_write(file.run_key)
+    file.release()
+
+
+def _script(head, path, argv, depth):
+    """binfmt_script: the interpreter and the arguments it is run with. The
+    interpreter ends at the first blank; the rest, blanks trimmed at both ends,
+    is one argument kept as written."""
+    if depth >= MAX_INTERP_DEPTH:
+        raise SyscallError(errno.ELOOP)
+    line = head[2:].split(b"\n", 1)[0].strip(b" \t")
+    end = next((i for i, c in enumerate(line) if c in b" \t"), len(line))
+    interp, arg = line[:end], line[end:].strip(b" \t")
+    if not interp:
         raise SyscallError(errno.ENOEXEC)
-    elf = Elf(file)
-    interp = None
-    if elf.interp:
-        try:
-            _, ifile = open_executable(task, elf.interp.rstrip(b"\0"))
-        except SyscallError as e:
-            file.release()
-            raise SyscallError(errno.ENOENT if e.errno == errno.ENOENT else e.errno)
-        interp = Elf(ifile)
-    size = sum(len(a) + 9 for a in argv) + sum(len(e) + 9 for e in envp)
-    if size > ARG_MAX:
-        raise SyscallError(errno.E2BIG)
-    image = Image(dentry, elf, interp, argv, envp, execfn or path)
-    # set-id bits of the program itself (never of a script), unless its mount is nosuid
-    s = dentry.inode.stat()
-    image.creds, image.secure = task.creds.for_exec(s.mode, s.uid, s.gid, not dentry.mount.flags & MS_NOSUID,
-                                                    task.process.no_new_privs)
+    return interp, [interp] + ([arg] if arg else []) + [path] + argv[1:]
+
+
+def _open_interp(task, name):
+    """The PT_INTERP program, held as the executable is; a failure to open it is
+    ENOENT unless it is another error than a missing file."""
+    try:
+        _, ifile = open_executable(task, name)
+    except SyscallError as e:
+        raise SyscallError(errno.ENOENT if e.errno == errno.ENOENT else e.errno)
+    try:
+        return Elf(ifile)
+    except BaseException:
+        _close(ifile)
+        raise
+
+
+def prepare(task, path, argv, envp, depth=0, execfn=None, dentry=None):
+    """Resolve and validate `path` (or the dentry execveat found for it) for exec:
+    #! scripts, ELF, PT_INTERP."""
+    dentry, file = open_executable(task, path, dentry)
+    try:
+        head = file.pread(BINPRM_BUF_SIZE, 0)
+        if head[:2] == b"#!":
+            interp, new_argv = _script(head, path, argv, depth)
+        elif head[:4] != b"\x7fELF":
+            raise SyscallError(errno.ENOEXEC)
+        else:
+            return _image(task, dentry, Elf(file), argv, envp, execfn or path)
+    except BaseException:
+        _close(file)
+        raise
+    _close(file)
+    return prepare(task, interp, new_argv, envp, depth + 1, execfn or path)
+
+
+def _image(task, dentry, elf, argv, envp, execfn):
+    interp = _open_interp(task, elf.interp.rstrip(b"\0")) if elf.interp else None
+    image = Image(dentry, elf, interp, argv, envp, execfn)
+    try:
+        # set-id bits of the program itself (never of a script), unless its mount is nosuid
+        s = dentry.inode.stat()
+        image.creds, image.secure = task.creds.for_exec(s.mode, s.uid, s.gid, not dentry.mount.flags & MS_NOSUID,
+                                                        task.process.no_new_privs)
+    except BaseException:
+        if interp:
+            _close(interp.file)
+        raise
     return image
 
 
 def release(image):
-    image.elf.file.release()
+    """The exec is done with its files (the process holds its executable itself)."""
+    _close(image.elf.file)
     if image.interp:
-        image.interp.file.release()
+        _close(image.interp.file)
 
 
 def _prot(flags):
@@ -247,6 +291,12 @@ def read_auxv(mem, sp):
     return auxv
 
 
+def arg_limit(stack_rlimit):
+    """bprm_stack_limits: what argv and envp (strings and pointers) may take of the
+    new stack: a quarter of RLIMIT_STACK, at most 6 MiB, at least 128 KiB."""
+    return max(min(STK_LIM // 4 * 3, stack_rlimit // 4), ARG_MIN)
+
+
 def build(platform, task, image):
     """Map `image` into the stub-fresh process of `task` and point it at the entry.
 
@@ -267,6 +317,7 @@ def build(platform, task, image):
         if interp:
             interp_bias = map_elf(inj, interp, 0)
             entry = interp_bias + interp.entry
+        _grow_stack(inj, stub_sp, image, auxv)
         sp = _build_stack(mem, stub_sp, image, auxv, {
             AT_PHDR: bias + elf.phdr_vaddr, AT_PHENT: 56, AT_PHNUM: elf.phnum,
             AT_BASE: interp_bias, AT_FLAGS: 0, AT_ENTRY: bias + elf.entry, AT_PAGESZ: PAGE})
@@ -278,6 +329,19 @@ def build(platform, task, image):
         inj.result = 0
     brk_end = page_up(max(bias + p.p_vaddr + p.p_memsz for p in elf.loads))
     return brk_end + (int.from_bytes(os.urandom(2), "little") & 0x1FFF) * PAGE
+
+
+def _grow_stack(inj, top, image, auxv):
+    """The stub's stack mapping is what its own exec needed and 128 KiB more; a
+    bigger argv and envp need it grown first, with the same 128 KiB below them
+    (setup_arg_pages' stack_expand: the program and our injections use it
+    before the stack grows by faults of its own). Writes through
+    /proc/<pid>/mem never grow a stack, a fault in the process does: the
+    stub's thread faults the lowest page in by a clock_gettime writing there."""
+    need = (256 + 64 + sum(len(s) + 1 + 8 for s in image.argv + image.envp) + len(image.execfn)
+            + 8 * (4 + 2 * (len(auxv) + 8)))
+    if need > 8 * PAGE:
+        _check(inj.syscall(SYS_clock_gettime, CLOCK_MONOTONIC, page_down(top - need) - ARG_MIN), "stack")
 
 
 def _build_stack(mem, top, image, host_auxv, overrides):

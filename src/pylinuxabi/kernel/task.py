@@ -8,6 +8,7 @@ import time
 
 from pylinuxabi.kernel.fdtable import FdTable
 from pylinuxabi.base.waitq import WaitQueue
+from pylinuxabi.vfs import writecount
 
 RLIMIT_NAMES = {getattr(resource, n): n for n in dir(resource) if n.startswith("RLIMIT_")}
 RLIM_NLIMITS = 16
@@ -65,6 +66,7 @@ class Process:
         self.mm = MemoryLayout()
         self.tasks = {}
         self.exe = None             # dentry of the running executable
+        self.exe_key = None         # its writecount key: no writer may open it (ETXTBSY)
         self.argv = []
         self.envp = []
         self.sig_handlers = {}      # signal -> handler address (0 = SIG_DFL, 1 = SIG_IGN)
@@ -78,6 +80,15 @@ class Process:
         self.exited = WaitQueue()   # told when its last thread is gone (pidfds wait on it)
         self.is_init = False        # the model's init (pid 1): no host process of its own
         self.sched = None           # init's SchedState; a host thread's state is the host's
+
+    def run_image(self, dentry, key):
+        """The process's address space now runs the file (dentry, key), or nothing:
+        as mm->exe_file, it keeps the file from writers while it lasts."""
+        if key is not None:
+            writecount.deny_write(key, force=True)
+        if self.exe_key is not None:
+            writecount.allow_write(self.exe_key)
+        self.exe, self.exe_key = dentry, key
 
     @classmethod
     def first(cls, pid, fs, creds):

@@ -10,9 +10,11 @@ import time
 from pylinuxabi.base.abi import TIMESPEC, TIMEVAL, UTIMBUF
 from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup, read_path
+from pylinuxabi.syscalls import fsize
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_PATH
+from pylinuxabi.vfs.inode import FS_APPEND_FL, FS_IMMUTABLE_FL
 from pylinuxabi.vfs.procfs import file_dentry
 
 UTIME_NOW = (1 << 30) - 1
@@ -199,7 +201,8 @@ def truncate(task, path, length):
     """truncate(2)."""
     d = lookup(task, AT_FDCWD, read_path(task, path))
     check(length >= 0, errno.EINVAL)
-    namei.truncate(d, length, task.creds)
+    namei.truncate(d, length, task.creds, size_ok=lambda inode: fsize.check_size(task, inode, length),
+                   waker=task.wake_callback)
     return 0
 
 
@@ -210,6 +213,9 @@ def ftruncate(task, fd, length):
     f = task.files.get_file(fd)
     if not st.S_ISREG(f.inode.mode) or not f.writable:
         raise SyscallError(errno.EINVAL)
+    if f.inode.attr_flags & FS_APPEND_FL:
+        raise SyscallError(errno.EPERM)
+    fsize.check_size(task, f.inode, length)
     f.inode.setattr(size=length)
     return 0
 
@@ -225,6 +231,8 @@ def fallocate(task, fd, mode, offset, length):
         raise SyscallError(errno.EOPNOTSUPP)
     if f.flags & O_PATH or not f.writable:
         raise SyscallError(errno.EBADF)
+    if f.inode.attr_flags & FS_IMMUTABLE_FL or f.inode.attr_flags & FS_APPEND_FL and mode & ~FALLOC_FL_KEEP_SIZE:
+        raise SyscallError(errno.EPERM)
     m = f.inode.mode
     if st.S_ISFIFO(m):
         raise SyscallError(errno.ESPIPE)
@@ -234,6 +242,8 @@ def fallocate(task, fd, mode, offset, length):
         raise SyscallError(errno.ENODEV)
     if offset + length > MAX_LFS_FILESIZE:
         raise SyscallError(errno.EFBIG)
+    if not mode & FALLOC_FL_KEEP_SIZE:
+        fsize.check_size(task, f.inode, offset + length)
     f.inode.fallocate(mode, offset, length)
     return 0
 

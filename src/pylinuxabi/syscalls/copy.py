@@ -9,6 +9,7 @@ import stat as st
 
 from pylinuxabi.base.abi import U64, signed64
 from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls import fsize
 from pylinuxabi.syscalls.fd import MAX_RW_COUNT, write_loop
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.pipe import PipeEnd
@@ -78,6 +79,7 @@ def copy_file_range(task, fd_in, off_in, fd_out, off_out, count, flags):
     # offsets must not wrap, compared as the kernel does, unsigned: a negative one does
     check(not _wraps(pos_in, count) and not _wraps(pos_out, count), errno.EOVERFLOW)
     count = 0 if pos_in >= sin.size else min(count, sin.size - pos_in)
+    count = fsize.check_limits(task, fout, pos_out, count)
     check(pos_out < MAX_LFS_FILESIZE, errno.EFBIG)
     count = min(count, MAX_LFS_FILESIZE - pos_out)
     if (sin.dev, sin.ino) == (sout.dev, sout.ino):
@@ -143,6 +145,7 @@ def sendfile(task, out_fd, in_fd, offset, count):
     if count == 0:
         return 0
     check(regular, errno.EINVAL)
+    count = fsize.write_room(task, fout, None, count)
     done = _send(task, fin, pos, fout, count)
     if offset:
         check(put_offset(task, offset, pos + done), errno.EFAULT)

@@ -7,15 +7,18 @@ import os
 import signal
 import struct
 
-from pylinuxabi.base.abi import I32, IOVEC
+from pylinuxabi.base.abi import I32, IOVEC, U32
 from pylinuxabi.base.creds import CAP_SYS_RESOURCE
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
-from pylinuxabi.syscalls.locks import LOCK_COMMANDS, fcntl_lock
+from pylinuxabi.syscalls.locks import LEASE_COMMANDS, LOCK_COMMANDS, fcntl_lease, fcntl_lock
 from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
-from pylinuxabi.syscalls import terminal
+from pylinuxabi.syscalls import fsize, terminal
 from pylinuxabi.syscalls.registry import syscall
+from pylinuxabi.syscalls.sigio import F_NOTIFY, OWNER_COMMANDS, fcntl_notify, fcntl_owner
 from pylinuxabi.vfs import fsnotify, namei
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
+from pylinuxabi.vfs.inode import (FS_APPEND_FL, FS_IOC32_GETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_GETFLAGS,
+                                  FS_IOC_SETFLAGS)
 from pylinuxabi.vfs.pipe import PipeEnd, make_pipe
 
 MAX_RW_COUNT = 0x7FFFF000
@@ -25,6 +28,7 @@ IOV_MAX = 1024
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
+F_CREATED_QUERY = 1028
 FD_CLOEXEC = 1
 FIONREAD, FIONBIO, FIONCLEX, FIOCLEX, FIOASYNC = 0x541B, 0x5421, 0x5450, 0x5451, 0x5452
 CLOSE_RANGE_UNSHARE, CLOSE_RANGE_CLOEXEC = 1 << 1, 1 << 2
@@ -286,7 +290,7 @@ def write(task, fd, buf, count):
         return terminal.host_io(task, f, True)
     if f.write_record is not None and count != f.write_record:
         raise SyscallError(errno.EINVAL)        # (before the data is read)
-    count = min(count, MAX_RW_COUNT)
+    count = fsize.write_room(task, f, None, min(count, MAX_RW_COUNT))
     if f.discards_writes:
         n = count
     elif count <= IO_CHUNK and not f.whole_writes:
@@ -318,7 +322,7 @@ def pwrite64(task, fd, buf, count, offset):
     check(offset >= 0, errno.EINVAL)
     f = _writable(task, fd)
     access_ok(buf, count)
-    count = min(count, MAX_RW_COUNT)
+    count = fsize.write_room(task, f, offset, min(count, MAX_RW_COUNT))
     if f.discards_writes:
         return _modified(f, count)
     if count > IO_CHUNK:
@@ -354,13 +358,13 @@ def _pwritev(task, fd, iov, iovcnt, offset, flags=0):
         return _modified(f, _count(vec))
     if offset == -1 and f.write_record is not None:
         return _modified(f, write_loop(task, _write_records, task, f, vec))
-    count = _count(vec)
+    count = fsize.write_room(task, f, None if offset == -1 else offset, _count(vec))
     if count > IO_CHUNK:
         if offset == -1:
             return _modified(f, write_user(task, f, vec, count))
         check(offset >= 0, errno.EINVAL)
         return _modified(f, pwrite_user(task, f, vec, count, offset))
-    data = gather(task, vec)
+    data = gather(task, vec)[:count]
     if not data:
         return 0
     if offset == -1:
@@ -480,7 +484,8 @@ def dup3(task, oldfd, newfd, flags):
 
 @syscall("fcntl", "iiu")
 def fcntl(task, fd, cmd, arg):
-    """fcntl(2): descriptor and status flags here, record locks in syscalls/locks.py."""
+    """fcntl(2): descriptor and status flags here, record locks and leases in
+    syscalls/locks.py, the file's owner and dnotify in syscalls/sigio.py."""
     files = task.files
     f = files.get(fd)
     if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
@@ -500,6 +505,8 @@ def fcntl(task, fd, cmd, arg):
     if cmd == F_SETFL:
         if f.flags & O_PATH:
             raise SyscallError(errno.EBADF)
+        if (arg ^ f.flags) & os.O_APPEND and f.inode.attr_flags & FS_APPEND_FL:
+            raise SyscallError(errno.EPERM)     # setfl: an append-only file stays O_APPEND
         if arg & os.O_NOATIME and not f.flags & os.O_NOATIME and not namei.owner_or_capable(f.inode, task.creds):
             raise SyscallError(errno.EPERM)     # setfl: as open, only the owner may stop atime
         if arg & os.O_DIRECT and not f.supports_direct:
@@ -508,6 +515,14 @@ def fcntl(task, fd, cmd, arg):
         return 0
     if cmd in LOCK_COMMANDS:
         return fcntl_lock(task, f, cmd, arg)
+    if cmd in OWNER_COMMANDS:
+        return fcntl_owner(task, f, cmd, arg)
+    if cmd in LEASE_COMMANDS:
+        return fcntl_lease(task, f, fd, cmd, arg)
+    if cmd == F_NOTIFY:
+        return fcntl_notify(task, f, fd, arg)
+    if cmd == F_CREATED_QUERY:
+        return 1 if f.created else 0        # FMODE_CREATED: this open made the file
     if cmd in (F_ADD_SEALS, F_GET_SEALS):
         return seals_fcntl(f, cmd, arg)
     if cmd in (F_SETPIPE_SZ, F_GETPIPE_SZ):
@@ -544,10 +559,26 @@ def ioctl(task, fd, request, arg):
         return 0
     if f.tty_rdev is not None and terminal.is_lent(task, f):
         return terminal.host_ioctl(task, request, arg)
+    if request in FLAGS_IOCTLS:
+        return _inode_flags(task, f, request, arg)
     result, out = f.ioctl(request, arg, task)
     if out is not None:
         task.mem.write(arg, out)
     return result
+
+
+FLAGS_IOCTLS = {FS_IOC_GETFLAGS, FS_IOC32_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS}
+
+
+def _inode_flags(task, f, request, arg):
+    """FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (lsattr, chattr): an int of inode flags,
+    whatever the request's size says, kept by the inode's filesystem."""
+    if request in (FS_IOC_GETFLAGS, FS_IOC32_GETFLAGS):
+        task.mem.write(arg, U32.pack(f.inode.fileattr_get()))
+        return 0
+    flags = U32.unpack(task.mem.read(arg, 4))[0]
+    namei.set_flags(f.dentry, f.inode, flags, task.creds)
+    return 0
 
 
 POSIX_FADV_NOREUSE = 5

@@ -6,6 +6,7 @@ Mostly argument checking; names are resolved by our own path walk
 """
 import errno
 import os
+import stat as st
 import struct
 
 from pylinuxabi.base.abi import FILE_HANDLE, OPEN_HOW, PAGE, pack_stat
@@ -14,12 +15,13 @@ from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_SYMLINK_FOLLOW,
                                      AT_SYMLINK_NOFOLLOW, lookup, read_path, walk_start)
 from pylinuxabi.syscalls.registry import syscall
-from pylinuxabi.vfs import fsnotify, namei
+from pylinuxabi.vfs import fsnotify, leases, namei, writecount
+from pylinuxabi.vfs.devfs import device_cgroup_permission
 from pylinuxabi.vfs.mount import MS_NODEV, Dentry, is_under
 from pylinuxabi.vfs.path import (MAXSYMLINKS, RESOLVE_CACHED, RESOLVE_NO_XDEV, RESOLVE_SCOPED, RESOLVE_VALID,
                                  link_target, resolve, resolve_parent)
 from pylinuxabi.vfs.file import O_ACCMODE, O_LARGEFILE, O_PATH
-from pylinuxabi.vfs.inode import R_OK, W_OK, X_OK
+from pylinuxabi.vfs.inode import FS_APPEND_FL, R_OK, W_OK, X_OK
 
 O_TMPFILE = 0o20000000
 VALID_OPEN_FLAGS = (0o3 | os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_APPEND
@@ -114,6 +116,10 @@ def do_open(task, dirfd, path, flags, mode, resolve_flags=0):
             raise SyscallError(errno.EROFS)
         if kind in (0o020000, 0o060000) and dentry.mount.flags & MS_NODEV:
             raise SyscallError(errno.EACCES)
+        device_cgroup_permission(inode, want, opening=True)
+        if inode.attr_flags & FS_APPEND_FL and (acc in (os.O_WRONLY, os.O_RDWR) and not flags & os.O_APPEND
+                                                or flags & os.O_TRUNC):
+            raise SyscallError(errno.EPERM)     # may_open: an append-only file only grows
         if flags & os.O_NOATIME and not namei.owner_or_capable(inode, task.creds):
             raise SyscallError(errno.EPERM)     # may_open: only the owner may stop atime
         truncate = flags & os.O_TRUNC and kind == 0o100000
@@ -121,10 +127,26 @@ def do_open(task, dirfd, path, flags, mode, resolve_flags=0):
         kept = flags & ~os.O_CLOEXEC
     else:
         kept = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC) | O_LARGEFILE
-    if truncate:
-        namei.truncate(dentry, 0, task.creds, check_perm=False)
-    f = inode.open(dentry, flags, task)
-    f.flags = kept
+    # a regular file opened for writing (or truncated) is not one being run: ETXTBSY
+    write_key = None
+    if not flags & O_PATH and st.S_ISREG(inode.mode):
+        if acc in (os.O_WRONLY, os.O_RDWR):
+            write_key = writecount.key(inode)
+            writecount.get_write(write_key)
+        elif truncate:
+            writecount.check_write(inode)
+    try:
+        if not flags & O_PATH:
+            leases.break_lease(inode, flags, task.wake_callback)   # may wait (do_dentry_open)
+        if truncate:
+            namei.truncate(dentry, 0, task.creds, check_perm=False)
+        f = inode.open(dentry, flags, task)
+    except BaseException:
+        if write_key is not None:
+            writecount.put_write(write_key)
+        raise
+    f.flags, f.write_key = kept, write_key
+    f.created = created
     if fsnotify.active:
         fsnotify.file_event(f, fsnotify.IN_OPEN)
     return task.files.install_new(f, cloexec=bool(flags & os.O_CLOEXEC))
@@ -307,6 +329,7 @@ def _access(task, dirfd, path, mode, flags):
         if not creds.secure(SECURE_NO_SETUID_FIXUP):
             creds.cap_effective = creds.cap_permitted if creds.ruid == 0 else 0
     d.inode.permission(creds, mode)
+    device_cgroup_permission(d.inode, mode)
     if mode & W_OK and d.mount.readonly and (d.inode.mode & 0o170000) in (0o100000, 0o040000, 0o120000):
         raise SyscallError(errno.EROFS)
     return 0

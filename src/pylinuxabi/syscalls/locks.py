@@ -1,15 +1,21 @@
-"""File-lock syscalls: flock(2), and fcntl(2)'s F_GETLK/F_SETLK/F_SETLKW and OFD twins.
+"""File-lock syscalls: flock(2), fcntl(2)'s F_GETLK/F_SETLK/F_SETLKW and OFD twins, and
+its leases, F_SETLEASE/F_GETLEASE.
 
-Argument checking and struct flock; the locks themselves are vfs/locks.py's.
+Argument checking and struct flock; the locks themselves are vfs/locks.py's, the
+leases vfs/leases.py's.
 """
 import errno
 import os
+import stat as st
 
 from pylinuxabi.base.abi import FLOCK
+from pylinuxabi.base.creds import CAP_NAMES
 from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls import sigio
 from pylinuxabi.syscalls.registry import syscall
-from pylinuxabi.vfs import locks
+from pylinuxabi.vfs import fown, leases, locks
 from pylinuxabi.vfs.file import O_PATH
+from pylinuxabi.vfs.fsnotify import key
 from pylinuxabi.vfs.locks import F_RDLCK, F_UNLCK, F_WRLCK, OFFSET_MAX
 
 # struct flock: l_type, l_whence, (pad), l_start, l_len, l_pid, (pad); the pads
@@ -20,6 +26,9 @@ F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
 OFD_COMMANDS = (F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW)
 LOCK_COMMANDS = (F_GETLK, F_SETLK, F_SETLKW) + OFD_COMMANDS
+F_SETLEASE, F_GETLEASE = 1024, 1025
+CAP_LEASE = CAP_NAMES.index("lease")
+LEASE_COMMANDS = (F_SETLEASE, F_GETLEASE)
 
 
 @syscall("flock", "iU")
@@ -102,3 +111,55 @@ def _check_mode(f, type):
     """check_fmode_for_setlk: a read lock needs a readable file, a write lock a writable one."""
     if type == F_RDLCK and not f.readable or type == F_WRLCK and not f.writable:
         raise SyscallError(errno.EBADF)
+
+
+# -- leases ---------------------------------------------------------------------------------
+def fcntl_lease(task, f, fd, cmd, arg):
+    """fcntl(2) F_GETLEASE and F_SETLEASE: fcntl_getlease, fcntl_setlease. A lease taken
+    makes the caller the file's owner if it has none, to be sent the lease signal."""
+    if f.flags & O_PATH:
+        raise SyscallError(errno.EBADF)
+    if cmd == F_GETLEASE:
+        return leases.get_lease(f.inode, f) if f.dentry is not None else F_UNLCK
+    type = sigio.int_arg(arg)
+    check(type in (F_RDLCK, F_WRLCK, F_UNLCK), errno.EINVAL)
+    _may_lease(task, f)
+    if type == F_UNLCK:
+        leases.remove_lease(f.inode, f)
+        return 0
+    leases.set_lease(f.inode, f, type, _open_counts(task, f.inode), sigio.notifier(task, f, fd))
+    fown.set_owner(f, task.process.pid, fown.F_OWNER_PID, task.creds, force=False)
+    return 0
+
+
+def _may_lease(task, f):
+    """vfs_setlease: the file's owner (by fsuid) or CAP_LEASE; a regular file (EINVAL)."""
+    s = f.stat()
+    if s.uid != task.creds.fsuid and not task.creds.capable(CAP_LEASE):
+        raise SyscallError(errno.EACCES)
+    if not st.S_ISREG(s.mode) or f.dentry is None:
+        raise SyscallError(errno.EINVAL)
+
+
+def _open_counts(task, inode):
+    """(readers, writers): the open file descriptions of the file that the sandbox's fd
+    tables hold, read-only and for writing (Linux's i_readcount and i_writecount; a
+    description held elsewhere, in flight in SCM_RIGHTS or by an mmap alone, is not seen)."""
+    k = key(inode)
+    tables, files = set(), set()
+    readers = writers = 0
+    for proc in task.process.kernel.processes.values():
+        table = proc.files
+        if table is None or id(table) in tables:
+            continue
+        tables.add(id(table))
+        for f in table.fds.values():
+            if id(f) in files or f.dentry is None or not (f.readable or f.writable):
+                continue
+            files.add(id(f))
+            if f.inode is inode or key(f.inode) == k:
+                if f.writable:
+                    writers += 1
+                else:
+                    readers += 1
+    return readers, writers

@@ -92,10 +92,12 @@ PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 PR_GET_SECCOMP = 21
 PR_GET_TIMERSLACK, PR_SET_TIMERSLACK = 30, 29
+PR_GET_TSC, PR_SET_TSC = 25, 26
 TASK_COMM_LEN = 16
-# the host's own, per thread, changing nothing but the caller: its parent, its timers
+# the host's own, per thread, changing nothing but the caller: its parent, its
+# timers, whether its rdtsc faults
 HOST_PRCTL = {PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER,
-              PR_GET_TIMERSLACK, PR_SET_TIMERSLACK}
+              PR_GET_TIMERSLACK, PR_SET_TIMERSLACK, PR_GET_TSC, PR_SET_TSC}
 
 
 @syscall("prctl", "iuuuu")
@@ -117,7 +119,7 @@ def prctl(task, option, arg2, arg3, arg4, arg5):
         task.mem.write(arg2, task.comm.ljust(TASK_COMM_LEN, b"\0"))
         return 0
     if option in HOST_PRCTL:
-        return PASS         # who is whose parent, and timer slack, are the host's business
+        return PASS         # who is whose parent, timer slack and rdtsc are the host's business
     if option == PR_GET_DUMPABLE:
         return proc.dumpable
     if option == PR_SET_DUMPABLE:

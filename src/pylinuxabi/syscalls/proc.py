@@ -32,24 +32,50 @@ HOST_ENFORCED = {resource.RLIMIT_CPU, resource.RLIMIT_DATA, resource.RLIMIT_STAC
 
 
 # -- exec ----------------------------------------------------------------------
-def read_string_array(task, addr):
-    """argv/envp: NULL-terminated array of string pointers (NULL array = empty)."""
+def _pointers(task, addr, most):
+    """count(): the string pointers of a NULL-terminated argv/envp (a NULL array is
+    empty); more than `most` cannot fit (E2BIG)."""
     out = []
-    total = 0
     while addr:
         ptr, = struct.unpack("<Q", task.mem.read(addr, 8))
         if not ptr:
             break
-        try:
-            s = task.mem.read_cstring(ptr, MAX_ARG_STRLEN - 1)
-        except SyscallError as e:
-            raise SyscallError(errno.E2BIG if e.errno == errno.ENAMETOOLONG else e.errno)
-        out.append(s)
-        total += len(s) + 1
-        if total > loader.ARG_MAX or len(out) > MAX_ARG_STRINGS:
+        if len(out) >= min(most, MAX_ARG_STRINGS):
             raise SyscallError(errno.E2BIG)
+        out.append(ptr)
         addr += 8
     return out
+
+
+def _strings(task, pointers, room):
+    """copy_strings: each string (at most MAX_ARG_STRLEN with its NUL) while the room
+    lasts; returns them and the room left."""
+    out = []
+    for ptr in pointers:
+        check(room > 0, errno.E2BIG)
+        try:
+            s = task.mem.read_cstring(ptr, min(MAX_ARG_STRLEN, room) - 1)
+        except SyscallError as e:
+            raise SyscallError(errno.E2BIG if e.errno == errno.ENAMETOOLONG else e.errno)
+        room -= len(s) + 1
+        if room < 0:
+            raise SyscallError(errno.E2BIG)
+        out.append(s)
+    return out, room
+
+
+def read_arguments(task, filename, argv_addr, envp_addr):
+    """argv and envp as do_execveat_common takes them: both arrays counted, then
+    bprm_stack_limits' room (a quarter of RLIMIT_STACK, between 128 KiB and 6
+    MiB, less the pointers), filled by the file's name, envp, then argv."""
+    limit = loader.arg_limit(task.process.rlimits[resource.RLIMIT_STACK][0])
+    argp = _pointers(task, argv_addr, limit // 8)
+    envp = _pointers(task, envp_addr, limit // 8)
+    room = limit - 8 * (max(len(argp), 1) + len(envp)) - len(filename) - 1
+    check(room > 0, errno.E2BIG)
+    envs, room = _strings(task, envp, room)
+    args, room = _strings(task, argp, room)
+    return args, envs
 
 
 def _exec_failed(task, result):
@@ -68,17 +94,25 @@ def do_execve(task, dirfd, path_addr, argv_addr, envp_addr, flags):
         proc.nproc_exceeded = False
     check(not flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW), errno.EINVAL)
     path = read_path(task, path_addr)
-    argv = read_string_array(task, argv_addr)
-    envp = read_string_array(task, envp_addr)
+    argv, envp = read_arguments(task, path, argv_addr, envp_addr)
     if not argv:
         argv = [b""]                # Linux ≥ 5.18 gives argc ≥ 1
+    # the file is the one the fd (and path) name now, whatever its name says; the
+    # program learns it as Linux's bprm->filename, /dev/fd/N[/path]
+    follow = not flags & AT_SYMLINK_NOFOLLOW
     if not path and flags & AT_EMPTY_PATH:
-        path = lookup(task, dirfd, b"", empty_path=True).path(task.fs.root)
+        dentry, filename = lookup(task, dirfd, b"", empty_path=True), b"/dev/fd/%d" % dirfd
     elif path[:1] != b"/" and dirfd != AT_FDCWD:
-        path = lookup(task, dirfd, b"", empty_path=True).path(task.fs.root) + b"/" + path
-    if flags & AT_SYMLINK_NOFOLLOW and lookup(task, AT_FDCWD, path, follow=False).inode.is_symlink():
+        dentry, filename = lookup(task, dirfd, path, follow=follow), b"/dev/fd/%d/%s" % (dirfd, path)
+    else:
+        dentry, filename = lookup(task, AT_FDCWD, path, follow=follow), path
+    if not follow and dentry.inode.is_symlink():
         raise SyscallError(errno.ELOOP)
-    image = loader.prepare(task, path, argv, envp)
+    image = loader.prepare(task, filename, argv, envp, dentry=dentry)
+    if not path:
+        # comm_from_dentry: the file's name, not the fd's number (a memfd's dentry
+        # carries the " (deleted)" its path shows)
+        image.comm = dentry.name.removesuffix(b" (deleted)")
     # committed: the host replaces the address space with the stub's, we build the image in it
     task.process.kernel.platform.exec_stub(task.thread)
     task.pending_exec = image
@@ -106,6 +140,10 @@ CLONE_NAMESPACES = (0x00020000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x200000
 
 CLONE_UNTRACED = 0x00800000
 CLONE_INTO_CGROUP = 0x200000000
+CLONE_FS, CLONE_SIGHAND, CLONE_PARENT, CLONE_THREAD = 0x200, 0x800, 0x8000, 0x10000
+CLONE_DETACHED, CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x400000, 0x20000, 0x10000000, 0x20000000
+CLONE_CLEAR_SIGHAND = 0x100000000
+CSIGNAL = 0xff
 CLONE_ARGS = struct.Struct("<11Q")     # struct clone_args as of Linux 5.7 (CLONE_ARGS_SIZE_VER2)
 CLONE_ARGS_SIZE_VER0 = 64
 MAX_PID_NS_LEVEL = 32
@@ -129,10 +167,24 @@ def _check_nproc(task):
     proc.nproc_exceeded = False
 
 
+def _invalid(flags):
+    """copy_process's flag rules, which come before any limit or permission check:
+    a new mount or user namespace cannot share the fs struct, a thread shares
+    the signal handlers and they the memory, a thread is made in no new user or
+    pid namespace, a pidfd is not CLONE_DETACHED."""
+    both = lambda a, b: flags & (a | b) == a | b
+    return (both(CLONE_NEWNS, CLONE_FS) or both(CLONE_NEWUSER, CLONE_FS)
+            or flags & CLONE_THREAD and not flags & CLONE_SIGHAND
+            or flags & CLONE_SIGHAND and not flags & CLONE_VM
+            or flags & CLONE_THREAD and flags & (CLONE_NEWUSER | CLONE_NEWPID)
+            or both(CLONE_PIDFD, CLONE_DETACHED))
+
+
 def _clone_flags(task, flags, pidfd_addr):
-    """The checks of a clone the host is to run; returns what to do at its return
-    (None: nothing). CLONE_UNTRACED would make a process outside the model: the
-    caller strips it."""
+    """The checks of a clone the host is to run, in copy_process's order; returns
+    what to do at its return (None: nothing). CLONE_UNTRACED would make a
+    process outside the model: the caller strips it."""
+    check(not _invalid(flags), errno.EINVAL)
     _check_nproc(task)
     if flags & CLONE_NAMESPACES:
         raise SyscallError(errno.EPERM)
@@ -142,8 +194,9 @@ def _clone_flags(task, flags, pidfd_addr):
 
 @syscall("clone", "uuu", kind=PASSTHROUGH)
 def clone(task, flags, stack, parent_tid):
-    """clone(2): CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store the tid."""
-    on_exit = _clone_flags(task, flags, parent_tid)
+    """clone(2): CLONE_PIDFD stores the pidfd where CLONE_PARENT_SETTID would store
+    the tid. The low byte is the exit signal, not flags (so no CLONE_NEWTIME)."""
+    on_exit = _clone_flags(task, flags & ~CSIGNAL, parent_tid)
     if flags & CLONE_UNTRACED:
         return Resume(on_exit=on_exit, args=(flags & ~CLONE_UNTRACED,) + (None,) * 5)
     return PASS if on_exit is None else Resume(exit_stop=True, on_exit=on_exit)
@@ -160,8 +213,14 @@ def clone3(task, addr, size):
     if size > known and task.mem.read(addr + known, size - known).strip(b"\0"):
         raise SyscallError(errno.E2BIG)
     args = list(CLONE_ARGS.unpack(raw))
-    flags, pidfd, set_tid, set_tid_size, cgroup = args[0], args[1], args[8], args[9], args[10]
+    flags, pidfd, exit_signal, set_tid, set_tid_size, cgroup = (
+        args[0], args[1], args[4], args[8], args[9], args[10])
     check(set_tid_size <= MAX_PID_NS_LEVEL, errno.EINVAL)
+    # clone3_args_valid: the exit signal has its own field, and is the parent's
+    # business only for a new process
+    check(not flags & CSIGNAL and not exit_signal & ~CSIGNAL
+          and flags & (CLONE_SIGHAND | CLONE_CLEAR_SIGHAND) != CLONE_SIGHAND | CLONE_CLEAR_SIGHAND
+          and not (flags & (CLONE_THREAD | CLONE_PARENT) and exit_signal), errno.EINVAL)
     if flags & CLONE_INTO_CGROUP and cgroup:
         raise SyscallError(errno.EOPNOTSUPP)    # our cgroup fds are not the host's
     tids = task.mem.read(set_tid, 4 * set_tid_size) if set_tid_size else b""

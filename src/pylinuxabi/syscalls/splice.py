@@ -9,6 +9,7 @@ import signal
 import stat as st
 
 from pylinuxabi.base.errors import SyscallError, check
+from pylinuxabi.syscalls import fsize
 from pylinuxabi.syscalls.copy import put_offset, read_offset
 from pylinuxabi.syscalls.fd import IO_CHUNK, MAX_RW_COUNT, fetch, read_iovec
 from pylinuxabi.syscalls.registry import syscall
@@ -81,6 +82,7 @@ def _pipe_to_file(task, fin, fout, pos, count, nonblock):
     data = p.peek(min(count, MAX_RW_COUNT))
     if not data:
         return 0                        # no writers left
+    data = data[:fsize.write_room(task, fout, pos, len(data))]
     try:
         if fout.discards_writes:
             n = len(data)

@@ -96,7 +96,7 @@ def build(counts):
     from pylinuxabi.syscalls import epoll  # noqa: F401
     from pylinuxabi.syscalls import net  # noqa: F401
     from pylinuxabi.syscalls import clock, pids, sched  # noqa: F401
-    from pylinuxabi.syscalls import ipc  # noqa: F401
+    from pylinuxabi.syscalls import ipc, mqueue  # noqa: F401
     from pylinuxabi.syscalls import kcmp, procvm, readahead, splice  # noqa: F401
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):

@@ -36,6 +36,8 @@ def _name(task, addr):
 
 def _permission(inode, name, creds, write):
     """xattr_permission, then the namespace's own checks, in Linux's order."""
+    if write:
+        namei.check_mutable(inode)
     if name.startswith(b"trusted."):
         creds.check(CAP_SYS_ADMIN, errno.EPERM if write else errno.ENODATA)
     elif name.startswith(b"user."):

@@ -3,18 +3,24 @@ ptmx, fd links, and the shm and pts mount points.
 
 Device files answer from Python; /dev/tty is the caller's controlling terminal,
 /dev/console the terminal we were started on; /dev/ptmx is docker's link to
-pts/ptmx (vfs/devpts.py).
+pts/ptmx (vfs/devpts.py). The sandbox never opens a host device: a device node
+made with mknod opens the model's device its number names, and the sandbox's
+device cgroup, docker's, refuses every other (device_cgroup_permission).
 """
 import errno
 import os
+import struct
 
-from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.base.creds import CAP_SYS_ADMIN
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.vfs.devpts import PtySlave, encode_dev, host_ctty, host_name, session_pty
 from pylinuxabi.vfs.file import O_PATH, POLLIN, POLLRDNORM, OpenFile
 from pylinuxabi.vfs.stdio import HostStreamFile, LentTerminalNode, reopen_lent
 from pylinuxabi.vfs.synthetic import CharDevice, SynthDir, SynthLink
 
 DEVFS_DEV = os.makedev(0, 5)
+RNDGETENTCNT, RNDADDTOENTCNT, RNDADDENTROPY = 0x80045200, 0x40045201, 0x40085203
+RNDZAPENTCNT, RNDCLEARPOOL, RNDRESEEDCRNG = 0x5204, 0x5206, 0x5207
 
 
 class NullFile(OpenFile):
@@ -74,7 +80,25 @@ class UrandomFile(NullFile):
         return os.urandom(min(count, 1 << 25))
 
     def ioctl(self, request, arg, task):
-        raise SyscallError(errno.EINVAL)     # the random driver knows only its RNDxxx requests
+        """random_ioctl. The entropy count is the host's. The privileged requests
+        change nothing once the generator is initialised (it always is by now):
+        crediting entropy and zapping or clearing the count do nothing since
+        Linux 5.18, and the data of RNDADDENTROPY is mixed in as a write to
+        /dev/random would be, which the model does not keep."""
+        if request == RNDGETENTCNT:
+            with open("/proc/sys/kernel/random/entropy_avail", "rb") as f:
+                return 0, struct.pack("<i", int(f.read()))
+        if request not in (RNDADDTOENTCNT, RNDADDENTROPY, RNDZAPENTCNT, RNDCLEARPOOL, RNDRESEEDCRNG):
+            raise SyscallError(errno.EINVAL)     # the random driver knows only its RNDxxx requests
+        if not task.creds.capable(CAP_SYS_ADMIN):
+            raise SyscallError(errno.EPERM)
+        if request == RNDADDTOENTCNT:
+            check(struct.unpack("<i", task.mem.read(arg, 4))[0] >= 0, errno.EINVAL)
+        elif request == RNDADDENTROPY:
+            count, size = struct.unpack("<ii", task.mem.read(arg, 8))
+            check(count >= 0 and size >= 0, errno.EINVAL)
+            task.mem.read(arg + 8, min(size, 1 << 20))      # (EFAULT as write_pool_user copies)
+        return 0, None
 
     def fionread(self):
         raise SyscallError(errno.EINVAL)
@@ -128,11 +152,43 @@ class TtyNode(CharDevice):
 
 # rdev -> how a node with that rdev opens: (dentry, inode, flags, task=None) -> open file
 _DEVICES = {}
+# docker's device cgroup (moby's default rules): a container may read and write these
+# character devices, and no block device; it may mknod any device
+DOCKER_DEVICES = {os.makedev(1, 3), os.makedev(1, 5), os.makedev(1, 7), os.makedev(1, 8), os.makedev(1, 9),
+                  os.makedev(5, 0), os.makedev(5, 1), os.makedev(5, 2), os.makedev(10, 200)}
+DOCKER_DEVICE_MAJORS = {136}        # the ptys
+_lent = set()                       # the rdev of the terminal lent to the program (make_devfs)
+
+
+def _cgroup_allows(rdev):
+    return rdev in DOCKER_DEVICES or os.major(rdev) in DOCKER_DEVICE_MAJORS or rdev in _lent
+
+
+def device_cgroup_permission(inode, mask, opening=False):
+    """The sandbox's device cgroup, as devcgroup_inode_permission applies docker's in
+    inode_permission (after the mode bits; open(2) and access(2) both): reading or
+    writing (R_OK, W_OK in `mask`) a device node it does not allow is EPERM, for root
+    too. Nodes numbered 0:0 pass (i_rdev 0 is never checked) but a block device's
+    open asks again with its number (bdev_permission): EPERM. Without this, the
+    sandbox would have to refuse the devices it does not model as having no driver
+    (ENXIO), which is untrue of the host's loop0, say; a container's cgroup is what
+    refuses them there, and it does so whatever drivers the host has."""
+    s = inode.stat()
+    block = s.mode & 0o170000 == 0o060000
+    if not block and s.mode & 0o170000 != 0o020000:
+        return
+    if opening and block:
+        raise SyscallError(errno.EPERM)
+    if mask & 0o6 and s.rdev and (block or not _cgroup_allows(s.rdev)):
+        raise SyscallError(errno.EPERM)
 
 
 def open_device(inode, dentry, flags, task):
-    """Open a device node of another filesystem (mknod on tmpfs) as the device its rdev names."""
-    opener = _DEVICES.get(inode.stat().rdev)
+    """Open a device node of another filesystem (mknod on tmpfs) as the device its rdev
+    names. One the cgroup allows but the model has no driver for (a pty's number outside
+    devpts, the tun device, 0:0) is ENXIO, as a device with no driver is."""
+    device_cgroup_permission(inode, 0o6, opening=True)       # (every open reads or writes)
+    opener = model_device(inode.stat())
     if opener is None:
         raise SyscallError(errno.ENXIO)
     return opener(dentry, inode, flags, task)
@@ -176,6 +232,7 @@ def make_devfs(tty_file_class, terminal=None):
         b"stderr": SynthLink(b"/proc/self/fd/2", dev=DEVFS_DEV),
         b"shm": SynthDir({}, mode=0o1777, dev=DEVFS_DEV),
         b"pts": SynthDir({}, dev=DEVFS_DEV),
+        b"mqueue": SynthDir({}, dev=DEVFS_DEV),     # (docker's mount point of the mqueue filesystem)
         b"ptmx": SynthLink(b"pts/ptmx", dev=DEVFS_DEV),
     }
     if terminal is not None:
@@ -183,6 +240,7 @@ def make_devfs(tty_file_class, terminal=None):
         name = host_name(terminal)
         if name.startswith(b"/dev/") and b"/" not in name[5:] and name[5:] not in entries:
             entries[name[5:]] = LentTerminalNode(terminal, name)
+        _lent.add(os.fstat(terminal).st_rdev)       # as `docker run --device` adds it
     for node in entries.values():
         if isinstance(node, TtyNode):
             _DEVICES[node.stat().rdev] = node.open_as

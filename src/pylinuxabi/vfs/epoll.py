@@ -43,7 +43,9 @@ _hooks = {}
 class Hook:
     """The items watching one wait queue, newest first: Linux's add_wait_queue puts each
     at the head, so a wake-up reaches the last one added first (and the ready list
-    shows that order)."""
+    shows that order). EPOLLEXCLUSIVE items go to the tail, oldest first
+    (add_wait_queue_exclusive), and a wake-up stops at the first of them whose
+    epoll had a waiter to wake (__wake_up_common with nr_exclusive 1)."""
 
     __slots__ = ("queue", "items")
 
@@ -55,14 +57,18 @@ class Hook:
     def __call__(self):
         self.queue.add(self)        # a WaitQueue forgets its waiters as it runs them
         for item in tuple(self.items):
-            item.wake()
+            if item.wake() and item.events & EPOLLEXCLUSIVE:
+                break
 
 
 def _hook(queue, item):
     hook = _hooks.get(queue)
     if hook is None:
         hook = _hooks[queue] = Hook(queue)
-    hook.items.insert(0, item)
+    if item.events & EPOLLEXCLUSIVE:
+        hook.items.append(item)
+    else:
+        hook.items.insert(0, item)
 
 
 def _unhook(queue, item):
@@ -99,15 +105,18 @@ class EpItem:
         return self.file.poll() & self.events
 
     def wake(self):
-        """ep_poll_callback: the file's queue was woken."""
+        """ep_poll_callback: the file's queue was woken. True if the epoll had a
+        waiter, which an exclusive wake-up counts as the one it woke."""
         if not self.events & ~EP_PRIVATE_BITS:
-            return                  # disabled (EPOLLONESHOT fired): ignored until EPOLL_CTL_MOD
+            return False            # disabled (EPOLLONESHOT fired): ignored until EPOLL_CTL_MOD
         ep = self.ep
         if ep.items.get((self.fd, self.file)) is not self:
-            return                  # removed while its queue was being woken
+            return False            # removed while its queue was being woken
         if self not in ep.ready:
             ep.ready[self] = None
+        active = bool(ep.queue.waiters)
         ep.queue.notify()
+        return active
 
 
 class EventPoll(AnonStreamFile):

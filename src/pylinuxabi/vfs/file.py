@@ -6,6 +6,7 @@ import errno
 import os
 
 from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.vfs import writecount
 
 O_ACCMODE = 3
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -32,6 +33,9 @@ class OpenFile:
     wake_signals = 0            # signals whose arrival changes poll(): a wait on the file takes
                                 # them rather than being interrupted (signalfd)
     tty_rdev = None             # a host terminal: its device number (its I/O may be the host's own)
+    created = False             # FMODE_CREATED: the open made the file (F_CREATED_QUERY)
+    write_key = None            # a regular file opened for writing: its writecount key
+    run_key = None              # an executable an exec holds: its writecount key
 
     def __init__(self, dentry, inode, flags):
         self.dentry = dentry
@@ -168,7 +172,13 @@ class OpenFile:
             if fsnotify.active:
                 fsnotify.closed(self)
             locks.release_file(self.inode, self)
+            if self.write_key is not None:
+                writecount.put_write(self.write_key)
             self.release()
+
+    def flush(self, files):
+        """An fd of the fd table `files` no longer names the file (f_op->flush, at every
+        close, not only the last): POSIX message queues drop the closer's mq_notify."""
 
     def release(self):
         """The last reference is gone."""

@@ -3,7 +3,8 @@ and the routing rules of Linux's fsnotify send it to the marks (inotify watches)
 
 The VFS and the fd syscalls call in only while `active` (some mark exists), so
 reads and writes cost nothing without inotify. Knows marks only by their
-duck type (`mask`, `handle`, `freed`); inotify (vfs/inotify.py) provides them.
+duck type (`mask`, `handle`, `freed`); inotify (vfs/inotify.py) and dnotify
+(vfs/dnotify.py) provide them.
 """
 import os
 import weakref
@@ -16,6 +17,8 @@ IN_CLOSE_NOWRITE, IN_OPEN, IN_MOVED_FROM, IN_MOVED_TO = 0x10, 0x20, 0x40, 0x80
 IN_CREATE, IN_DELETE, IN_DELETE_SELF, IN_MOVE_SELF = 0x100, 0x200, 0x400, 0x800
 IN_UNMOUNT, IN_Q_OVERFLOW, IN_IGNORED, IN_ISDIR = 0x2000, 0x4000, 0x8000, 0x40000000
 IN_ALL_EVENTS = 0xFFF
+FS_RENAME = 0x10000000      # a rename within one directory, for that directory (dnotify's DN_RENAME)
+EVENTS = IN_ALL_EVENTS | FS_RENAME
 # what a directory's marks hear about its children (FS_EVENTS_POSS_ON_CHILD)
 ON_CHILD = (IN_ACCESS | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_OPEN
             | IN_MOVED_FROM | IN_MOVED_TO | IN_CREATE | IN_DELETE)
@@ -83,7 +86,7 @@ def _send(inode, mask, name=None, cookie=0, unlinked=False):
     on = _marks.get(key(inode))
     if on:
         for m in tuple(on):
-            if mask & m.mask & IN_ALL_EVENTS:
+            if mask & m.mask & EVENTS:
                 m.handle(mask, cookie, name, unlinked)
 
 
@@ -164,12 +167,15 @@ def notify(dentry, mask):
 
 
 def moved(old_parent, old_name, new_dentry):
-    """A rename (fsnotify_move): IN_MOVED_FROM in the old directory and IN_MOVED_TO in the
-    new with one cookie, the replaced target's link count, IN_MOVE_SELF, and then the
-    replaced target's end if that was its last link."""
+    """A rename (fsnotify_move): FS_RENAME in the directory if it stays in one,
+    IN_MOVED_FROM in the old directory and IN_MOVED_TO in the new with one cookie,
+    the replaced target's link count, IN_MOVE_SELF, and then the replaced target's
+    end if that was its last link."""
     global _cookie, _replaced
     _cookie = (_cookie + 1) & 0xFFFFFFFF or 1
     target, _replaced = _replaced, None
+    if old_parent is new_dentry.parent:
+        _name_event(new_dentry, FS_RENAME, old_name, parent=old_parent)
     _name_event(new_dentry, IN_MOVED_FROM, old_name, _cookie, parent=old_parent)
     _name_event(new_dentry, IN_MOVED_TO, None, _cookie)
     if target is not None:

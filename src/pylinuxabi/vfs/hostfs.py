@@ -27,8 +27,10 @@ one of the devices the model has is the model's, any other is EACCES.
 import collections
 import ctypes
 import errno
+import fcntl
 import os
 import stat as st
+import struct
 import weakref
 
 from pylinuxabi._native import ffi, lib
@@ -36,8 +38,8 @@ from pylinuxabi.base.creds import CAP_FSETID
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.hostcopy import copy_file
-from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, S_ISGID, S_ISUID, Inode,
-                                  Stat)
+from pylinuxabi.vfs.inode import (FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, RENAME_EXCHANGE, RENAME_NOREPLACE, S_ISGID,
+                                  S_ISUID, Inode, Stat)
 
 O_TMPFILE = 0o20000000 | os.O_DIRECTORY
 MAX_IO = 8 << 20         # one read or write moves at most this much: keeps memory bounded
@@ -420,7 +422,17 @@ class HostInode(Inode):
         host_flags = flags & HOST_OPEN_FLAGS | OPEN_NOFOLLOW
         if kind == st.S_IFDIR:
             host_flags |= os.O_DIRECTORY
-        fd = self.open_regular(host_flags) if kind == st.S_IFREG else self.host_open(host_flags)
+        if kind == st.S_IFREG:
+            try:
+                fd = self.open_regular(host_flags)
+            except SyscallError as e:
+                # an append-only host file opens for writing only with O_APPEND (our writes
+                # to it then land at its end, as the program's O_APPEND asks)
+                if e.errno != errno.EPERM or not flags & os.O_APPEND:
+                    raise
+                fd = self.open_regular(host_flags | os.O_APPEND)
+        else:
+            fd = self.host_open(host_flags)
         cls = HostDirFile if kind == st.S_IFDIR else HostFile
         return cls(dentry, seen, flags, fd)
 
@@ -483,11 +495,41 @@ class HostInode(Inode):
         except OSError as e:
             raise _host_error(e)
 
+    def _fileattr_fd(self, flags):
+        """A host fd for FS_IOC_*FLAGS: of a regular file (as open_regular pins it) or a
+        directory, never of a device or anything put in its place."""
+        if self._type == st.S_IFREG:
+            return self.open_regular(flags | os.O_NONBLOCK | OPEN_NOFOLLOW)
+        if self._type != st.S_IFDIR:
+            raise SyscallError(errno.ENOTTY)
+        return self.host_open(os.O_RDONLY | os.O_DIRECTORY | OPEN_NOFOLLOW)
+
+    def fileattr_get(self):
+        fd = self._fileattr_fd(os.O_RDONLY)
+        try:
+            return struct.unpack("<i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(4)))[0] & 0xFFFFFFFF
+        except OSError as e:
+            raise _host_error(e)
+        finally:
+            os.close(fd)
+
+    def fileattr_set(self, flags):
+        """On the host's own file (a volume, a kept upper): the host's filesystem decides
+        what it keeps, and enforces immutable and append-only itself."""
+        self._writable()
+        fd = self._fileattr_fd(os.O_RDONLY)
+        try:
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS, struct.pack("<I", flags))
+        except OSError as e:
+            raise _host_error(e)
+        finally:
+            os.close(fd)
+
     def fallocate(self, mode, offset, length):
         self._writable()
         if self._type != st.S_IFREG:
             raise SyscallError(errno.ENODEV)        # (the host's devices are not ours to open)
-        fd = self.open_regular(os.O_WRONLY | OPEN_NOFOLLOW)
+        fd = self.open_regular(os.O_WRONLY | os.O_APPEND | OPEN_NOFOLLOW)     # (append-only files too)
         try:
             _check(lib.host_fallocate(fd, mode, offset, length))
         finally:

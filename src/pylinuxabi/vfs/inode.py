@@ -15,6 +15,11 @@ R_OK, W_OK, X_OK = 4, 2, 1
 DAC_OVERRIDE, DAC_READ_SEARCH = 1 << CAP_DAC_OVERRIDE, 1 << CAP_DAC_READ_SEARCH
 S_ISUID, S_ISGID, S_ISVTX = 0o4000, 0o2000, 0o1000
 RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
+# inode flags (FS_IOC_GETFLAGS): the two the VFS enforces itself, and those
+# tmpfs keeps besides (SHMEM_FL_USER_MODIFIABLE, without casefolding)
+FS_IMMUTABLE_FL, FS_APPEND_FL, FS_NODUMP_FL, FS_NOATIME_FL = 0x10, 0x20, 0x40, 0x80
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS = 0x80086601, 0x40086602
+FS_IOC32_GETFLAGS, FS_IOC32_SETFLAGS = 0x80046601, 0x40046602
 
 # minor numbers for the model's filesystem instances (the host's own anonymous
 # devices count up from small numbers; ours start high so they never collide)
@@ -72,6 +77,7 @@ class Inode:
     readonly = False
     linkable = False                # an O_TMPFILE file that may yet get a name
     setattr_supported = True        # False: chmod/chown/utimes are EOPNOTSUPP before any other check
+    attr_flags = 0                  # FS_IMMUTABLE_FL, FS_APPEND_FL… where the model keeps them (tmpfs)
 
     # dev, ino are stable identities; mode holds the file type bits
     def stat(self):
@@ -178,11 +184,22 @@ class Inode:
         """A new OpenFile for this inode."""
         raise SyscallError(errno.ENXIO)
 
+    def fileattr_get(self):
+        """The inode flags FS_IOC_GETFLAGS gives (ENOTTY: the filesystem has none)."""
+        raise SyscallError(errno.ENOTTY)
+
+    def fileattr_set(self, flags):
+        """Set them (the VFS has checked ownership and CAP_LINUX_IMMUTABLE); flags this
+        filesystem does not keep are EOPNOTSUPP."""
+        raise SyscallError(errno.ENOTTY)
+
     def permission(self, creds, mask):
         """Check rwx `mask` for `creds` against mode bits, as generic_permission does:
         CAP_DAC_OVERRIDE passes everything but execute of a file with no x bit at
         all; CAP_DAC_READ_SEARCH passes reading files and reading and searching
         directories."""
+        if mask & W_OK and self.attr_flags & FS_IMMUTABLE_FL:
+            raise SyscallError(errno.EPERM)     # (inode_permission, before the mode bits)
         caps = creds.cap_effective
         if caps & DAC_OVERRIDE and not (mask & X_OK and not self.is_dir()):
             return

@@ -168,6 +168,19 @@ class Inotify(AnonStreamFile):
         return (self.readable_queue,)
 
     # -- the rest of the file -------------------------------------------------------------
+    def fdinfo(self):
+        """inotify_fdinfo: a line per watch, newest first (the group's mark list), with
+        the mask as inotify_mark_user_mask gives it. Linux ends each with the
+        inode's file handle; no filesystem of ours exports handles
+        (name_to_handle_at is EOPNOTSUPP), so the line ends where that would begin."""
+        lines = []
+        for w in reversed(self.watches.values()):
+            dev, ino = w.key if isinstance(w.key, tuple) else (0, 0)
+            mask = w.mask | (IN_EXCL_UNLINK if w.excl_unlink else 0) | (IN_ONESHOT if w.oneshot else 0)
+            lines.append(b"inotify wd:%x ino:%x sdev:%x mask:%x ignored_mask:0 \n"
+                         % (w.wd, ino, os.major(dev) << 20 | os.minor(dev), mask))
+        return b"".join(lines)
+
     def path(self):
         return b"anon_inode:inotify"
 

@@ -1,4 +1,5 @@
-"""File locks per inode: flock(2) locks, POSIX record locks and OFD locks (Linux's fs/locks.c).
+"""File locks per inode: flock(2) locks, POSIX record locks and OFD locks (Linux's fs/locks.c;
+its leases are vfs/leases.py).
 
 Pure model: owners are opaque objects (the syscall layer uses the FdTable for
 POSIX locks, the OpenFile for OFD and flock locks), pids are numbers.
@@ -247,7 +248,10 @@ def remove_posix(inode, owner):
 
 
 def release_file(inode, owner):
-    """locks_remove_file: the open file's last reference is gone; its OFD and flock locks go."""
+    """locks_remove_file: the open file's last reference is gone; its lease (vfs/leases.py),
+    OFD and flock locks go."""
+    from pylinuxabi.vfs import leases       # (leases build on this module)
+    leases.release_file(owner)
     ctx = _contexts.get(inode)
     if ctx is None:
         return

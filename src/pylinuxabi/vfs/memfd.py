@@ -9,6 +9,7 @@ import os
 
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import O_LARGEFILE
+from pylinuxabi.vfs.hugetlbfs import HUGETLBFS_MAGIC, statfs_bytes as hugetlbfs_statfs
 from pylinuxabi.vfs.mount import Dentry
 from pylinuxabi.vfs.procfs import ANON_MOUNT
 from pylinuxabi.vfs.tmpfs import (F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SEAL, F_SEAL_SHRINK,
@@ -87,11 +88,17 @@ class MemfdInode(TmpInode):
 
 class HugeMemfdInode(MemfdInode):
     """A MFD_HUGETLB memfd: hugetlbfs's rules, which the host applies to its own
-    hugetlb memfd: no write(2), sizes in whole huge pages."""
+    hugetlb memfd: no write(2), sizes in whole huge pages. It lives in the internal
+    hugetlbfs mount of its page size (which has no size limit: statfs counts nothing)."""
+
+    fs_magic = HUGETLBFS_MAGIC
 
     def __init__(self, fs, mode, uid, gid, name, seals, host_flags):
         super().__init__(fs, mode, uid, gid, name, seals, host_flags)
         self._stat.blksize = os.fstat(self.memfd).st_blksize
+
+    def statfs(self):
+        return hugetlbfs_statfs(self._stat.blksize)
 
     def pwrite(self, data, offset):
         raise SyscallError(errno.EINVAL)

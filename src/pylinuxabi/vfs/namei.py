@@ -8,11 +8,11 @@ cache true; the filesystem's inode does the rest.
 import errno
 import stat as st
 
-from pylinuxabi.base.creds import CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_MKNOD
+from pylinuxabi.base.creds import CAP_CHOWN, CAP_FOWNER, CAP_FSETID, CAP_LINUX_IMMUTABLE, CAP_MKNOD
 from pylinuxabi.base.errors import SyscallError
-from pylinuxabi.vfs import fsnotify
-from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_ISGID, S_ISUID,
-                                  S_ISVTX, W_OK, X_OK)
+from pylinuxabi.vfs import fsnotify, leases, writecount
+from pylinuxabi.vfs.inode import (FS_APPEND_FL, FS_IMMUTABLE_FL, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT,
+                                  S_ISGID, S_ISUID, S_ISVTX, W_OK, X_OK)
 from pylinuxabi.vfs.mount import Dentry
 
 
@@ -48,13 +48,23 @@ def may_create(parent, creds):
     parent.inode.permission(creds, W_OK | X_OK)
 
 
+def check_mutable(inode):
+    """An immutable or append-only inode keeps its names, links and attributes (EPERM)."""
+    if inode.attr_flags & (FS_IMMUTABLE_FL | FS_APPEND_FL):
+        raise SyscallError(errno.EPERM)
+
+
 def may_delete(parent, victim, creds, isdir):
-    """may_delete: write+search on the directory, the sticky rule, the victim's type, mount points."""
+    """may_delete: write+search on the directory, the sticky rule, inode flags, the
+    victim's type, mount points."""
     want_write(parent)
     parent.inode.permission(creds, W_OK | X_OK)
     d = parent.inode.stat()
     if d.mode & S_ISVTX and creds.fsuid not in (victim.inode.stat().uid, d.uid) and not creds.capable(CAP_FOWNER):
         raise SyscallError(errno.EPERM)
+    if parent.inode.attr_flags & FS_APPEND_FL:
+        raise SyscallError(errno.EPERM)         # an append-only directory only gains names
+    check_mutable(victim.inode)
     if isdir:
         if not victim.inode.is_dir():
             raise SyscallError(errno.ENOTDIR)
@@ -114,6 +124,7 @@ def link(old, parent, name, creds):
     if old.mount is not parent.mount:
         raise SyscallError(errno.EXDEV)
     may_create(parent, creds)
+    check_mutable(old.inode)
     if old.inode.is_dir():
         raise SyscallError(errno.EPERM)
     if not owner_or_capable(old.inode, creds):
@@ -261,6 +272,7 @@ def chmod(dentry, mode, creds):
     want_write(dentry)
     inode = dentry.inode
     _may_setattr(inode)
+    check_mutable(inode)
     _owner_or_capable(inode, creds)
     mode &= 0o7777
     if (not inode.is_dir() and mode & S_ISGID and not creds.in_group(inode.stat().gid)
@@ -268,6 +280,18 @@ def chmod(dentry, mode, creds):
         mode &= ~S_ISGID        # one may not give a file the setgid bit of a group one is not in
     inode.setattr(mode=mode)
     _changed(dentry, fsnotify.IN_ATTRIB)
+
+
+def set_flags(dentry, inode, flags, creds):
+    """FS_IOC_SETFLAGS (ioctl_setflags, vfs_fileattr_set): a writable mount, a
+    filesystem with inode flags, the owner (or CAP_FOWNER); changing immutable
+    or append-only needs CAP_LINUX_IMMUTABLE."""
+    want_write(dentry)
+    old = inode.fileattr_get()
+    _owner_or_capable(inode, creds)
+    if (old ^ flags) & (FS_APPEND_FL | FS_IMMUTABLE_FL) and not creds.capable(CAP_LINUX_IMMUTABLE):
+        raise SyscallError(errno.EPERM)
+    inode.fileattr_set(flags)
 
 
 def _changed(dentry, mask):
@@ -280,6 +304,7 @@ def chown(dentry, uid, gid, creds):
     want_write(dentry)
     inode = dentry.inode
     _may_setattr(inode)
+    check_mutable(inode)
     s = inode.stat()
     if not creds.capable(CAP_CHOWN):
         if uid is not None and uid != s.uid:
@@ -307,6 +332,10 @@ def utimes(dentry, atime_ns, mtime_ns, creds, to_now):
     want_write(dentry)
     inode = dentry.inode
     _may_setattr(inode)
+    if not to_now:
+        check_mutable(inode)
+    elif inode.attr_flags & FS_IMMUTABLE_FL:
+        raise SyscallError(errno.EPERM)         # (an append-only file's times may go to now)
     if not owner_or_capable(inode, creds):
         if not to_now:
             raise SyscallError(errno.EPERM)
@@ -315,15 +344,25 @@ def utimes(dentry, atime_ns, mtime_ns, creds, to_now):
     _changed(dentry, fsnotify.IN_ATTRIB)
 
 
-def truncate(dentry, size, creds, check_perm=True):
+def truncate(dentry, size, creds, check_perm=True, size_ok=None, waker=None):
+    """do_truncate's checks, then the new size; size_ok(inode) may refuse it
+    (the caller's RLIMIT_FSIZE). With a waker (truncate(2)'s: vfs_truncate) leases
+    are broken first, which may wait (vfs/leases.py)."""
     want_write(dentry)
     inode = dentry.inode
     if inode.is_dir():
         raise SyscallError(errno.EISDIR)
     if not st.S_ISREG(inode.mode):
         raise SyscallError(errno.EINVAL)
-    if check_perm:
+    if check_perm:      # truncate(2); an open with O_TRUNC holds write access already
         inode.permission(creds, W_OK)
+        if inode.attr_flags & FS_APPEND_FL:
+            raise SyscallError(errno.EPERM)
+        writecount.check_write(inode)
+    if waker is not None:
+        leases.break_lease(inode, leases.TRUNCATE, waker)
+    if size_ok is not None:
+        size_ok(inode)
     inode.setattr(size=size)
     _kill_suid(inode, creds)
     _changed(dentry, fsnotify.IN_MODIFY)

@@ -484,6 +484,17 @@ class OverlayInode(Inode):
     def fallocate(self, mode, offset, length):
         self.copy_up().fallocate(mode, offset, length)
 
+    # -- inode flags: the real inode's (ovl_fileattr_get); a change copies up first --------
+    @property
+    def attr_flags(self):
+        return self.upper.attr_flags if self.upper is not None else 0
+
+    def fileattr_get(self):
+        return (self.upper or self.lower).fileattr_get()
+
+    def fileattr_set(self, flags):
+        self.copy_up().fileattr_set(flags)
+
     def open(self, dentry, flags, task):
         if flags & O_PATH:
             return OpenFile(dentry, self, flags)

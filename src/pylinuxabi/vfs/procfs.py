@@ -1,4 +1,5 @@
-"""procfs: /proc/self and /proc/<pid>/{fd/,task/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,maps}.
+"""procfs: /proc/self and /proc/<pid>/{fd/,task/,ns/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,
+maps,smaps,smaps_rollup,pagemap}.
 
 Made from the model; what only the host knows (memory, times, states) is
 read from the supervisor's own /proc, which speaks of the same PID
@@ -6,13 +7,18 @@ namespace, and adjusted to the model (names, credentials, hidden mappings).
 Processes are found through functions the kernel supplies; their
 attributes are documented on ProcRoot.
 """
+import array
 import errno
 import os
+import stat as st
 
 from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.vfs import procmap
 from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
-from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLIN, POLLPRI, POLLRDNORM
-from pylinuxabi.vfs.synthetic import PolledContent, SynthDir, SynthFile, SynthFileContent, SynthLink, read_host
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLIN, POLLPRI, POLLRDNORM, OpenFile, StreamFile
+from pylinuxabi.vfs.inode import Stat
+from pylinuxabi.vfs.synthetic import (PolledContent, SynthDir, SynthFile, SynthFileContent, SynthInode, SynthLink,
+                                      read_host)
 
 PROC_DEV = os.makedev(0, 22)
 # files with no name in the tree (host stdio, later pipes) hang off this mount
@@ -61,6 +67,7 @@ class ProcRoot(SynthDir):
                b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
             out[name] = global_file(lambda name=name: read_host(b"/proc/" + name))
+        out.update(_host_optional())
         out.update(self.extra)
         for pid, proc in sorted(self.processes().items()):
             cls = InitPidDir if getattr(proc, "is_init", False) else ProcPidDir
@@ -109,7 +116,11 @@ class ProcPidDir(SynthDir):
             b"stat": _file(lambda: _stat(p)),
             b"statm": _file(lambda: _host(p, "statm")),
             b"status": _file(lambda: _status(p)),
-            b"maps": _file(lambda: _maps(p, self.hidden)),
+            b"maps": MapsFile(p, self.hidden),
+            b"smaps": _file(lambda: _smaps(p, self.hidden)),
+            b"smaps_rollup": _file(lambda: _smaps_rollup(p, self.hidden)),
+            b"pagemap": PagemapInode(p.pid, self.hidden),
+            b"ns": ProcNsDir(p, lambda: p.pid),
             b"limits": _file(lambda: _limits(p)),
             b"cgroup": _file(lambda: b"0::/\n"),        # the root of the sandbox's cgroup namespace
             b"mounts": MountsFile(p.kernel.mounts, lambda: _mounts(p, self.mounts())),
@@ -131,7 +142,11 @@ class InitPidDir(ProcPidDir):
         out[b"stat"] = _file(lambda: _init_stat(p))
         out[b"statm"] = _file(lambda: b"0 0 0 0 0 0 0\n")
         out[b"status"] = _file(lambda: _init_status(p))
-        out[b"maps"] = _file(lambda: b"")
+        out[b"maps"] = out[b"smaps"] = _file(lambda: b"")
+        out[b"smaps_rollup"] = _file(lambda: _rollup_text(0, 0, {}))
+        out[b"pagemap"] = PagemapInode(None, ())
+        # the init is in the sandbox's namespaces, the ones the reading process is in
+        out[b"ns"] = ProcNsDir(p, lambda: self.current().pid)
         out[b"task"] = SynthDir({b"1": InitTidDir(p, self.hidden, self.mounts, self.current)},
                                 mode=0o555, dev=PROC_DEV)
         return out
@@ -292,6 +307,26 @@ class CommWriter(SynthFileContent):
 
 # files about the whole machine, the same inside: read from the host's /proc
 HOST_GLOBAL = (b"cpuinfo", b"meminfo", b"loadavg", b"uptime", b"version", b"stat", b"filesystems")
+# the same, where the host's kernel has them (config.gz: CONFIG_IKCONFIG_PROC); a fixed size
+HOST_OPTIONAL = (b"config.gz",)
+_host_optional_files = None
+
+
+def _host_optional():
+    """{name: file} of the HOST_OPTIONAL files the host has, with the host's mode and
+    size (which their stat shows; a missing one is ENOENT here as there)."""
+    global _host_optional_files
+    if _host_optional_files is None:
+        _host_optional_files = {}
+        for name in HOST_OPTIONAL:
+            try:
+                s = os.stat(b"/proc/" + name)
+            except OSError:
+                continue
+            f = global_file(lambda name=name: read_host(b"/proc/" + name))
+            f._stat.mode, f._stat.size = s.st_mode, s.st_size
+            _host_optional_files[name] = f
+    return _host_optional_files
 
 
 def _limits(proc):
@@ -354,17 +389,61 @@ def _mountinfo(proc, mounts):
     return b"".join(lines)
 
 
+class ProcFile(SynthFile):
+    """A read-only procfs file. Whether it may be opened for writing is the permission
+    check's business alone (root may), as procfs has no open check of its own; the
+    writes then fail (file_class's pwrite), and O_TRUNC changes nothing
+    (proc_setattr keeps no size)."""
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH or (flags & O_ACCMODE) == os.O_RDONLY:
+            return super().open(dentry, flags, task)
+        return self.file_class(dentry, self, flags, self.content_fn())
+
+    def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
+        if mode is not None or uid is not None or gid is not None or atime_ns is not None or mtime_ns is not None:
+            raise SyscallError(errno.EPERM)
+
+
+class GlobalContent(PolledContent):
+    """An open file of /proc's root: a write finds no proc_write (EIO)."""
+
+    def pwrite(self, data, offset):
+        raise SyscallError(errno.EIO)
+
+
+class MapsContent(SynthFileContent):
+    """An open /proc/<pid>/maps: the mappings at open, and PROCMAP_QUERY of the
+    process's mappings now (vfs/procmap.py)."""
+
+    def ioctl(self, request, arg, task):
+        if request != procmap.PROCMAP_QUERY:
+            raise SyscallError(errno.ENOTTY)
+        return procmap.query(task, self.inode.proc.pid, self.inode.hidden, arg), None
+
+
+class MapsFile(ProcFile):
+    """/proc/<pid>/maps: the host's lines without the reserved range."""
+
+    file_class = MapsContent
+
+    def __init__(self, proc, hidden):
+        super().__init__(lambda: _maps(proc, hidden), mode=0o444, dev=PROC_DEV)
+        self.proc, self.hidden = proc, hidden
+
+
 def _file(content_fn, mode=0o444):
-    return SynthFile(content_fn, mode=mode, dev=PROC_DEV)
+    """A file of /proc/<pid>/: no poll, no write operation (a write is EINVAL)."""
+    return ProcFile(content_fn, mode=mode, dev=PROC_DEV)
 
 
 def global_file(content_fn):
     """A file of /proc's root (proc_create_single…): its poll, proc_reg_poll, finds it
     always ready, so epoll takes it (the files of /proc/<pid>/ have none)."""
-    return SynthFile(content_fn, dev=PROC_DEV, file_class=PolledContent)
+    return ProcFile(content_fn, dev=PROC_DEV, file_class=GlobalContent)
 
 
-class MountsFile(SynthFile):
+class MountsFile(ProcFile):
     """/proc/<pid>/mounts or mountinfo, made from the mount table `table` at open."""
 
     def __init__(self, table, content_fn):
@@ -460,6 +539,306 @@ def _maps(proc, hidden):
         if not any(lo <= start < hi for lo, hi in hidden):
             out.append(line)
     return b"".join(out)
+
+
+# -- smaps, smaps_rollup, pagemap: the host's, without the reserved range ----------------
+GATE_START = 0xFFFF800000000000     # kernel addresses: the [vsyscall] gate, in no mm's vma tree
+ROLLUP_WIDTH = 72                   # show_vma_header_prefix's line is padded to this, then a space
+
+
+def _is_header(line):
+    """A mapping's line of smaps (its address range) rather than a "Key: value" line."""
+    return line[:1] in b"0123456789abcdef"
+
+
+def _smaps_blocks(text):
+    """[(start, end, lines)] of each mapping of a smaps text."""
+    blocks = []
+    for line in text.splitlines(keepends=True):
+        if _is_header(line):
+            lo, hi = line.split(b" ", 1)[0].split(b"-")
+            blocks.append((int(lo, 16), int(hi, 16), [line]))
+        elif blocks:
+            blocks[-1][2].append(line)
+    return blocks
+
+
+def _hidden(start, hidden):
+    return any(lo <= start < hi for lo, hi in hidden)
+
+
+def _smaps(proc, hidden):
+    """/proc/<pid>/smaps: the host's, without the blocks of the mappings maps hides."""
+    return b"".join(b"".join(lines) for start, _, lines in _smaps_blocks(_host(proc, "smaps"))
+                    if not _hidden(start, hidden))
+
+
+def _kb_fields(lines):
+    """{key: kB} of a block's "Key:   N kB" lines."""
+    out = {}
+    for line in lines:
+        key, _, rest = line.partition(b":")
+        parts = rest.split()
+        if len(parts) == 2 and parts[1] == b"kB":
+            out[key] = int(parts[0])
+    return out
+
+
+def _pss_kind(header):
+    """Which of rollup's Pss_Anon, Pss_File, Pss_Shmem a mapping's pages count in, by
+    what maps says of it: a shared mapping of a file on no device (memfd, SysV,
+    /dev/zero) is shmem, another file's is file, the rest anonymous."""
+    fields = header.split(None, 5)
+    inode, name = fields[4], fields[5].strip() if len(fields) > 5 else b""
+    if inode == b"0":
+        return b"Pss_Anon"
+    if fields[1][3:4] == b"s" and fields[3].startswith(b"00:"):
+        return b"Pss_Shmem"
+    return b"Pss_File" if name else b"Pss_Anon"
+
+
+def _smaps_rollup(proc, hidden):
+    """/proc/<pid>/smaps_rollup: the host's sums less the hidden mappings' (their
+    anonymous, file or shmem share of Pss by _pss_kind), over the range from the
+    first shown mapping to the last (the gate area is in no rollup)."""
+    blocks = _smaps_blocks(_host(proc, "smaps"))
+    host = _host(proc, "smaps_rollup").splitlines()[1:]
+    sums = _kb_fields(host)
+    for start, _, lines in blocks:
+        if _hidden(start, hidden):
+            fields = _kb_fields(lines[1:])
+            for key, kb in fields.items():
+                if key in sums:
+                    sums[key] = max(sums[key] - kb, 0)
+            kind = _pss_kind(lines[0])
+            if kind in sums:
+                sums[kind] = max(sums[kind] - fields.get(b"Pss", 0), 0)
+    shown = [(lo, hi) for lo, hi, _ in blocks if not _hidden(lo, hidden) and lo < GATE_START]
+    return _rollup_text(shown[0][0] if shown else 0, shown[-1][1] if shown else 0, sums)
+
+
+_rollup_keys = None
+
+
+def _rollup_text(start, end, sums):
+    """smaps_rollup's text: the [rollup] line over start-end, then every field the host's
+    kernel shows (in its order), from `sums` (0 for the ones it lacks)."""
+    global _rollup_keys
+    if _rollup_keys is None:
+        try:
+            _rollup_keys = list(_kb_fields(read_host(b"/proc/self/smaps_rollup").splitlines()[1:]))
+        except SyscallError:
+            _rollup_keys = []
+    head = b"%08x-%08x ---p 00000000 00:00 0" % (start, end)
+    lines = [head.ljust(ROLLUP_WIDTH) + b" [rollup]\n"]
+    lines += [b"%-16s%8d kB\n" % (key + b":", sums.get(key, 0)) for key in _rollup_keys]
+    return b"".join(lines)
+
+
+PM_ENTRY = 8                    # bytes per page in pagemap
+PAGE = 4096
+PM_PRESENT, PM_SWAP = 1 << 63, 1 << 62
+PM_FRAME_MASK = (1 << 55) - 1   # the PFN (present) or swap type and offset (swapped)
+PM_SWAP_TYPE_MASK = (1 << 5) - 1
+PAGEMAP_READ_MAX = 1 << 23      # bytes one read gives at most (a million pages): bounded memory
+TASK_SIZE = 0x7FFFFFFFF000      # the end of a 4-level x86-64 user address space
+
+
+class PagemapInode(SynthInode):
+    """/proc/<pid>/pagemap (mode 0400): 8 bytes per virtual page, read from the host's
+    pagemap of the process at the same offsets (its mm as at open, as proc_mem_open).
+
+    The design's choice for what the host would show beyond Linux's rule for a reader
+    without CAP_SYS_ADMIN: page frame numbers and swap offsets are always zero (the
+    host's physical memory is no fact of the sandbox; docker's root lacks the
+    capability too), and the reserved range reads as pages never mapped, as maps
+    hides it. `pid` None: the model's init, with no memory shown (all entries zero)."""
+
+    def __init__(self, pid, hidden):
+        super().__init__(st.S_IFREG | 0o400, PROC_DEV)
+        self.pid = pid
+        self.hidden = hidden
+
+    def open(self, dentry, flags, task):
+        if flags & O_PATH:
+            return OpenFile(dentry, self, flags)
+        host = None
+        if self.pid is not None:
+            try:
+                host = os.open(f"/proc/{self.pid}/pagemap", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                raise SyscallError(errno.ESRCH)
+        return PagemapFile(dentry, self, flags, host)
+
+
+class PagemapFile(OpenFile):
+    """An open pagemap: reads of whole entries at entry offsets (pagemap_read: else
+    EINVAL); mem_lseek takes any position from SEEK_SET or SEEK_CUR, nothing else."""
+
+    has_write = False
+
+    def __init__(self, dentry, inode, flags, host_fd):
+        super().__init__(dentry, inode, flags)
+        self.host_fd = host_fd
+
+    def pread(self, count, offset):
+        if offset < 0 or offset % PM_ENTRY or count % PM_ENTRY:
+            raise SyscallError(errno.EINVAL)
+        count = min(count, PAGEMAP_READ_MAX)
+        if self.host_fd is None:
+            return bytes(count) if offset < TASK_SIZE // PAGE * PM_ENTRY else b""
+        try:
+            data = os.pread(self.host_fd, count, offset)
+        except OSError as e:
+            raise SyscallError(e.errno)
+        return _pagemap_shown(data, offset // PM_ENTRY * PAGE, self.inode.hidden)
+
+    def lseek(self, offset, whence):
+        if whence == os.SEEK_SET:
+            self.offset = offset
+        elif whence == os.SEEK_CUR:
+            self.offset += offset
+        else:
+            raise SyscallError(errno.EINVAL)
+        return self.offset
+
+    def fsync(self, datasync):
+        raise SyscallError(errno.EINVAL)
+
+    def release(self):
+        if self.host_fd is not None:
+            os.close(self.host_fd)
+            self.host_fd = None
+
+
+def _pagemap_shown(data, vaddr, hidden):
+    """The host's pagemap entries for the pages from vaddr on, as the sandbox sees them."""
+    entries = array.array("Q", data)
+    for i, e in enumerate(entries):
+        if e & PM_PRESENT:
+            entries[i] = e & ~PM_FRAME_MASK
+        elif e & PM_SWAP:
+            entries[i] = e & ~(PM_FRAME_MASK & ~PM_SWAP_TYPE_MASK)
+    end = vaddr + len(entries) * PAGE
+    for lo, hi in hidden:
+        first, last = max(lo, vaddr), min(hi, end)
+        if first < last:
+            n = (last - first + PAGE - 1) // PAGE
+            i = (first - vaddr) // PAGE
+            entries[i:i + n] = array.array("Q", bytes(n * PM_ENTRY))
+    return entries.tobytes()
+
+
+# -- /proc/<pid>/ns: the namespaces the process is in --------------------------------
+NSFS_MAGIC = 0x6E736673
+NS_GET_NSTYPE = 0xB703
+# the CLONE_NEW* flag of each kind, which NS_GET_NSTYPE answers
+NS_TYPES = {b"cgroup": 0x02000000, b"ipc": 0x08000000, b"mnt": 0x00020000, b"net": 0x40000000,
+            b"pid": 0x20000000, b"time": 0x00000080, b"user": 0x10000000, b"uts": 0x04000000}
+NSFS_MOUNT = Mount("nsfs", b"nsfs", SynthDir({}))
+_ns_names = None
+
+
+def ns_names():
+    """The entries of ns/ the host's kernel has (cgroup ipc mnt net pid pid_for_children…)."""
+    global _ns_names
+    if _ns_names is None:
+        try:
+            _ns_names = sorted(n.encode() for n in os.listdir("/proc/self/ns"))
+        except OSError:
+            _ns_names = []
+    return _ns_names
+
+
+class ProcNsDir(SynthDir):
+    """/proc/<pid>/ns (mode 0511): a magic link per namespace, "mnt:[4026531840]".
+
+    The model keeps no namespaces of its own (unshare(2) and setns(2) are not
+    implemented, clone's CLONE_NEW* refused): every process of the sandbox is in
+    the namespaces its host process is in, the ones the sandbox was started in, and
+    these are what the links show — the host's names, inode numbers and nsfs
+    device, so that a link's target, its stat and an open fd's fstat agree, and
+    compare equal between the sandbox's processes. `host_pid()` is the host
+    process whose namespaces are shown."""
+
+    cacheable_children = False
+
+    def __init__(self, proc, host_pid):
+        super().__init__({}, mode=0o511, dev=PROC_DEV)
+        self.proc = proc
+        self.host_pid = host_pid
+
+    def stat(self):
+        return _owned(self._stat, self.proc)
+
+    def lookup(self, name):
+        return _owned_child(super().lookup(name), self.proc)
+
+    def children(self):
+        return {name: _ns_link(self.host_pid, name) for name in ns_names()}
+
+
+def _ns_link(host_pid, name):
+    def host_path():
+        return f"/proc/{host_pid()}/ns/{name.decode()}"
+
+    def target():
+        try:
+            return os.fsencode(os.readlink(host_path()))
+        except OSError as e:
+            raise SyscallError(errno.ENOENT if e.errno == errno.ESRCH else e.errno)
+
+    def follow():
+        try:
+            s = os.stat(host_path())
+        except OSError as e:
+            raise SyscallError(errno.ENOENT if e.errno == errno.ESRCH else e.errno)
+        kind = name.split(b"_", 1)[0]
+        return Dentry(target(), None, NsInode(s, NS_TYPES.get(kind, 0)), NSFS_MOUNT)
+
+    return SynthLink(target_fn=target, follow_fn=follow, dev=PROC_DEV)
+
+
+class NsInode(SynthInode):
+    """A namespace as nsfs shows it: a regular file, mode 0444, root's, with the
+    host's inode number (the name's number) and nsfs device; immutable (S_IMMUTABLE),
+    so that asking to write it is EPERM before any other permission check."""
+
+    fs_magic = NSFS_MAGIC
+
+    def __init__(self, host_stat, ns_type):
+        self.ino = host_stat.st_ino
+        self._stat = Stat(ino=host_stat.st_ino, dev=host_stat.st_dev, mode=st.S_IFREG | 0o444, nlink=1,
+                          atime_ns=host_stat.st_atime_ns, mtime_ns=host_stat.st_mtime_ns,
+                          ctime_ns=host_stat.st_ctime_ns)
+        self.ns_type = ns_type
+
+    def permission(self, creds, mask):
+        if mask & 2:
+            raise SyscallError(errno.EPERM)     # inode_permission: IS_IMMUTABLE
+        super().permission(creds, mask)
+
+    def open(self, dentry, flags, task):
+        return NsFile(dentry, self, flags)
+
+
+class NsFile(StreamFile):
+    """An open namespace (ns_file_operations): no read, write or mmap, no seeking;
+    setns(2) would take it. Of the NS_ ioctls only NS_GET_NSTYPE is answered (the
+    others make fds of related namespaces, which the model does not keep)."""
+
+    has_read = has_write = False
+
+    def pread(self, count, offset):
+        raise SyscallError(errno.EINVAL)        # pread64 too: no read operation
+
+    def ioctl(self, request, arg, task):
+        if request == NS_GET_NSTYPE:
+            return self.inode.ns_type, None
+        raise SyscallError(errno.ENOTTY)
+
+    def path(self):
+        return self.dentry.name
 
 
 class ProcFdDir(SynthDir):

@@ -179,7 +179,11 @@ class SynthFileContent(OpenFile):
         return self.data[offset:offset + count]
 
     def fionread(self):
-        raise SyscallError(errno.ENOTTY)
+        """FIONREAD of a regular file: its size less the offset, whatever it reads
+        (for /proc's files, 0 less the offset)."""
+        if not st.S_ISREG(self.inode.mode):
+            raise SyscallError(errno.ENOTTY)
+        return self.inode.stat().size - self.offset
 
     def fsync(self, datasync):
         raise SyscallError(errno.EINVAL)        # procfs files have no fsync operation

@@ -1,10 +1,13 @@
 """sysfs and cgroup2: /sys and /sys/fs/cgroup as a container sees them.
 
-The CPU files are the host's (named when the sandbox starts, read at each
-open, as a container reads the host's sysfs); the cgroup is the sandbox's
-own, whose processes are the model's. Nothing else of the host (network
-devices, disks, modules) is named. Both are mounted read-only, as docker
-mounts them: the VFS answers writes with EROFS.
+The CPU files and the memory manager's (kernel/mm: huge pages, transparent huge
+pages, KSM) are the host's (named when first listed, read at each open, as a
+container reads the host's sysfs); the cgroup is the sandbox's own, whose
+processes are the model's. Nothing else of the host (network devices, disks,
+modules) is named. Both are mounted read-only, as docker mounts them: the VFS
+answers writes with EROFS, so a program never changes the host's settings (a
+read-only sysfs is what a container's root gets; holding writes in the model
+would show it settings the host does not apply).
 """
 import os
 import stat as st
@@ -22,10 +25,8 @@ CPU_FILES = ("online", "possible", "present", "offline", "kernel_max", "isolated
 CPUN_ENTRIES = ("online", "topology", "cache")
 TOP_DIRS = (b"block", b"bus", b"class", b"dev", b"devices", b"firmware", b"fs", b"kernel", b"module",
             b"power")
-THP_DEFAULTS = {           # transparent huge pages, if the host has no such files
-    b"enabled": b"always [madvise] never\n", b"defrag": b"always defer defer+madvise [madvise] never\n",
-    b"hpage_pmd_size": b"2097152\n", b"shmem_enabled": b"always within_size advise [never] deny force\n",
-    b"use_zero_page": b"1\n"}
+# kernel/mm's directories a container sees: hugetlb pools, transparent huge pages, KSM
+MM_DIRS = ("hugepages", "ksm", "transparent_hugepage")
 
 
 class SysDir(SynthDir):
@@ -42,8 +43,9 @@ class SysDir(SynthDir):
 
 
 class HostMirrorDir(SysDir):
-    """A host sysfs directory's regular files and subdirectories (no links), listed
-    when first looked at; `only` limits which names it shows."""
+    """A host sysfs directory's readable regular files and subdirectories (no links,
+    nor write-only attributes, which are actions on the host such as a hugetlb pool's
+    `demote`), listed when first looked at; `only` limits which names it shows."""
 
     def __init__(self, host_path, dev, only=None, mode=0o755):
         super().__init__(None, dev, SYSFS_MAGIC, mode)
@@ -118,19 +120,6 @@ def _cpu_dir(dev):
     return SysDir(entries, dev, SYSFS_MAGIC)
 
 
-def _thp_dir(dev):
-    host = os.path.join(HOST_SYS, "kernel/mm/transparent_hugepage")
-    entries = {}
-    for name, default in THP_DEFAULTS.items():
-        path = os.path.join(host, name.decode())
-        if os.path.exists(path):
-            mode = st.S_IMODE(os.stat(path).st_mode)
-            entries[name] = _attr(lambda path=path: read_host(path), dev, mode)
-        else:
-            entries[name] = _attr(lambda default=default: default, dev, 0o644)
-    return SysDir(entries, dev, SYSFS_MAGIC)
-
-
 def make_sysfs():
     """The root of /sys (the cgroup2 filesystem is mounted on its fs/cgroup)."""
     dev = anon_dev()
@@ -141,7 +130,7 @@ def make_sysfs():
     top = {name: d() for name in TOP_DIRS}
     top[b"devices"] = d({b"system": d({b"cpu": _cpu_dir(dev)})})
     top[b"fs"] = d({b"cgroup": d()})
-    top[b"kernel"] = d({b"mm": d({b"transparent_hugepage": _thp_dir(dev)})})
+    top[b"kernel"] = d({b"mm": HostMirrorDir(os.path.join(HOST_SYS, "kernel/mm"), dev, only=MM_DIRS)})
     return SysDir(top, dev, SYSFS_MAGIC, mode=0o555)
 
 

@@ -16,7 +16,8 @@ from pylinuxabi.base.abi import PAGE
 from pylinuxabi.base.creds import CAP_FSETID
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_ACCMODE, O_PATH, OpenFile
-from pylinuxabi.vfs.inode import (RENAME_EXCHANGE, S_ISGID, Inode, Stat, anon_dev)
+from pylinuxabi.vfs.inode import (FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, RENAME_EXCHANGE,
+                                  S_ISGID, Inode, Stat, anon_dev)
 from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
 
 TMPFS_MAGIC = 0x01021994
@@ -111,6 +112,9 @@ class TmpFS:
                            0, 0, 255, PAGE, 0x20, 0, 0, 0, 0)
 
 
+TMPFS_FLAGS = FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | FS_NOATIME_FL
+
+
 class TmpInode(Inode):
     """A tmpfs inode of any type."""
 
@@ -151,6 +155,22 @@ class TmpInode(Inode):
 
     def is_symlink(self):
         return st.S_ISLNK(self._stat.mode)
+
+    def _has_fileattr(self):
+        if not st.S_ISREG(self._stat.mode) and not st.S_ISDIR(self._stat.mode):
+            raise SyscallError(errno.ENOTTY)    # (special inodes have no fileattr operations)
+
+    def fileattr_get(self):
+        self._has_fileattr()
+        return self.attr_flags
+
+    def fileattr_set(self, flags):
+        """shmem_fileattr_set: immutable, append-only, nodump and noatime."""
+        self._has_fileattr()
+        if flags & ~TMPFS_FLAGS:
+            raise SyscallError(errno.EOPNOTSUPP)
+        self.attr_flags = flags
+        self.touch(mtime=False)
 
     def touch(self, mtime=True):
         now = time.time_ns()
@@ -338,7 +358,7 @@ class TmpInode(Inode):
                 mode |= S_ISGID
             elif mode & S_ISGID and not creds.in_group(gid) and not creds.capable(CAP_FSETID):
                 mode &= ~S_ISGID
-        return TmpInode(self.fs, mode, creds.fsuid, gid, rdev)
+        return type(self)(self.fs, mode, creds.fsuid, gid, rdev)     # (a directory's kind: tmpfs, hugetlbfs)
 
     def add(self, name, inode):
         """Enter inode under name (replacing nothing: the caller removed any old entry)."""

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Runs CPython's own test modules natively and under pylinuxabi and
+compares them test by test.
+
+    scripts/cpython_tests.py [--out DIR] [--timeout S] [MODULE...]
+
+Each module runs as `python3 -m test -v MODULE` in a fresh temporary working
+directory, once natively and once as `pylinuxabi run --env-host`, both as the
+caller (root in CI). The verbose lines (`test_x (mod.Class.test_x) ... ok`)
+give every test's outcome; the report lists the counts per module and every
+test whose outcome differs. Logs are kept in DIR (default
+/tmp/cpython-tests) for reading the differences.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+MODULES = ("test_os test_posix test_io test_fileio test_file test_fcntl "
+           "test_resource test_mmap test_shutil test_tempfile test_pathlib "
+           "test_stat test_subprocess test_signal test_threading").split()
+
+# "test_name (module.Class.test_name) ... ok"; a test that prints gets its
+# verdict on a later line.
+_VERDICTS = ("ok", "FAIL", "ERROR", "skipped", "expected failure",
+             "unexpected success")
+
+
+def outcomes(log):
+    """{test id: verdict} from a verbose regrtest log."""
+    result = {}
+    pending = None
+    for line in log.splitlines():
+        m = re.match(r"^(\w+) \(([\w.]+)\)", line)
+        if m:
+            pending = m.group(2)
+            line = line[m.end():]
+            line = line.split(" ... ", 1)[1] if " ... " in line else ""
+        if pending is None:
+            continue
+        for verdict in _VERDICTS:
+            if line.startswith(verdict):
+                result[pending] = verdict.split()[0]
+                pending = None
+                break
+    return result
+
+
+def run(module, under, timeout, outdir):
+    name = ("sandbox" if under else "native") + "-" + module
+    cmd = [sys.executable, "-m", "test", "-v", module]
+    if under:
+        cmd = ["pylinuxabi", "run", "--env-host"] + cmd
+    with tempfile.TemporaryDirectory() as cwd:
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=timeout)
+            log, status = proc.stdout.decode(errors="replace"), proc.returncode
+        except subprocess.TimeoutExpired as e:
+            log = (e.stdout or b"").decode(errors="replace")
+            status = "timeout"
+        took = time.monotonic() - start
+    with open(os.path.join(outdir, name + ".log"), "w") as f:
+        f.write(log)
+    return outcomes(log), status, took
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="/tmp/cpython-tests")
+    ap.add_argument("--timeout", type=float, default=1800)
+    ap.add_argument("modules", nargs="*", default=MODULES)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    differ = 0
+    for module in args.modules:
+        native, nstatus, ntime = run(module, False, args.timeout, args.out)
+        sandbox, sstatus, stime = run(module, True, args.timeout, args.out)
+        count = lambda r, v: sum(1 for x in r.values() if x == v)
+        print(f"{module}: native {len(native)} tests "
+              f"({count(native, 'ok')} ok, {count(native, 'skipped')} skipped,"
+              f" {count(native, 'FAIL') + count(native, 'ERROR')} failed,"
+              f" exit {nstatus}, {ntime:.0f}s); sandbox {len(sandbox)} tests "
+              f"({count(sandbox, 'ok')} ok, {count(sandbox, 'skipped')} "
+              f"skipped, {count(sandbox, 'FAIL') + count(sandbox, 'ERROR')} "
+              f"failed, exit {sstatus}, {stime:.0f}s)", flush=True)
+        for test in sorted(set(native) | set(sandbox)):
+            a, b = native.get(test, "-"), sandbox.get(test, "-")
+            if a != b:
+                differ += 1
+                print(f"    {test}: native {a}, sandbox {b}", flush=True)
+    return 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
