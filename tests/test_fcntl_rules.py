@@ -191,3 +191,12 @@ def test_a_lease_break_time_of_0_waits_for_ever(model, monkeypatch):
     assert leases.get_lease(model.inode, model.holder) == F_UNLCK     # (what it must go to)
     with pytest.raises(WouldBlock):
         leases.break_lease(model.inode, os.O_WRONLY, object())
+
+
+def test_o_async_signals_the_owner(build, run_native, run_sandboxed, assert_same_behaviour):
+    """O_ASYNC: SIGIO (or F_SETSIG's signal) for pipes, sockets and inotify, at
+    kill_fasync's moments; nothing for files without a fasync operation."""
+    binary = build("fcntl_async")
+    native = run_native([binary])
+    assert native.returncode == 0 and "after write: SIGIO 1" in native.stdout, native.stderr
+    assert_same_behaviour([binary], native, run_sandboxed([binary]))

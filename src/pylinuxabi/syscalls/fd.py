@@ -14,8 +14,9 @@ from pylinuxabi.syscalls.locks import LEASE_COMMANDS, LOCK_COMMANDS, fcntl_lease
 from pylinuxabi.syscalls.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pylinuxabi.syscalls import fsize, terminal
 from pylinuxabi.syscalls.registry import syscall
+from pylinuxabi.syscalls import sigio
 from pylinuxabi.syscalls.sigio import F_NOTIFY, OWNER_COMMANDS, fcntl_notify, fcntl_owner
-from pylinuxabi.vfs import fsnotify, namei
+from pylinuxabi.vfs import fasync, fsnotify, namei
 from pylinuxabi.vfs.file import O_PATH, SETFL_MASK
 from pylinuxabi.vfs.inode import (FS_APPEND_FL, FS_IOC32_GETFLAGS, FS_IOC32_SETFLAGS, FS_IOC_GETFLAGS,
                                   FS_IOC_SETFLAGS)
@@ -511,6 +512,8 @@ def fcntl(task, fd, cmd, arg):
             raise SyscallError(errno.EPERM)     # setfl: as open, only the owner may stop atime
         if arg & os.O_DIRECT and not f.supports_direct:
             raise SyscallError(errno.EINVAL)
+        if (arg ^ f.flags) & os.O_ASYNC and f.has_fasync:
+            _set_async(task, f, fd, arg & os.O_ASYNC)
         f.flags = (f.flags & ~SETFL_MASK) | (arg & SETFL_MASK)
         return 0
     if cmd in LOCK_COMMANDS:
@@ -546,10 +549,15 @@ def ioctl(task, fd, request, arg):
     if request == FIONCLEX:
         task.files.cloexec.discard(fd)
         return 0
-    if request in (FIONBIO, FIOASYNC):
+    if request == FIONBIO:
         on = I32.unpack(task.mem.read(arg, 4))[0]
-        bit = os.O_NONBLOCK if request == FIONBIO else os.O_ASYNC
-        f.flags = f.flags | bit if on else f.flags & ~bit
+        f.flags = f.flags | os.O_NONBLOCK if on else f.flags & ~os.O_NONBLOCK
+        return 0
+    if request == FIOASYNC:
+        on = I32.unpack(task.mem.read(arg, 4))[0]
+        if bool(on) != bool(f.flags & os.O_ASYNC):
+            check(f.has_fasync, errno.ENOTTY)       # ioctl_fioasync: no fasync operation
+            _set_async(task, f, fd, on)
         return 0
     if request == FIONREAD:
         if f.dentry is not None and f.inode.is_dir():
@@ -565,6 +573,12 @@ def ioctl(task, fd, request, arg):
     if out is not None:
         task.mem.write(arg, out)
     return result
+
+
+def _set_async(task, f, fd, on):
+    """The file's fasync operation: O_ASYNC on (signals to its owner) or off."""
+    fasync.set_async(f, on, sigio.notifier(task, f, fd))
+    f.flags = f.flags | os.O_ASYNC if on else f.flags & ~os.O_ASYNC
 
 
 FLAGS_IOCTLS = {FS_IOC_GETFLAGS, FS_IOC32_GETFLAGS, FS_IOC_SETFLAGS, FS_IOC32_SETFLAGS}

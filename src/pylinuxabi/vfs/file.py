@@ -14,8 +14,8 @@ POLLRDNORM, POLLWRNORM = 0x40, 0x100
 O_PATH = 0o10000000
 O_LARGEFILE = 0o100000
 MAX_LFS_FILESIZE = (1 << 63) - 1        # the largest file size and offset
-# the status flags F_SETFL may change
-SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATIME
+# the status flags F_SETFL may change (O_ASYNC is the fasync operation's, where there is one)
+SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_DIRECT | os.O_NOATIME
 
 
 class OpenFile:
@@ -36,6 +36,7 @@ class OpenFile:
     created = False             # FMODE_CREATED: the open made the file (F_CREATED_QUERY)
     write_key = None            # a regular file opened for writing: its writecount key
     run_key = None              # an executable an exec holds: its writecount key
+    has_fasync = False          # does O_ASYNC make it signal its owner (vfs/fasync.py)?
 
     def __init__(self, dentry, inode, flags):
         self.dentry = dentry
@@ -124,6 +125,13 @@ class OpenFile:
         """Queues notified when poll() may change (none for files that never wait)."""
         return ()
 
+    def fasync_queues(self):
+        """(queue, events) pairs O_ASYNC listens on (vfs/fasync.py): a wake-up of the
+        queue signals the owner if the file then has one of the events (0: always).
+        By default the input and output sides of wait_queues()."""
+        sides = (POLLIN | POLLHUP, POLLOUT)
+        return [(q, ready) for q, ready in zip(self.wait_queues(), sides) if q is not None]
+
     def can_poll(self):
         """Has the file a poll operation of its own (file_can_poll)? epoll refuses one
         without (EPERM); poll and select see it always ready."""
@@ -167,8 +175,10 @@ class OpenFile:
         flock locks, then release()."""
         self.refs -= 1
         if self.refs == 0:
-            from pylinuxabi.vfs import epoll, fsnotify, locks      # (they build on this module)
+            from pylinuxabi.vfs import epoll, fasync, fsnotify, locks      # (they build on this module)
             epoll.release_file(self)
+            if self.flags & os.O_ASYNC:
+                fasync.off(self)
             if fsnotify.active:
                 fsnotify.closed(self)
             locks.release_file(self.inode, self)

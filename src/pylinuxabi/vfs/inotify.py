@@ -73,6 +73,7 @@ class Watch:
 class Inotify(AnonStreamFile):
     """An inotify instance: its watches by wd and its event queue."""
 
+    has_fasync = True
     sized_records = True        # reads return whole events: even a zero-byte read is checked
 
     def __init__(self, flags):

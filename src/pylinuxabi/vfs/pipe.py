@@ -33,6 +33,8 @@ class Pipe(SynthInode):
         self.writers = 0
         self.readable = WaitQueue()     # notified when data arrives or the last writer leaves
         self.writable = WaitQueue()     # notified when room appears or the last reader leaves
+        # kill_fasync: every write signals the readers, every read the writers, a close both
+        self.async_in, self.async_out = WaitQueue(), WaitQueue()
         self.opened_r = self.opened_w = 0   # opens of a FIFO's ends so far (fifo_open's counters)
         self.pending = {}               # task -> (its end, the other counter) while its open waits
         self.node = None                # the FIFO's inode in a filesystem (None: an anonymous pipe)
@@ -82,12 +84,14 @@ class Pipe(SynthInode):
         del self.buffer[:count]
         if was_full and count:
             self.writable.notify()
+        self.async_out.notify()
 
     def push(self, data):
         """Add data that fits (room() bytes at most), as a write that put them."""
         if data:
             self.buffer += data
             self.readable.notify()
+        self.async_in.notify()
 
     def resize(self, size, privileged):
         """F_SETPIPE_SZ: a power-of-two number of pages; EBUSY if what is queued would not fit."""
@@ -107,6 +111,8 @@ class Pipe(SynthInode):
 class PipeEnd(StreamFile):
     """One end of a pipe; which one its access mode says."""
 
+    has_fasync = True
+
     def __init__(self, pipe, flags, dentry=None):
         super().__init__(dentry, pipe.node or pipe, flags)
         self.pipe = pipe
@@ -123,6 +129,7 @@ class PipeEnd(StreamFile):
             if p.writers == 0:
                 return b""
             if self.flags & os.O_NONBLOCK:
+                p.async_out.notify()
                 raise SyscallError(errno.EAGAIN)
             raise WouldBlock([p.readable], file=self)
         was_full = p.full()
@@ -130,6 +137,7 @@ class PipeEnd(StreamFile):
         del p.buffer[:len(data)]
         if was_full:
             p.writable.notify()     # as pipe_read: writers wait only on a full pipe
+        p.async_out.notify()
         return data
 
     def write(self, data):
@@ -143,11 +151,13 @@ class PipeEnd(StreamFile):
         room = p.capacity - len(p.buffer)
         if room < min(len(data), PIPE_BUF) or room == 0:
             if self.flags & os.O_NONBLOCK:
+                p.async_in.notify()
                 raise SyscallError(errno.EAGAIN)
             raise WouldBlock([p.writable], file=self)
         chunk = data[:room]
         p.buffer += chunk
         p.readable.notify()
+        p.async_in.notify()
         return len(chunk)
 
     def fionread(self):
@@ -173,6 +183,12 @@ class PipeEnd(StreamFile):
         p = self.pipe
         return (p.readable if self.readable else None, p.writable if self.writable else None)
 
+    def fasync_queues(self):
+        """pipe_fasync: a reader hears of every write and a writer of every read,
+        whether or not it made the pipe ready."""
+        p = self.pipe
+        return [(q, 0) for q, mine in ((p.async_in, self.readable), (p.async_out, self.writable)) if mine]
+
     def path(self):
         return self.pipe.name() if self.dentry is None else self.dentry.path()
 
@@ -189,6 +205,9 @@ class PipeEnd(StreamFile):
             p.writers -= 1
             if p.writers == 0:
                 p.readable.notify()
+        if p.readers or p.writers:
+            p.async_in.notify()
+            p.async_out.notify()
         if p.node is not None and p.readers == 0 and p.writers == 0:
             p.node.fifo = None          # a FIFO's buffer lives only while it is open
 

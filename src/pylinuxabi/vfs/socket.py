@@ -692,6 +692,8 @@ class UnixSocket(SynthInode):
 class SocketFile(StreamFile):
     """An open socket: read and write are recv and send without flags."""
 
+    has_fasync = True
+
     def __init__(self, sock, flags=0):
         super().__init__(None, sock, os.O_RDWR | (flags & os.O_NONBLOCK))
         self.sock = sock
