@@ -4,7 +4,8 @@
  * remounts (per mount and of the filesystem), propagation changes, MS_MOVE,
  * busy and lazy unmounts, noexec and nodev, and the error cases; each step's
  * /proc/self/mountinfo line is printed without ids and devices; polling
- * /proc/self/mounts and mountinfo (mounts_poll) across changes of the table.
+ * /proc/self/mounts and mountinfo (mounts_poll) across changes of the table;
+ * mounts onto the magic link of an O_PATH fd (/proc/self/fd/N).
  * Natively it runs under `unshare -m --propagation private`.
  */
 #include "workdir.h"
@@ -32,6 +33,39 @@ static void mountinfo(const char *name)
     fclose(f);
     if (!n)
         printf("  mountinfo %s: none\n", name);
+}
+
+/* A mount point named by an O_PATH fd's magic link is the object the fd holds. */
+static void magic_links(void)
+{
+    char link[64];
+    printf("-- onto magic links\n");
+    SHOW(mkdir("m", 0755));
+    int dir = OK(open("m", O_PATH));
+    snprintf(link, sizeof link, "/proc/self/fd/%d", dir);
+    SHOW(mount("none", link, "tmpfs", 0, "size=64k"));
+    mountinfo("m");
+    SHOW(close(open("m/made", O_CREAT | O_WRONLY, 0644)));
+    struct stat a, b;
+    stat("m", &a);
+    fstat(dir, &b);
+    CHECK(a.st_dev != b.st_dev);        /* the fd still names the covered directory */
+    SHOW(umount2("m", 0));
+    SHOW(close(open("f", O_CREAT | O_WRONLY, 0644)));
+    int file = OK(open("f", O_PATH));
+    snprintf(link, sizeof link, "/proc/self/fd/%d", file);
+    int g = OK(open("g", O_CREAT | O_WRONLY, 0644));
+    SHOW(write(g, "bound", 5));
+    close(g);
+    SHOW(mount("g", link, NULL, MS_BIND, NULL));
+    char buf[16] = {0};
+    int rd = OK(open("f", O_RDONLY));
+    SHOW(read(rd, buf, sizeof buf - 1));
+    printf("  f reads \"%s\"\n", buf);
+    close(rd);
+    SHOW(umount2("f", 0));
+    close(dir);
+    close(file);
 }
 
 static void mounts_line(const char *name)
@@ -263,6 +297,7 @@ int main(void)
     SHOW(umount2("b", 0));
     SHOW(umount2("a", 0));
     mount_events();
+    magic_links();
     leave_tmpdir();
     return 0;
 }
