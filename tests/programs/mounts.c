@@ -5,13 +5,15 @@
  * busy and lazy unmounts, noexec and nodev, and the error cases; each step's
  * /proc/self/mountinfo line is printed without ids and devices; polling
  * /proc/self/mounts and mountinfo (mounts_poll) across changes of the table;
- * mounts onto the magic link of an O_PATH fd (/proc/self/fd/N).
+ * mounts onto the magic link of an O_PATH fd (/proc/self/fd/N); statfs's
+ * f_flags from the mount's flags.
  * Natively it runs under `unshare -m --propagation private`.
  */
 #include "workdir.h"
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 
 static void mountinfo(const char *name)
 {
@@ -33,6 +35,23 @@ static void mountinfo(const char *name)
     fclose(f);
     if (!n)
         printf("  mountinfo %s: none\n", name);
+}
+
+/* statfs's f_flags: ST_VALID and the flags of the mount the path is on. */
+static void statfs_flags(void)
+{
+    struct statfs sf;
+    printf("-- statfs flags\n");
+    SHOW(mkdir("s", 0755));
+    SHOW(mount("none", "s", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME, "size=64k"));
+    SHOW(statfs("s", &sf));
+    printf("  f_flags %#lx\n", (long)sf.f_flags);
+    SHOW(mount(NULL, "s", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, NULL));
+    int fd = OK(open("s", O_RDONLY));
+    SHOW(fstatfs(fd, &sf));
+    printf("  f_flags %#lx\n", (long)sf.f_flags);
+    close(fd);
+    SHOW(umount2("s", 0));
 }
 
 /* A mount point named by an O_PATH fd's magic link is the object the fd holds. */
@@ -298,6 +317,7 @@ int main(void)
     SHOW(umount2("a", 0));
     mount_events();
     magic_links();
+    statfs_flags();
     leave_tmpdir();
     return 0;
 }

@@ -12,8 +12,8 @@ from pylinuxabi.base.creds import CAP_SYS_ADMIN
 from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.registry import syscall
-from pylinuxabi.vfs.mount import (MNT_FLAGS, MS_NOATIME, MS_PRIVATE, MS_RDONLY, MS_RELATIME, MS_SHARED,
-                                  MS_SLAVE, MS_STRICTATIME, MS_UNBINDABLE, is_under)
+from pylinuxabi.vfs.mount import (MNT_FLAGS, MS_NOATIME, MS_NODIRATIME, MS_PRIVATE, MS_RDONLY, MS_RELATIME,
+                                  MS_SHARED, MS_SLAVE, MS_STRICTATIME, MS_UNBINDABLE, is_under)
 
 PAGE_SIZE = 4096
 MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC = 0x20, 0x1000, 0x2000, 0x4000
@@ -57,6 +57,9 @@ def _mount_root(dentry):
     return dentry.mount
 
 
+ATIME_FLAGS = MS_NOATIME | MS_NODIRATIME | MS_RELATIME      # MNT_ATIME_MASK
+
+
 def _mnt_flags(flags):
     out = flags & MNT_FLAGS & ~MS_RELATIME
     if not flags & (MS_NOATIME | MS_STRICTATIME):
@@ -79,7 +82,10 @@ def mount(task, source_addr, target_addr, type_addr, flags, data_addr):
     if flags & MS_REMOUNT:
         m = _mount_root(target)
         m.mnt_readonly = bool(flags & MS_RDONLY)
+        atime = m.flags & ATIME_FLAGS
         m.flags = _mnt_flags(flags)
+        if not flags & (ATIME_FLAGS | MS_STRICTATIME):
+            m.flags = m.flags & ~ATIME_FLAGS | atime    # path_mount: a remount keeps the atime mode
         if not flags & MS_BIND:         # the filesystem's own state, shared by its binds
             m.sb.readonly = bool(flags & MS_RDONLY)
         table.touch()

@@ -4,13 +4,15 @@ families, statfs and fstatfs.
 import errno
 import stat
 
+from pylinuxabi.base.abi import STATFS
 from pylinuxabi.base.creds import CAP_SYS_ADMIN
 from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, read_path
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
 from pylinuxabi.vfs.inode import R_OK, W_OK
-from pylinuxabi.vfs.procfs import file_dentry
+from pylinuxabi.vfs.mount import MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_RELATIME
+from pylinuxabi.vfs.procfs import ANON_MOUNT, file_dentry
 
 XATTR_NAME_MAX = 255
 XATTR_SIZE_MAX = 65536
@@ -114,17 +116,37 @@ def flistxattr(task, fd, buf, size):
     return _list(task, lambda: inode, buf, size)
 
 
+# statfs's f_flags: ST_VALID and, as flags_by_mnt gives them, the mount's flags
+ST_VALID = 0x20
+ST_FLAGS = ((MS_RDONLY, 0x1), (MS_NOSUID, 0x2), (MS_NODEV, 0x4), (MS_NOEXEC, 0x8), (MS_NOATIME, 0x400),
+            (MS_NODIRATIME, 0x800), (MS_RELATIME, 0x1000))
+
+
+def _statfs(inode, dentry):
+    """The filesystem's statfs, with f_flags from the mount the object was reached
+    through (a file of an internal mount, a pipe's or a memfd's, keeps its own)."""
+    raw = inode.statfs()
+    if dentry is None or dentry.mount is None or dentry.mount is ANON_MOUNT:
+        return raw
+    fields = list(STATFS.unpack(raw))
+    flags = dentry.mount.flags | (MS_RDONLY if namei.is_readonly(dentry) else 0)
+    fields[11] = ST_VALID | sum(st for ms, st in ST_FLAGS if flags & ms)
+    return STATFS.pack(*fields)
+
+
 @syscall("statfs", "uu")
 def statfs(task, path, buf):
     """statfs(2)."""
-    task.mem.write(buf, _inode_at(task, path, True).statfs())
+    d = lookup(task, AT_FDCWD, read_path(task, path), follow=True)
+    task.mem.write(buf, _statfs(d.inode, d))
     return 0
 
 
 @syscall("fstatfs", "iu")
 def fstatfs(task, fd, buf):
     """fstatfs(2)."""
-    task.mem.write(buf, task.files.get(fd).inode.statfs())
+    f = task.files.get(fd)
+    task.mem.write(buf, _statfs(f.inode, f.dentry))
     return 0
 
 
