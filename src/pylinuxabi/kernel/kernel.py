@@ -622,6 +622,9 @@ class Kernel:
             self.timer_waker()
         self.release_held(task)
         self.platform.thread_gone(task.thread)
+        if task.pending_exec is not None:       # killed between execve and its new image
+            loader.release(task.pending_exec)
+            task.pending_exec = None
         proc = task.process
         proc.tasks.pop(tid, None)
         if tid == proc.pid:
