@@ -176,16 +176,22 @@ def run_native(argv, timeout=NATIVE_TIMEOUT) -> Result:
     return _run([str(a) for a in argv], timeout, _env())
 
 
+# `python -m pylinuxabi` from this checkout's src/, found without PYTHONPATH: with
+# --env-host the program gets the harness's environment, and a PYTHONPATH naming a
+# checkout a user cannot reach (under mktemp -d) would break Pythons run as a user
+_SUPERVISOR = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+               "runpy.run_module('pylinuxabi', run_name='__main__')")
+
+
 def sandbox_command(argv):
     # --env-host: the program sees the environment the native run sees (LC_ALL, PATH…)
-    return [sys.executable, "-m", "pylinuxabi", "run", "--strict", "--env-host", *map(str, argv)]
+    return [sys.executable, "-c", _SUPERVISOR, str(REPO_ROOT / "src"), "run", "--strict", "--env-host",
+            *map(str, argv)]
 
 
 def run_sandboxed(argv, timeout=SANDBOX_TIMEOUT) -> Result:
-    """Run argv under `python -m pylinuxabi run --strict`."""
-    src = str(REPO_ROOT / "src")
-    pythonpath = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
-    return _run(sandbox_command(argv), timeout, _env({"PYTHONPATH": pythonpath}))
+    """Run argv under `pylinuxabi run --strict` of this checkout."""
+    return _run(sandbox_command(argv), timeout, _env())
 
 
 def _status(rc):

@@ -97,7 +97,7 @@ SHELL_SCRIPT = textwrap.dedent("""\
     sh -c 'kill -KILL $$'; echo "command killed by KILL: $?"
     false & wait $!; echo "wait for false: $?"
     false & true & wait; echo "wait for all: $?"
-    for i in 1 2 3; do (sleep 0.$i; echo job $i) & done; wait
+    for i in 3 6 9; do (sleep 0.$i; echo job $((i / 3))) & done; wait
     echo jobs done
     ( trap 'echo subshell got USR1; exit 5' USR1; while :; do sleep 0.05; done ) &
     sub=$!
