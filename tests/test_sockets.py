@@ -213,14 +213,14 @@ def test_python3_unix_servers(tmp_path, run_native, run_sandboxed, assert_same_b
 
 
 def test_unmodelled_family_fails_and_is_reported(run_sandboxed):
-    """AF_INET is not modelled: EAFNOSUPPORT, and `pylinuxabi run` names it at exit."""
+    """AF_PACKET is not modelled: EAFNOSUPPORT, and `pylinuxabi run` names it at exit."""
     code = ("import socket\n"
-            "try:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+            "try:\n    socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
             "except OSError as e:\n    print('errno', e.errno)\n"
             "print(socket.socketpair()[0].family.name)\n")
     result = run_sandboxed(["--report", PYTHON3, "-c", code])
     assert result.stdout == "errno 97\nAF_UNIX\n"
-    assert "unimplemented syscalls used: socket(AF_INET) (1)" in result.stderr
+    assert "unimplemented syscalls used: socket(AF_PACKET) (1)" in result.stderr
 
 
 # --------------------------------------------------------------------------
@@ -253,11 +253,13 @@ def test_cpython_test_signal_wakeup_fds(run_native, run_sandboxed):
 
 @pytest.mark.slow
 @needs_test_signal
-@pytest.mark.xfail(strict=True, reason="AF_INET sockets are not modelled (no open issue)")
-def test_cpython_test_signal_inet_wakeup_fds(run_sandboxed):
-    ran, verdict, out = _regrtest(run_sandboxed, ["test_signal", "-m", "test_invalid_socket",
-                                                  "-m", "test_set_wakeup_fd_socket_result"])
-    assert verdict == "SUCCESS", out[-3000:]
+def test_cpython_test_signal_inet_wakeup_fds(run_native, run_sandboxed):
+    """set_wakeup_fd with AF_INET sockets (host sockets of the supervisor, issue 12)."""
+    args = ["test_signal", "-m", "test_invalid_socket", "-m", "test_set_wakeup_fd_socket_result"]
+    native = _regrtest(run_native, args)
+    sandboxed = _regrtest(run_sandboxed, args)
+    assert native[1] == "SUCCESS", native[2][-3000:]
+    assert sandboxed[:2] == native[:2], sandboxed[2][-3000:]
 
 
 # test_socket's classes that use AF_UNIX only (the rest make AF_INET sockets)

@@ -3,10 +3,13 @@
 The composition root: the only place that wires platform, kernel, table and VFS.
 """
 import errno
+import fcntl
 import os
 import posixpath
 import resource
 import signal
+import socket
+import struct
 import sys
 import traceback
 
@@ -376,9 +379,24 @@ def run(argv, envp, options):
         job.restore()
 
 
+def loopback_up():
+    """The sandbox's own network namespace starts with `lo` down: bring it up, as a
+    container runtime does (SIOCSIFFLAGS IFF_UP; we are root of the namespace)."""
+    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            ifr = fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sH22x", b"lo", 0))
+            flags = struct.unpack_from("16sH", ifr)[1]
+            fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
+        except OSError as e:
+            print(f"pylinuxabi: cannot bring the loopback interface up: {e.strerror}", file=sys.stderr)
+
+
 def supervise(argv, envp, options):
     """In pid 1 of the sandbox: start the program and serve it until it exits."""
     PtracePlatform.become_init()
+    if options.new_net:
+        loopback_up()
     nofile = raise_fd_limit()
     ignored, old_mask, forwarded = options.signals
     job = options.job

@@ -24,14 +24,8 @@ try:
 except ImportError:
     HAVE_TESTS = False
 
-NO_INET = "AF_INET sockets are issue 12: socket() gives EAFNOSUPPORT"
-KNOWN = {
-    "test_os": {f"test.test_os.TestSendfile.{t}": NO_INET for t in (
-        "test_invalid_offset", "test_keywords", "test_offset_overflow", "test_send_at_certain_offset",
-        "test_send_whole_file")},
-    "test_signal": {f"test.test_signal.WakeupFDTests.{t}": NO_INET for t in (
-        "test_invalid_socket", "test_set_wakeup_fd_socket_result")},
-}
+# module -> {test id: why it differs}; none today (the AF_INET ones went with issue 12's loopback)
+KNOWN = {}
 
 
 @pytest.mark.skipif(not HAVE_TESTS, reason="this Python has no test package")

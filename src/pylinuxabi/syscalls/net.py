@@ -1,9 +1,11 @@
 """Socket syscalls: socket, socketpair, bind, listen, accept, connect, send/recv families,
-shutdown, getsockopt/setsockopt, get{sock,peer}name — AF_UNIX only, as net/socket.c.
+shutdown, getsockopt/setsockopt, get{sock,peer}name, as net/socket.c: AF_UNIX, and AF_INET and
+AF_INET6 over host sockets (vfs/inet.py, the end of this file).
 
 Argument checking, sockaddr and msghdr decoding (read once into the supervisor),
 control messages and the program's fd table here; the sockets are vfs/socket.py.
 Other families are not modelled: they fail with EAFNOSUPPORT and are reported at exit.
+
 """
 import errno
 import os
@@ -14,17 +16,19 @@ import struct
 import time
 
 from pylinuxabi.base.creds import CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
-from pylinuxabi.base.errors import SyscallError, WouldBlock, check
+from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
 from pylinuxabi.syscalls.fd import IO_CHUNK, IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
 from pylinuxabi.syscalls.registry import syscall
-from pylinuxabi.vfs import namei
+from pylinuxabi.vfs import inet, namei
+from pylinuxabi.vfs.inet import InetSocketFile
 from pylinuxabi.vfs.inode import W_OK
 from pylinuxabi.vfs.socket import (AF_UNIX, AF_UNSPEC, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_OOB,
                                    MSG_WAITALL, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
                                    SOCK_TYPE_MASK, SOCKADDR_UN_SIZE, SOMAXCONN, SUN_PATH, TCP_ESTABLISHED,
                                    TCP_LISTEN, RecvState, SocketFile, UnixSocket, drop_files, names)
 from pylinuxabi.vfs import socket as sockfs
+from pylinuxabi.vfs.stdio import RECHECK
 
 MSGHDR = struct.Struct("<QI4xQQQQi4x")      # struct user_msghdr, 56 bytes
 MSGHDR_CONTROLLEN, MSGHDR_FLAGS = 40, 48    # offsets written back by recvmsg
@@ -65,9 +69,13 @@ MAX_SCHEDULE_TIMEOUT = (1 << 63) - 1
 def _sock(task, fd):
     """The socket open at fd: EBADF, or ENOTSOCK for another kind of file."""
     f = task.files.get_file(fd)
-    if not isinstance(f, SocketFile):
+    if not isinstance(f, (SocketFile, InetSocketFile)):
         raise SyscallError(errno.ENOTSOCK)
     return f
+
+
+def _is_inet(f):
+    return isinstance(f, InetSocketFile)
 
 
 def _report(task, call, family):
@@ -87,6 +95,8 @@ def _check_create(task, call, family, kind, protocol):
         raise SyscallError(errno.EAFNOSUPPORT)
     if kind >= SOCK_MAX:
         raise SyscallError(errno.EINVAL)
+    if family in (AF_INET, AF_INET6) and call == "socketpair":
+        raise SyscallError(errno.EOPNOTSUPP)       # (inet_socketpair is sock_no_socketpair)
     if family != AF_UNIX:
         _report(task, call, family)
         raise SyscallError(errno.EAFNOSUPPORT)
@@ -384,6 +394,10 @@ def _scm_recv(task, out, sock, creds, files, cloexec):
 def socket(task, family, type, protocol):
     """socket(2)."""
     kind, flags = _type_flags(type)
+    if family in (AF_INET, AF_INET6):
+        check(kind < SOCK_MAX, errno.EINVAL)
+        f = _inet_create(task, family, kind, flags, protocol)
+        return task.files.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _check_create(task, "socket", family, kind, protocol)
     f = SocketFile(_new_socket(task, kind), flags)
     return task.files.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
@@ -411,6 +425,8 @@ def bind(task, fd, addr, addrlen):
     abstract namespace; the family alone picks a free abstract name."""
     f = _sock(task, fd)
     data = _read_sockaddr(task, addr, addrlen)
+    if _is_inet(f):
+        return _inet_bind(task, f, data)
     sock = f.sock
     if len(data) == SUN_PATH and data[0] | data[1] << 8 == AF_UNIX:
         sock.autobind()
@@ -449,6 +465,9 @@ def _bind_bsd(task, sock, path):
 def listen(task, fd, backlog):
     """listen(2): the backlog is capped at net.core.somaxconn."""
     f = _sock(task, fd)
+    if _is_inet(f):
+        f.listen(backlog)
+        return 0
     if backlog & 0xFFFFFFFF > SOMAXCONN:
         backlog = SOMAXCONN
     f.sock.listen(backlog, _peercred(task))
@@ -460,6 +479,8 @@ def connect(task, fd, addr, addrlen):
     """connect(2)."""
     f = task.files.get_file(fd)
     data = _read_sockaddr(task, addr, addrlen)
+    if _is_inet(f):
+        return _inet_connect(task, f, data)
     if not isinstance(f, SocketFile):
         raise SyscallError(errno.ENOTSOCK)
     sock = f.sock
@@ -487,6 +508,8 @@ def accept4(task, fd, addr, addrlen, flags):
     given to the program (EFAULT), as in Linux."""
     check(not flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), errno.EINVAL)
     f = _sock(task, fd)
+    if _is_inet(f):
+        return _inet_accept(task, f, addr, addrlen, flags)
     sock = f.sock
     new = SocketFile(sock.accept(f.timeo(sock.rcvtimeo), task.timed_out(), f), flags)
     st_ = new.sock.stat()
@@ -508,7 +531,7 @@ def accept(task, fd, addr, addrlen):
 
 def _getname(task, fd, addr, addrlen, peer):
     f = _sock(task, fd)
-    _put_sockaddr(task, f.sock.getname(peer), addr, addrlen)
+    _put_sockaddr(task, f.getname(peer) if _is_inet(f) else f.sock.getname(peer), addr, addrlen)
     return 0
 
 
@@ -529,6 +552,9 @@ def shutdown(task, fd, how):
     """shutdown(2)."""
     f = _sock(task, fd)
     check(0 <= how <= 2, errno.EINVAL)
+    if _is_inet(f):
+        f.shutdown(how)
+        return 0
     f.sock.do_shutdown(how)
     return 0
 
@@ -539,6 +565,9 @@ def _send(task, f, vec, flags, addr, files, creds, whole=True):
     the sockaddr bytes given (None: none). A blocking stream send goes on until all is
     sent, keeping its progress in task.progress across waits (whole=False: it stops at
     the first partial send, as sendmmsg does)."""
+    if _is_inet(f):
+        drop_files(files)
+        return _inet_send(task, f, vec, flags, addr, whole)
     sock = f.sock
     if f.flags & os.O_NONBLOCK:
         flags |= MSG_DONTWAIT
@@ -622,6 +651,9 @@ def sendmsg(task, fd, msg, flags):
 def _sendmsg(task, f, msg, flags, whole=True):
     """(bytes sent, bytes the message has)."""
     _, addr, vec, control, controllen = _msghdr(task, msg, receiving=False)
+    if _is_inet(f):
+        ctl = _inet_control(task, control, controllen)
+        return _inet_send(task, f, vec, flags, addr, whole, ctl), vec.total
     ctl = _control(task, control, controllen)
     files, creds = _scm_send(task, ctl) if ctl else (None, None)
     return _send(task, f, vec, flags, addr, files, creds, whole), vec.total
@@ -714,6 +746,11 @@ def recvfrom(task, fd, buf, length, flags, addr, addrlen):
     """recvfrom(2) (and recv(2)): the data is taken even if the address cannot be given."""
     vec = IoVec.one(buf, length)
     f = _sock(task, fd)
+    if _is_inet(f):
+        result, sender, _ = _inet_recv(task, f, vec, flags)
+        if addr:
+            _put_sockaddr(task, sender, addr, addrlen)
+        return result
     got = _recv(task, f, vec, flags)
     drop_files(got.files)
     if addr:
@@ -723,6 +760,8 @@ def recvfrom(task, fd, buf, length, flags, addr, addrlen):
 
 def _recvmsg(task, f, msg, flags, whole=True):
     name, namelen, vec, control, controllen = _msghdr(task, msg, receiving=True)
+    if _is_inet(f):
+        return _inet_recvmsg(task, f, msg, flags, name, namelen, vec, whole)
     got = _recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole)
     out = ControlOut(task, control, controllen)
     out.flags = flags & MSG_CMSG_CLOEXEC
@@ -755,7 +794,7 @@ def recvmmsg(task, fd, mmsg, vlen, flags, timeout):
         if end is None:
             end = time.monotonic() + sec + nsec / 1e9
     f = _sock(task, fd)
-    sock = f.sock
+    sock = f if _is_inet(f) else f.sock
     count = task.progress
     task.progress = 0
     if not count:
@@ -818,6 +857,8 @@ def _set_timeout(task, optval, optlen):
 def setsockopt(task, fd, level, optname, optval, optlen):
     """setsockopt(2): the SOL_SOCKET options a unix socket has; ENOPROTOOPT for the rest."""
     f = _sock(task, fd)
+    if _is_inet(f):
+        return _inet_setsockopt(task, f, level, optname, optval, optlen)
     check(optlen >= 0, errno.EINVAL)
     if level != SOL_SOCKET:
         raise SyscallError(errno.EOPNOTSUPP)
@@ -871,9 +912,7 @@ def setsockopt(task, fd, level, optname, optval, optlen):
             raise SyscallError(errno.EINVAL)
         onoff, linger = LINGER.unpack(task.mem.read(optval, LINGER.size))
         if onoff:
-            seconds = linger & 0xFFFFFFFFFFFFFFFF if linger < 0 else linger
-            sock.linger = (1, MAX_SCHEDULE_TIMEOUT if seconds >= MAX_SCHEDULE_TIMEOUT // sockfs.HZ
-                           else seconds * sockfs.HZ)
+            sock.linger = (1, _lingertime(linger))
         else:
             sock.linger = (0, sock.linger[1])
     else:
@@ -885,6 +924,8 @@ def setsockopt(task, fd, level, optname, optval, optlen):
 def getsockopt(task, fd, level, optname, optval, optlen):
     """getsockopt(2): the value, cut to the length the program gives, and its length."""
     f = _sock(task, fd)
+    if _is_inet(f):
+        return _inet_getsockopt(task, f, level, optname, optval, optlen)
     if level != SOL_SOCKET:
         raise SyscallError(errno.EOPNOTSUPP)
     length = INT.unpack(task.mem.read(optlen, 4))[0]
@@ -913,6 +954,12 @@ def getsockopt(task, fd, level, optname, optval, optlen):
     task.mem.write(optval, value)
     task.mem.write(optlen, INT.pack(len(value)))
     return 0
+
+
+def _lingertime(linger):
+    """sock_setsockopt's SO_LINGER: l_linger seconds in jiffies (a negative one is for ever)."""
+    seconds = linger & 0xFFFFFFFFFFFFFFFF if linger < 0 else linger
+    return MAX_SCHEDULE_TIMEOUT if seconds >= MAX_SCHEDULE_TIMEOUT // sockfs.HZ else seconds * sockfs.HZ
 
 
 def _s32(v):
@@ -946,3 +993,329 @@ def _int_option(sock, optname):
     if optname == SO_SNDLOWAT:
         return 1
     raise SyscallError(errno.ENOPROTOOPT)
+
+
+# -- AF_INET and AF_INET6: host sockets the supervisor owns (vfs/inet.py) --------------------
+# The model reads every address and option value once, checks what the host would not
+# (capabilities, the options it lets through) and gives the host only those bytes; the
+# host kernel, which is Linux, checks families and lengths as Linux does.
+AF_INET, AF_INET6 = pysocket.AF_INET, pysocket.AF_INET6
+IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6, IPPROTO_ICMPV6 = 0, 1, 6, 17, 41, 58
+IPPROTO_UDPLITE, IPPROTO_MAX = 136, 263
+CAP_NET_BIND_SERVICE = 10
+MSG_PEEK, MSG_TRUNC, MSG_ERRQUEUE, MSG_NOSIGNAL = 0x2, 0x20, 0x2000, 0x4000
+INET_SEND_FLAGS = 0x1 | 0x4 | 0x80 | 0x800 | 0x8000 | MSG_NOSIGNAL     # OOB DONTROUTE EOR CONFIRM MORE
+INET_RECV_FLAGS = 0x1 | MSG_PEEK | MSG_TRUNC                            # OOB PEEK TRUNC
+DGRAM_MAX = 0xFFFF          # the most a UDP datagram can carry (udp_sendmsg: EMSGSIZE past it)
+
+# the options set on the host as the program gives them (after the model's checks below)
+SOL_TCP, SOL_IP, SOL_IPV6 = IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6
+INET_SET_OPTIONS = {
+    SOL_SOCKET: {SO_DEBUG, SO_REUSEADDR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
+                 SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY, SO_REUSEPORT, SO_RCVLOWAT, SO_SNDBUFFORCE,
+                 SO_RCVBUFFORCE, SO_MARK},
+    SOL_TCP: {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 18, 23, 25},   # NODELAY MAXSEG CORK KEEPIDLE KEEPINTVL
+    # KEEPCNT SYNCNT LINGER2 DEFER_ACCEPT WINDOW_CLAMP QUICKACK USER_TIMEOUT FASTOPEN NOTSENT_LOWAT
+    SOL_IP: {1, 2, 10, 24, 33, 34},             # TOS TTL MTU_DISCOVER BIND_ADDRESS_NO_PORT MULTICAST_TTL/LOOP
+    SOL_IPV6: {16, 18, 19, 23, 26, 67},         # UNICAST_HOPS MULTICAST_HOPS/LOOP MTU_DISCOVER V6ONLY TCLASS
+    IPPROTO_UDPLITE: {10, 11},                  # UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV
+}
+# and those only read
+INET_GET_OPTIONS = {
+    SOL_SOCKET: INET_SET_OPTIONS[SOL_SOCKET] | {SO_TYPE, SO_ERROR, SO_SNDLOWAT, SO_ACCEPTCONN, SO_PROTOCOL,
+                                                SO_DOMAIN},
+    SOL_TCP: INET_SET_OPTIONS[SOL_TCP] | {11, 13},      # TCP_INFO TCP_CONGESTION
+    SOL_IP: INET_SET_OPTIONS[SOL_IP] | {14},            # IP_MTU
+    SOL_IPV6: INET_SET_OPTIONS[SOL_IPV6] | {24},        # IPV6_MTU
+    IPPROTO_UDPLITE: INET_SET_OPTIONS[IPPROTO_UDPLITE],
+}
+
+
+def _inet_create(task, family, kind, flags, protocol):
+    """inet_create / inet6_create's choice of protocol: TCP, UDP and UDP-Lite are made on the host;
+    raw sockets need CAP_NET_RAW; ping sockets need a group in ping_group_range."""
+    if not 0 <= protocol < IPPROTO_MAX:
+        raise SyscallError(errno.EINVAL)
+    ping = IPPROTO_ICMP if family == AF_INET else IPPROTO_ICMPV6
+    if kind == SOCK_STREAM:
+        check(protocol in (IPPROTO_IP, IPPROTO_TCP), errno.EPROTONOSUPPORT)
+        protocol = IPPROTO_TCP
+    elif kind == SOCK_DGRAM and protocol == ping:
+        _unsupported_ping(task)
+    elif kind == SOCK_DGRAM:
+        check(protocol in (IPPROTO_IP, IPPROTO_UDP, IPPROTO_UDPLITE), errno.EPROTONOSUPPORT)
+        protocol = protocol or IPPROTO_UDP
+    elif kind == SOCK_RAW:
+        check(protocol != IPPROTO_IP, errno.EPROTONOSUPPORT)
+        check(task.creds.capable(CAP_NET_RAW), errno.EPERM)
+        _report(task, "socket", family)
+        raise SyscallError(errno.EAFNOSUPPORT)          # (raw sockets are not made yet)
+    else:
+        raise SyscallError(errno.ESOCKTNOSUPPORT)
+    c = task.creds
+    return InetSocketFile.create(family, kind, protocol, flags, c.fsuid, c.fsgid)
+
+
+def _unsupported_ping(task):
+    """ping_init_sock: EACCES unless a group of ours is in net.ipv4.ping_group_range;
+    a ping socket it would allow is not made yet (EAFNOSUPPORT, counted in the report)."""
+    try:
+        low, high = (int(v) for v in open("/proc/sys/net/ipv4/ping_group_range").read().split())
+    except (OSError, ValueError):
+        low, high = 1, 0
+    c = task.creds
+    if not any(low <= g <= high for g in (c.egid, *c.groups)):
+        raise SyscallError(errno.EACCES)
+    _report(task, "socket", "ping")
+    raise SyscallError(errno.EAFNOSUPPORT)
+
+
+def _unprivileged_port_start():
+    try:
+        return int(open("/proc/sys/net/ipv4/ip_unprivileged_port_start").read())
+    except (OSError, ValueError):
+        return 1024
+
+
+def _inet_bind(task, f, data):
+    """inet_bind / inet6_bind: a port below ip_unprivileged_port_start needs
+    CAP_NET_BIND_SERVICE in the model (the host would let the supervisor have it).
+    IPv4 looks at the address first (EADDRNOTAVAIL: asked of the host with port 0),
+    IPv6 at the port first, as Linux does."""
+    port = _bind_port(f.family, data)
+    if port and port < _unprivileged_port_start() and not task.creds.capable(CAP_NET_BIND_SERVICE):
+        if f.family == AF_INET:
+            _probe_local(f, data)
+        raise SyscallError(errno.EACCES)
+    f.bind(data)
+    return 0
+
+
+def _bind_port(family, data):
+    """The port a bind asks for, where Linux gets as far as looking at it (else 0)."""
+    kind = data[0] | data[1] << 8 if len(data) >= 2 else None
+    if family == AF_INET and len(data) >= 16 and (kind == AF_INET or kind == AF_UNSPEC and data[4:8] == bytes(4)):
+        return data[2] << 8 | data[3]
+    if family == AF_INET6 and len(data) >= 24 and kind == AF_INET6:
+        return data[2] << 8 | data[3]
+    return 0
+
+
+def _probe_local(f, data):
+    """EADDRNOTAVAIL if the host would not bind this address (with port 0)."""
+    probe = InetSocketFile.create(f.family, f.type, f.protocol, 0, 0, 0)
+    try:
+        probe.bind(data[:2] + b"\0\0" + data[4:])
+    except SyscallError as e:
+        if e.errno == errno.EADDRNOTAVAIL:
+            raise
+    finally:
+        probe.release()
+
+
+def _inet_connect(task, f, data):
+    """inet_stream_connect: the host connects without waiting; a blocking connect waits
+    for the handshake (again after a signal restarts it) and reports SO_ERROR; a
+    timeout (SO_SNDTIMEO) that runs out is EINPROGRESS."""
+    if f.connecting and not f.nonblocking():
+        return _connect_wait(task, f, data)
+    try:
+        f.connect(data)
+    except SyscallError as e:
+        if e.errno != errno.EINPROGRESS or f.nonblocking():
+            raise
+        f.connecting = True
+        return _connect_wait(task, f, data)
+    return 0
+
+
+def _connect_wait(task, f, data):
+    """The handshake is over when the host socket is writable: connecting again then
+    gives what Linux's blocking connect returns (0, or the error, which it clears)."""
+    if not f.writable_now():
+        if task.timed_out():
+            raise SyscallError(errno.EINPROGRESS)
+        timeo = f.timeo(f.sndtimeo)
+        raise WouldBlock(timeout=timeo, restart=ERESTARTSYS if timeo is None else errno.EINTR,
+                         recheck=RECHECK, file=f)
+    f.connecting = False
+    f.connect(data)
+    return 0
+
+
+def _inet_accept(task, f, addr, addrlen, flags):
+    """inet_accept on the host's queue; waits as the listener's SO_RCVTIMEO says."""
+    try:
+        new, name = f.accept(flags, task.creds.fsuid, task.creds.fsgid)
+    except SyscallError as e:
+        if e.errno == errno.EAGAIN:
+            f.block(f.timeo(f.rcvtimeo), task.timed_out())
+        raise
+    if addr:
+        try:
+            _put_sockaddr(task, name, addr, addrlen)
+        except SyscallError:
+            new.release()
+            raise
+    return task.files.install_new(new, cloexec=bool(flags & SOCK_CLOEXEC))
+
+
+def _inet_control(task, control, controllen):
+    """The control messages of a send, read once, for the host's sendmsg to check and
+    use (an inet socket never takes files or credentials from them); those that need
+    a capability the host has and the caller may not are checked here first, as
+    __sock_cmsg_send does (SO_MARK, SO_PRIORITY)."""
+    ctl = _control(task, control, controllen)
+    pos = 0
+    while pos + CMSGHDR.size <= len(ctl):
+        cmsg_len, level, type = CMSGHDR.unpack_from(ctl, pos)
+        if cmsg_len < CMSGHDR.size or cmsg_len > len(ctl) - pos:
+            break           # (the host says what a bad header is)
+        if level == SOL_SOCKET and type in (SO_MARK, SO_PRIORITY) and cmsg_len >= CMSGHDR.size + 4:
+            _check_socket_option(task, type, INT.unpack_from(ctl, pos + CMSGHDR.size)[0])
+        pos += (cmsg_len + 7) & ~7
+    return ctl
+
+
+def _inet_send(task, f, vec, flags, addr, whole=True, control=b""):
+    """tcp_sendmsg / udp_sendmsg through the host: a stream goes on until all is sent
+    (progress in task.progress across waits); SIGPIPE with EPIPE unless MSG_NOSIGNAL,
+    only when nothing was sent."""
+    timeo = f.timeo(f.sndtimeo, flags)
+    expired = task.timed_out()
+    host_flags = flags & INET_SEND_FLAGS
+    if f.type != SOCK_STREAM:
+        check(vec.total <= DGRAM_MAX, errno.EMSGSIZE)
+        try:
+            return f.send_some(vec.read(task, 0, vec.total), host_flags, addr, control)
+        except SyscallError as e:
+            if e.errno == errno.EAGAIN:
+                f.block(timeo, expired)
+            raise
+    done = task.progress
+    task.progress = 0
+    try:
+        while True:
+            n = min(vec.total - done, IO_CHUNK)
+            done += f.send_some(vec.read(task, done, n), host_flags, addr, control if not done else b"")
+            if done >= vec.total:
+                return done
+    except SyscallError as e:
+        if e.errno == errno.EAGAIN and not (done and (timeo == 0 or expired or not whole)):
+            task.progress = done
+            f.block(timeo, expired)
+        if e.errno == errno.EPIPE and not done and not flags & MSG_NOSIGNAL:
+            task.process.kernel.send_signal(task, signal.SIGPIPE)
+        if done:
+            return done
+        raise
+
+
+def _inet_recv(task, f, vec, flags, whole=True):
+    """tcp_recvmsg / udp_recvmsg through the host: (result, sender's name, msg_flags).
+    A stream fills the buffers with what is there (MSG_WAITALL: waits for all of it,
+    progress in task.progress); bytes the program's buffers refuse stay for the next
+    call. There is no error queue (IP_RECVERR is not offered): MSG_ERRQUEUE is EAGAIN."""
+    if flags & MSG_ERRQUEUE:
+        raise SyscallError(errno.EAGAIN)
+    stream = f.type == SOCK_STREAM
+    timeo = f.timeo(f.rcvtimeo, flags)
+    expired = task.timed_out()
+    host_flags = flags & INET_RECV_FLAGS
+    waitall = stream and whole and flags & MSG_WAITALL and not flags & MSG_PEEK
+    copied = task.progress
+    task.progress = 0
+    while True:
+        want = min(vec.total - copied, IO_CHUNK) if stream else min(vec.total, DGRAM_MAX)
+        try:
+            data, length, sender, msg_flags = f.recv_some(want, host_flags)
+        except SyscallError as e:
+            if e.errno == errno.EAGAIN and not (copied and (not waitall or timeo == 0 or expired)):
+                task.progress = copied
+                f.block(timeo, expired)
+            if copied:
+                return copied, b"", 0
+            raise
+        n = vec.write(task, copied, data)
+        if n < len(data):           # a datagram is lost with EFAULT (udp_recvmsg); a stream keeps the rest
+            f.keep(data[n:])
+            check(stream and copied + n, errno.EFAULT)
+            return copied + n, sender, msg_flags
+        if not stream:
+            return length, sender, msg_flags
+        copied += n
+        if not data or copied >= vec.total or flags & MSG_PEEK or (len(data) < want and not waitall):
+            return copied, sender, msg_flags
+
+
+def _inet_setsockopt(task, f, level, optname, optval, optlen):
+    """The options INET_SET_OPTIONS lets through, after sock_setsockopt's capability
+    checks; SO_RCVTIMEO/SO_SNDTIMEO are the model's (its waits); SO_LINGER is kept by
+    the model and only its abortive form (l_onoff 1, l_linger 0) reaches the host,
+    whose close must never wait; anything else is ENOPROTOOPT."""
+    check(optlen >= 0, errno.EINVAL)
+    if level == SOL_SOCKET and optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW, SO_SNDTIMEO, SO_SNDTIMEO_NEW):
+        value = _set_timeout(task, optval, optlen)
+        if optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
+            f.rcvtimeo = value
+        else:
+            f.sndtimeo = value
+        return 0
+    if level == SOL_SOCKET and optname == SO_LINGER:
+        check(optlen >= LINGER.size, errno.EINVAL)
+        onoff, linger = LINGER.unpack(task.mem.read(optval, LINGER.size))
+        f.setsockopt(SOL_SOCKET, SO_LINGER, LINGER.pack(1 if onoff and linger == 0 else 0, 0))
+        f.linger = (int(bool(onoff)), _lingertime(linger) if onoff else f.linger[1])
+        return 0
+    if optname not in INET_SET_OPTIONS.get(level, ()):
+        raise SyscallError(errno.ENOPROTOOPT)
+    value = task.mem.read(optval, min(optlen, inet.OPTVAL_MAX))
+    if level == SOL_SOCKET and len(value) >= 4:
+        _check_socket_option(task, optname, INT.unpack_from(value)[0])
+    f.setsockopt(level, optname, value)
+    return 0
+
+
+def _check_socket_option(task, optname, val):
+    """sock_setsockopt's capability checks."""
+    c = task.creds
+    if optname in (SO_SNDBUFFORCE, SO_RCVBUFFORCE):
+        check(c.capable(CAP_NET_ADMIN), errno.EPERM)
+    elif optname == SO_DEBUG and val:
+        check(c.capable(CAP_NET_ADMIN), errno.EACCES)
+    elif optname == SO_PRIORITY:
+        check(0 <= val <= 6 or c.capable(CAP_NET_RAW) or c.capable(CAP_NET_ADMIN), errno.EPERM)
+    elif optname == SO_MARK:
+        check(c.capable(CAP_NET_RAW) or c.capable(CAP_NET_ADMIN), errno.EPERM)
+
+
+def _inet_getsockopt(task, f, level, optname, optval, optlen):
+    length = INT.unpack(task.mem.read(optlen, 4))[0]
+    check(length >= 0, errno.EINVAL)
+    if level == SOL_SOCKET and optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
+        value = _timeval(f.rcvtimeo)
+    elif level == SOL_SOCKET and optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
+        value = _timeval(f.sndtimeo)
+    elif level == SOL_SOCKET and optname == SO_LINGER:
+        onoff, lingertime = f.linger
+        value = LINGER.pack(onoff, _s32(lingertime // sockfs.HZ))
+    elif level == SOL_SOCKET and optname == SO_ERROR:
+        value = INT.pack(f.take_error())
+    elif optname in INET_GET_OPTIONS.get(level, ()):
+        value = f.getsockopt(level, optname, length)
+    else:
+        raise SyscallError(errno.ENOPROTOOPT)
+    value = value[:length]
+    task.mem.write(optval, value)
+    task.mem.write(optlen, INT.pack(len(value)))
+    return 0
+
+
+def _inet_recvmsg(task, f, msg, flags, name, namelen, vec, whole):
+    """recvmsg(2) of an inet socket: no control messages are made (msg_controllen 0)."""
+    result, sender, msg_flags = _inet_recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole)
+    if name:
+        _put_sockaddr(task, sender if namelen else b"", name, msg + 8)
+    task.mem.write(msg + MSGHDR_FLAGS, INT.pack(msg_flags & ~MSG_CMSG_CLOEXEC))
+    task.mem.write(msg + MSGHDR_CONTROLLEN, struct.pack("<Q", 0))
+    return result
