@@ -49,6 +49,21 @@ class Stat:
         for k, v in fields.items():
             setattr(self, k, v)
 
+    def change(self, mode=None, uid=None, gid=None, atime_ns=None, mtime_ns=None):
+        """simple_setattr's part for an inode kept in memory: the given fields (mode's
+        permission bits only), and ctime now."""
+        if mode is not None:
+            self.mode = st.S_IFMT(self.mode) | (mode & 0o7777)
+        if uid is not None:
+            self.uid = uid
+        if gid is not None:
+            self.gid = gid
+        if atime_ns is not None:
+            self.atime_ns = atime_ns
+        if mtime_ns is not None:
+            self.mtime_ns = mtime_ns
+        self.ctime_ns = time.time_ns()
+
     def copy(self, **changes):
         """A copy of these fields with `changes` applied (an overlay shows its own st_dev/st_ino)."""
         out = Stat.__new__(Stat)

@@ -118,21 +118,10 @@ class MQueue(Inode):
 
     def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
         """simple_setattr: the queue has no operation of its own (truncate just sets st_size)."""
-        s = self._stat
-        if mode is not None:
-            s.mode = st.S_IFMT(s.mode) | (mode & 0o7777)
-        if uid is not None:
-            s.uid = uid
-        if gid is not None:
-            s.gid = gid
         if size is not None:
-            s.size = size
-            s.mtime_ns = time.time_ns()
-        if atime_ns is not None:
-            s.atime_ns = atime_ns
-        if mtime_ns is not None:
-            s.mtime_ns = mtime_ns
-        s.ctime_ns = time.time_ns()
+            self._stat.size = size
+            self._stat.mtime_ns = time.time_ns()
+        self._stat.change(mode, uid, gid, atime_ns, mtime_ns)
 
     fs_magic = MQUEUE_MAGIC
 
@@ -258,18 +247,7 @@ class MqueueDir(Inode):
     fs_magic = MQUEUE_MAGIC
 
     def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
-        s = self._stat
-        if mode is not None:
-            s.mode = st.S_IFDIR | (mode & 0o7777)
-        if uid is not None:
-            s.uid = uid
-        if gid is not None:
-            s.gid = gid
-        if atime_ns is not None:
-            s.atime_ns = atime_ns
-        if mtime_ns is not None:
-            s.mtime_ns = mtime_ns
-        s.ctime_ns = time.time_ns()
+        self._stat.change(mode, uid, gid, atime_ns, mtime_ns)
 
     def lookup(self, name):
         if len(name) > NAME_MAX:

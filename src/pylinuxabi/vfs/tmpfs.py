@@ -179,20 +179,9 @@ class TmpInode(Inode):
             self._stat.mtime_ns = now
 
     def setattr(self, mode=None, uid=None, gid=None, size=None, atime_ns=None, mtime_ns=None):
-        s = self._stat
         if size is not None:
             self.truncate(size)
-        if mode is not None:
-            s.mode = st.S_IFMT(s.mode) | (mode & 0o7777)
-        if uid is not None:
-            s.uid = uid
-        if gid is not None:
-            s.gid = gid
-        if atime_ns is not None:
-            s.atime_ns = atime_ns
-        if mtime_ns is not None:
-            s.mtime_ns = mtime_ns
-        s.ctime_ns = time.time_ns()
+        self._stat.change(mode, uid, gid, atime_ns, mtime_ns)
 
     def statfs(self):
         return self.fs.statfs()
