@@ -17,8 +17,12 @@
  *                                 -> 0, after writing a zeroed struct stat;
  *                                    the path is not even read
  * Everything else is let through to the host kernel unchanged, which is
- * all a static program's start-up, exit and printf need.  Children of the
- * tracee are not traced (no PTRACE_O_TRACEFORK): loops.c does not fork.
+ * all a static program's start-up, exit and printf need, and all of
+ * net.c: under this tracer net.c's sockets, epoll and pipes are the host's,
+ * so its numbers are the pure cost of one stop per syscall.
+ * Children and threads of the tracee are traced too (PTRACE_O_TRACEFORK,
+ * VFORK, CLONE): they inherit the seccomp filter, and without a tracer
+ * RET_TRACE would fail every one of their syscalls with ENOSYS.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -143,7 +147,8 @@ int main(int argc, char **argv)
 
     close(gate[0]);
     if (ptrace(PTRACE_SEIZE, child, 0,
-               PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
+               PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD |
+                   PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE) < 0)
         die("PTRACE_SEIZE");
     if (write(gate[1], "x", 1) != 1)
         die("write gate");

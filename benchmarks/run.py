@@ -21,18 +21,20 @@ class RunError(Exception):
     pass
 
 
-def build():
-    """Compile loops (static, so no dynamic loader noise) and floor, if stale."""
+def compile_c(name, extra=()):
+    """Compile benchmarks/NAME.c into .build/NAME if stale; returns its path."""
     gcc = shutil.which("gcc") or sys.exit("gcc not found: it is needed to build the benchmark programs")
     BUILD.mkdir(exist_ok=True)
-    targets = {"loops": ["-static"], "floor": []}
-    for name, extra in targets.items():
-        src, out = HERE / f"{name}.c", BUILD / name
-        if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
-            continue
+    src, out = HERE / f"{name}.c", BUILD / name
+    if not out.exists() or out.stat().st_mtime < src.stat().st_mtime:
         print(f"building {out.relative_to(HERE.parent)}", file=sys.stderr)
         subprocess.run([gcc, "-O2", "-Wall", "-Wextra", *extra, "-o", str(out), str(src)], check=True)
-    return BUILD / "loops", BUILD / "floor"
+    return out
+
+
+def build():
+    """Compile loops (static, so no dynamic loader noise) and floor, if stale."""
+    return compile_c("loops", ["-static"]), compile_c("floor")
 
 
 def runner_prefix(name, floor):

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
@@ -16,12 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/futex.h>
 #include <linux/filter.h>
 #include <linux/ptrace.h>
 #include <linux/seccomp.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -410,6 +414,291 @@ int futex_wake(uint32_t *addr)
 {
     long n = syscall(SYS_futex, addr, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
     return n < 0 ? -errno : (int)n;
+}
+
+/*
+ * The host waker (DESIGN §4): a thread of the supervisor that waits in epoll
+ * for the host fds parked syscalls depend on (a socket, the terminal) and
+ * ends the park of the thread that waits, as wake() does from Python: the
+ * park word changes and the futex is woken. Each registration is a dup of
+ * the host fd, one-shot, keyed by the thread's park slot; the supervisor
+ * removes it when the wait ends. A late wake-up of a slot whose thread has
+ * moved on is spurious, and a parked syscall takes spurious wake-ups (it
+ * retries and parks again). The thread blocks every signal and makes no
+ * other call; it costs nothing while no such wait exists.
+ */
+static int waker_epfd = -1;
+static uint32_t *waker_words;
+
+static void *waker_main(void *arg)
+{
+    struct epoll_event events[64];
+    for (;;) {
+        int n = epoll_wait(waker_epfd, events, 64, -1);
+        for (int i = 0; i < n; i++) {
+            uint32_t *word = waker_words + (uint32_t)events[i].data.u64;
+            __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
+            syscall(SYS_futex, word, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+        }
+    }
+    return arg;
+}
+
+/* Start the waker over the park words at `words` (once); 0 or -errno. */
+int waker_start(uint32_t *words)
+{
+    pthread_t thread;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    int r;
+    if (waker_epfd >= 0)
+        return 0;
+    waker_epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (waker_epfd < 0)
+        return -errno;
+    waker_words = words;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    r = pthread_create(&thread, &attr, waker_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r != 0) {
+        close(waker_epfd);
+        waker_epfd = -1;
+        return -r;
+    }
+    return 0;
+}
+
+/* Wake park slot `slot` when host fd `fd` has one of `events` (poll bits):
+ * returns the registration (a dup of fd) for waker_remove, or -errno. */
+int waker_add(int fd, uint32_t events, uint32_t slot)
+{
+    struct epoll_event ev;
+    int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup < 0)
+        return -errno;
+    ev.events = events | EPOLLONESHOT;
+    ev.data.u64 = slot;
+    if (epoll_ctl(waker_epfd, EPOLL_CTL_ADD, dup, &ev) < 0) {
+        int err = errno;
+        close(dup);
+        return -err;
+    }
+    return dup;
+}
+
+void waker_remove(int reg)
+{
+    epoll_ctl(waker_epfd, EPOLL_CTL_DEL, reg, NULL);
+    close(reg);
+}
+
+/*
+ * The publisher (-p, DESIGN §12): a thread of the supervisor, which lives in
+ * the sandbox's network namespace, that accepts on listening sockets made in
+ * the host's namespace before the sandbox began, connects each new
+ * connection to 127.0.0.1:PORT (or [::1]:PORT) inside, and copies bytes both
+ * ways, half-closes included. Everything is non-blocking and level-triggered;
+ * memory is bounded by PUBLISH_MAX_CONNS connections of two buffers each.
+ */
+#define PUBLISH_BUF 65536
+#define PUBLISH_MAX_CONNS 256
+
+struct pub_end {
+    int kind;                   /* 0: a listener, 1: a connection's side */
+    struct pub_conn *conn;
+    int side;                   /* 0: the host's client, 1: the sandbox's server */
+    int listen_fd, family, port;
+};
+
+struct pub_dir {
+    char buf[PUBLISH_BUF];
+    size_t off, len;
+    int eof, shut;
+};
+
+struct pub_conn {
+    int fd[2];
+    struct pub_end end[2];
+    struct pub_dir dir[2];      /* dir[i]: bytes read from fd[i], to be written to fd[1 - i] */
+};
+
+static int publish_epfd = -1;
+static int publish_conns;
+
+static void pub_close(struct pub_conn *c)
+{
+    for (int i = 0; i < 2; i++) {
+        epoll_ctl(publish_epfd, EPOLL_CTL_DEL, c->fd[i], NULL);
+        close(c->fd[i]);
+    }
+    free(c);
+    publish_conns--;
+}
+
+/* Move what can be moved; 0 to go on, -1 when the connection is over. */
+static int pub_pump(struct pub_conn *c)
+{
+    for (int i = 0; i < 2; i++) {
+        struct pub_dir *d = &c->dir[i];
+        for (;;) {
+            if (d->len == 0 && !d->eof) {
+                ssize_t n = read(c->fd[i], d->buf, PUBLISH_BUF);
+                if (n > 0) {
+                    d->off = 0;
+                    d->len = n;
+                } else if (n == 0) {
+                    d->eof = 1;
+                } else if (errno == EAGAIN || errno == EINTR) {
+                    break;
+                } else {
+                    return -1;
+                }
+            }
+            if (d->len > 0) {
+                ssize_t n = send(c->fd[1 - i], d->buf + d->off, d->len, MSG_NOSIGNAL);
+                if (n > 0) {
+                    d->off += n;
+                    d->len -= n;
+                    continue;
+                }
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                    return -1;
+                break;
+            }
+            if (d->eof && !d->shut) {
+                shutdown(c->fd[1 - i], SHUT_WR);
+                d->shut = 1;
+            }
+            break;
+        }
+    }
+    if (c->dir[0].shut && c->dir[1].shut)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        struct epoll_event ev = { 0, { .ptr = &c->end[i] } };
+        if (c->dir[i].len == 0 && !c->dir[i].eof)
+            ev.events |= EPOLLIN;
+        if (c->dir[1 - i].len > 0)
+            ev.events |= EPOLLOUT;
+        epoll_ctl(publish_epfd, EPOLL_CTL_MOD, c->fd[i], &ev);
+    }
+    return 0;
+}
+
+static void pub_accept(struct pub_end *l)
+{
+    union {
+        struct sockaddr_in in;
+        struct sockaddr_in6 in6;
+    } to;
+    socklen_t tolen;
+    int client = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (client < 0)
+        return;
+    if (publish_conns >= PUBLISH_MAX_CONNS) {
+        close(client);
+        return;
+    }
+    memset(&to, 0, sizeof(to));
+    if (l->family == AF_INET6) {
+        to.in6.sin6_family = AF_INET6;
+        to.in6.sin6_port = htons(l->port);
+        to.in6.sin6_addr = in6addr_loopback;
+        tolen = sizeof(to.in6);
+    } else {
+        to.in.sin_family = AF_INET;
+        to.in.sin_port = htons(l->port);
+        to.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        tolen = sizeof(to.in);
+    }
+    int server = socket(l->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (server < 0 || (connect(server, (struct sockaddr *)&to, tolen) < 0 && errno != EINPROGRESS)) {
+        close(client);
+        if (server >= 0)
+            close(server);
+        return;
+    }
+    struct pub_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(client);
+        close(server);
+        return;
+    }
+    publish_conns++;
+    c->fd[0] = client;
+    c->fd[1] = server;
+    for (int i = 0; i < 2; i++) {
+        struct epoll_event ev = { EPOLLIN | EPOLLOUT, { .ptr = &c->end[i] } };
+        c->end[i].kind = 1;
+        c->end[i].conn = c;
+        c->end[i].side = i;
+        epoll_ctl(publish_epfd, EPOLL_CTL_ADD, c->fd[i], &ev);
+    }
+}
+
+static void *publish_main(void *arg)
+{
+    struct epoll_event events[64];
+    for (;;) {
+        int n = epoll_wait(publish_epfd, events, 64, -1);
+        for (int i = 0; i < n; i++) {
+            struct pub_end *e = events[i].data.ptr;
+            if (e == NULL)
+                continue;           /* a connection closed earlier in this batch */
+            if (e->kind == 0) {
+                pub_accept(e);
+                continue;
+            }
+            struct pub_conn *c = e->conn;
+            if (pub_pump(c) < 0) {
+                for (int j = i + 1; j < n; j++) {
+                    struct pub_end *o = events[j].data.ptr;
+                    if (o != NULL && o->kind == 1 && o->conn == c)
+                        events[j].data.ptr = NULL;
+                }
+                pub_close(c);
+            }
+        }
+    }
+    return arg;
+}
+
+/* Publish: listeners[i] (listening, in the host's namespace) forward to
+ * ports[i] on the loopback of families[i] here. 0 or -errno. */
+int publish_start(const int *listeners, const int *families, const int *ports, int n)
+{
+    pthread_t thread;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    int r;
+    publish_epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (publish_epfd < 0)
+        return -errno;
+    for (int i = 0; i < n; i++) {
+        struct pub_end *l = calloc(1, sizeof(*l));
+        struct epoll_event ev = { EPOLLIN, { .ptr = l } };
+        if (l == NULL)
+            return -ENOMEM;
+        l->listen_fd = listeners[i];
+        l->family = families[i];
+        l->port = ports[i];
+        fcntl(l->listen_fd, F_SETFL, fcntl(l->listen_fd, F_GETFL) | O_NONBLOCK);
+        if (epoll_ctl(publish_epfd, EPOLL_CTL_ADD, l->listen_fd, &ev) < 0)
+            return -errno;
+    }
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    r = pthread_create(&thread, &attr, publish_main, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return -r;
 }
 
 /* Send one host fd over the control socket; the tracee receives it by an injected recvmsg. */

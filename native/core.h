@@ -80,6 +80,10 @@ int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
                    const uint64_t *args, long *result);
 int send_fd(int sock, int fd);
 int futex_wake(uint32_t *addr);
+int waker_start(uint32_t *words);
+int waker_add(int fd, uint32_t events, uint32_t slot);
+void waker_remove(int reg);
+int publish_start(const int *listeners, const int *families, const int *ports, int n);
 int host_tgkill(int tgid, int tid, int sig);
 long host_getdents64(int fd, void *buf, size_t len);
 int host_sysinfo(void *buf);

@@ -28,8 +28,10 @@ needs_netns = pytest.mark.skipif(not _can_unshare_net(), reason="cannot make a n
 
 
 def in_private_net(argv):
-    """argv run natively in a new network namespace with its loopback up."""
-    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *map(str, argv)]
+    """argv run natively in a new network namespace with its loopback up and ping sockets
+    open to every group, as docker and the sandbox leave theirs."""
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && echo "0 2147483647" > '
+            '/proc/sys/net/ipv4/ping_group_range && exec "$@"', "sh", *map(str, argv)]
 
 
 @needs_netns
@@ -119,3 +121,42 @@ def test_loopback_is_private_to_the_sandbox(run_sandboxed):
                 f"print(socket.create_connection(('127.0.0.1', {port})).getpeername()[1])")
         r = run_sandboxed([sys.executable, "-c", code])
     assert r.returncode == 0 and r.stdout == f"{port}\n", r.stderr
+
+
+@needs_netns
+def test_control_messages_and_the_error_queue(build, run_native, run_sandboxed, assert_same_behaviour):
+    """IP_PKTINFO, IP_RECVTTL/TOS, SO_TIMESTAMP, IPv6 packet info and hop limit, MSG_CTRUNC,
+    IP_PKTINFO on send, and IP_RECVERR/IPV6_RECVERR's ICMP errors read from MSG_ERRQUEUE."""
+    binary = build("net_cmsg")
+    native = run_native(in_private_net([binary]))
+    assert native.returncode == 0, native.stderr
+    assert "errno ECONNREFUSED origin 2 type 3 code 3" in native.stdout        # ICMP port unreachable
+    assert "msg_flags 0x8" in native.stdout                                     # MSG_CTRUNC
+    assert_same_behaviour([binary], native, run_sandboxed([binary]))
+
+
+@needs_netns
+def test_ping_and_raw_sockets(build, run_native, run_sandboxed, assert_same_behaviour):
+    """ICMP ping sockets (every group may, as docker opens net.ipv4.ping_group_range) and,
+    with CAP_NET_RAW, raw ones, over the loopback; a user has no raw socket."""
+    binary = build("net_icmp")
+    native = run_native(in_private_net([binary]))
+    assert native.returncode == 0, native.stderr
+    assert "raw packet 28 bytes, protocol 1, icmp type 0 id 0x4242 seq 3" in native.stdout
+    assert_same_behaviour([binary], native, run_sandboxed([binary]))
+    user = reachable(binary)
+    native = run_native(in_private_net([*AS_USER, user, "user"]))
+    assert "reply type 0 seq 7 data pingdata from 127.0.0.1" in native.stdout, native.stderr
+    argv = ["--user", "1000:1000", user, "user"]
+    assert_same_behaviour(argv, native, run_sandboxed(argv))
+
+
+@needs_netns
+def test_ping_command(run_sandboxed):
+    """iputils' ping as root and as a user, to the sandbox's own loopback."""
+    if shutil.which("ping") is None:
+        pytest.skip("ping (iputils-ping) missing")
+    for argv in (["ping", "-c", "2", "-i", "0.2", "127.0.0.1"], ["--user", "1000:1000", "ping", "-c", "1", "::1"]):
+        r = run_sandboxed(argv)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert " 0% packet loss" in r.stdout

@@ -69,12 +69,14 @@ class Run:
         return list(self.seen.values())
 
     def supervisor(self):
-        """The outer process's forked child (same command line), or None."""
+        """The outer process's forked child (same command line) that has started the
+        program, or None. (The outer process forks another before it: the maker of
+        sockets outside the sandbox, platform/outside.py.)"""
         try:
             cmdline = self.outer.cmdline()
             for child in self.outer.children():
                 with contextlib.suppress(psutil.Error):
-                    if child.cmdline() == cmdline:
+                    if child.cmdline() == cmdline and child.children():
                         return child
         except psutil.Error:
             pass

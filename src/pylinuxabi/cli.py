@@ -73,6 +73,32 @@ def _volume(text):
     return os.path.abspath(parts[0]), parts[1], parts[2] == "ro"
 
 
+def _publish(text):
+    """docker's [IP:][HOSTPORT:]PORT[/tcp]: (host address or None for every one, host port
+    (0: any free one), the sandbox's port). IPv6 addresses go in brackets."""
+    spec, _, proto = text.partition("/")
+    if proto not in ("", "tcp"):
+        raise argparse.ArgumentTypeError(f"cannot publish {text!r}: only TCP ports are published yet")
+    ip = None
+    if spec.startswith("["):
+        ip, bracket, spec = spec[1:].partition("]")
+        if not bracket or not spec.startswith(":"):
+            raise argparse.ArgumentTypeError(f"bad port mapping {text!r}")
+        spec = spec[1:]
+    parts = spec.split(":")
+    if ip is None and len(parts) == 3:
+        ip = parts.pop(0)
+    try:
+        ports = [int(p) if p else 0 for p in parts]
+    except ValueError:
+        ports = []
+    if len(ports) == 1:
+        ports.insert(0, 0)
+    if len(ports) != 2 or not 0 <= ports[0] <= 65535 or not 0 < ports[1] <= 65535:
+        raise argparse.ArgumentTypeError(f"bad port mapping {text!r}: [IP:][HOSTPORT:]PORT[/tcp]")
+    return ip or None, ports[0], ports[1]
+
+
 def _workdir(text):
     if not text.startswith("/"):
         raise argparse.ArgumentTypeError(f"the working directory {text!r} must be an absolute path")
@@ -148,7 +174,12 @@ def parser():
                    help="at exit, list the syscalls used that are not implemented, to FILE (default stderr)")
     r.add_argument("--trace-all", action="store_true", help="trap every syscall, even those the filter allows")
     r.add_argument("--strict", action="store_true", help="a crash in a handler stops the supervisor (for tests)")
-    r.add_argument("--net", action="store_true", help="share the host's network (default: none)")
+    r.add_argument("-p", "--publish", type=_publish, action="append", default=[],
+                   metavar="[IP:][HOSTPORT:]PORT",
+                   help="reach the sandbox's TCP port PORT from the host at IP:HOSTPORT, as docker's")
+    r.add_argument("--net", "--network", choices=("bridge", "none", "host"), default="bridge",
+                   help="as docker's: bridge (default) gives a private loopback and outbound connections "
+                        "through the host; none the loopback only; host shares the host's network")
     r.add_argument("--read-only", action="store_true",
                    help="serve the root read-only, with no writable layer (default: a copy-on-write "
                         "overlay that keeps every change in memory)")
@@ -176,7 +207,8 @@ def parser():
 
 # options that take the next word as their value; `--strace` and `--report` take one only as =FILE
 TAKES_VALUE = {"--root", "-u", "--user", "--hostname", "-w", "--workdir", "-e", "--env", "--env-file",
-               "--tmpfs", "-v", "--volume", "--upper", "--upper-work", "--cap-add", "--cap-drop"}
+               "--tmpfs", "-v", "--volume", "--upper", "--upper-work", "--cap-add", "--cap-drop",
+               "--net", "--network", "-p", "--publish"}
 
 
 def _bare_optional_values(argv):
@@ -227,10 +259,10 @@ def main(argv=None):
         return _usage_error("--upper needs a writable root (not --read-only)")
     options = sandbox.Options(root=args.root, user=args.user, hostname=args.hostname,
                               strict=args.strict, trace_all=args.trace_all, strace=args.strace,
-                              report=args.report, workdir=args.workdir, new_net=not args.net,
+                              report=args.report, workdir=args.workdir, net=args.net,
                               read_only=args.read_only, tmpfs=args.tmpfs, volumes=args.volume,
                               upper=args.upper, upper_work=args.upper_work, cap_add=args.cap_add,
-                              cap_drop=args.cap_drop)
+                              cap_drop=args.cap_drop, publish=args.publish)
     argv = [os.fsencode(args.program)] + [os.fsencode(a) for a in args.args]
     try:
         return sandbox.run(argv, environment(args, terminal() is not None), options)

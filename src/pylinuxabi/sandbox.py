@@ -3,13 +3,10 @@
 The composition root: the only place that wires platform, kernel, table and VFS.
 """
 import errno
-import fcntl
 import os
 import posixpath
 import resource
 import signal
-import socket
-import struct
 import sys
 import traceback
 
@@ -19,6 +16,8 @@ from pylinuxabi.kernel.ipc import render_sysvipc
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
+from pylinuxabi.platform import netns
+from pylinuxabi.platform.outside import Outside
 from pylinuxabi.platform.ptrace import PtracePlatform
 from pylinuxabi.startsignals import FORWARDED, capture_signals
 from pylinuxabi.syscalls import table as syscall_table
@@ -51,9 +50,9 @@ class UsageError(Exception):
 
 class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
-                 trace_all=False, strace=None, workdir=None, new_net=False, read_only=False,
+                 trace_all=False, strace=None, workdir=None, net="host", read_only=False,
                  tmpfs=(), volumes=(), upper=None, upper_work=None, cap_add=(), cap_drop=(),
-                 user=None, report=None):
+                 user=None, report=None, publish=()):
         self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
@@ -66,7 +65,10 @@ class Options:
         self.trace_all = trace_all or strace is not None
         self.strace = strace
         self.workdir = workdir
-        self.new_net = new_net
+        self.net = net              # docker's network modes: bridge (default), none or host
+        self.outside = None         # bridge: the maker of sockets in the host's namespace (platform/outside.py)
+        self.publish = list(publish)    # -p: [(host address or None, host port or 0, sandbox port)]
+        self.listeners = []         # their host sockets, made at start: [(socket, sandbox port)]
         self.read_only = read_only  # no writable layer over the root
         self.tmpfs = list(tmpfs)    # [(guest path, size in bytes or None)]
         self.volumes = list(volumes)    # [(host path, guest path, read-only)]
@@ -75,6 +77,11 @@ class Options:
         self.upper_work = upper_work    # its work directory (default: upper + ".work")
         self.capabilities = capabilities(cap_add, cap_drop)  # the first process's bounding set
         self.host_caps = explicit_capabilities(cap_add, cap_drop)   # consent for host-wide effects
+
+    @property
+    def new_net(self):
+        """Has the sandbox a network namespace of its own?"""
+        return self.net != "host"
 
 
 def host_capabilities():
@@ -151,10 +158,12 @@ def build_mounts(kernel, options):
     for guest, size in options.tmpfs:
         mounts.append((guest.encode(), "tmpfs", b"tmpfs", TmpFS(size).root_inode, False))
     for host_path, guest, ro in options.volumes:
-        volume = HostFS(host_path, writable=not ro)
-        mounts.append((guest.encode(), "hostfs", host_path.encode(), volume.root_inode, ro))
+        mounts.append((guest.encode(), "hostfs", host_path.encode(), volume_root(host_path, ro), ro))
     for path, fs_type, source, inode, ro, *kw in mounts:
-        point = _mount_point(table, path, required=path not in SYSTEM_MOUNTS)
+        point = _mount_point(table, path, required=path not in SYSTEM_MOUNTS, is_dir=inode.is_dir())
+        if point is not None and point.inode.is_dir() != inode.is_dir():
+            raise OSError(errno.ENOTDIR, f"cannot mount {source.decode(errors='replace')} on "
+                                         f"{path.decode(errors='replace')}: not the same kind of file")
         if point is not None:
             table.mount(point, fs_type, source, inode, readonly=ro, **(kw[0] if kw else {}))
     return table
@@ -190,8 +199,21 @@ def filesystems(kernel, proc_extra):
     return {"tmpfs": tmpfs, "ramfs": tmpfs, "proc": proc, "mqueue": mqueue, "hugetlbfs": hugetlbfs}
 
 
-def _mount_point(table, path, required):
-    """The directory to mount on, made (with its parents) in a writable root if missing."""
+def volume_root(host_path, ro):
+    """What -v HOST:GUEST mounts: the host directory, or a single host file (docker binds
+    files too: -v ./resolv.conf:/etc/resolv.conf), served from its directory."""
+    if os.path.isdir(host_path) or not os.path.lexists(host_path):
+        return HostFS(host_path, writable=not ro).root_inode
+    real = os.path.realpath(host_path)
+    try:
+        return HostFS(os.path.dirname(real), writable=not ro).root_inode.lookup(os.fsencode(os.path.basename(real)))
+    except SyscallError as e:
+        raise OSError(e.errno, f"cannot serve {host_path}: {os.strerror(e.errno)}")
+
+
+def _mount_point(table, path, required, is_dir=True):
+    """The directory (for a file, the file) to mount on, made with its parents in a
+    writable root if missing."""
     ctx = WalkContext(table.root, Creds())
     try:
         return resolve(ctx, table.root, path)
@@ -199,12 +221,14 @@ def _mount_point(table, path, required):
         pass
     d = table.root
     try:
-        for name in path.strip(b"/").split(b"/"):
-            if name:
-                nxt = namei.peek(d, name)
-                if nxt is None:
-                    nxt = namei.mkdir(d, name, 0o755, Creds())
-                d = resolve(ctx, d, name)
+        names = [name for name in path.strip(b"/").split(b"/") if name]
+        for i, name in enumerate(names):
+            if namei.peek(d, name) is None:
+                if is_dir or i < len(names) - 1:
+                    namei.mkdir(d, name, 0o755, Creds())
+                else:
+                    namei.create(d, name, 0o644, Creds())
+            d = resolve(ctx, d, name)
         return d
     except SyscallError as e:
         if required:
@@ -332,6 +356,9 @@ def run(argv, envp, options):
     """
     ignored, old_mask = capture_signals()
     forwarded = [s for s in FORWARDED if s not in ignored]
+    options.listeners = netns.publish_listeners(options.publish)
+    if options.net == "bridge":
+        options.outside = Outside.start()
     PtracePlatform.enter_sandbox(options.new_net)
     watched = set(forwarded) | {signal.SIGCHLD}
     job = options.job = Job()
@@ -358,6 +385,10 @@ def run(argv, envp, options):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
+    if options.outside is not None:
+        options.outside.close()         # the supervisor's now: it ends with the supervisor
+    for listener, _ in options.listeners:
+        listener.close()
     job.outer_side()
     # The watched signals stay blocked to the end: one that comes after the
     # supervisor is gone must not kill us and change the exit status.
@@ -379,24 +410,13 @@ def run(argv, envp, options):
         job.restore()
 
 
-def loopback_up():
-    """The sandbox's own network namespace starts with `lo` down: bring it up, as a
-    container runtime does (SIOCSIFFLAGS IFF_UP; we are root of the namespace)."""
-    SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            ifr = fcntl.ioctl(s, SIOCGIFFLAGS, struct.pack("16sH22x", b"lo", 0))
-            flags = struct.unpack_from("16sH", ifr)[1]
-            fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH22x", b"lo", flags | IFF_UP))
-        except OSError as e:
-            print(f"pylinuxabi: cannot bring the loopback interface up: {e.strerror}", file=sys.stderr)
-
-
 def supervise(argv, envp, options):
     """In pid 1 of the sandbox: start the program and serve it until it exits."""
     PtracePlatform.become_init()
     if options.new_net:
-        loopback_up()
+        netns.set_up(bridge=options.net == "bridge")
+    if options.listeners:
+        PtracePlatform.publish(options.listeners)
     nofile = raise_fd_limit()
     ignored, old_mask, forwarded = options.signals
     job = options.job

@@ -35,10 +35,12 @@ class WouldBlock(Exception):
     (pselect6, ppoll), its own until the wait ends. `signals` (a mask) are
     signals the syscall takes itself (signalfd): one arriving ends the wait
     and the syscall is retried, where another signal would interrupt it.
+    `host` lists (host fd, poll events) pairs whose readiness ends the wait at
+    once (the host waker, DESIGN §4); when each is watched, `recheck` is moot.
     """
 
     def __init__(self, waitables=(), timeout=None, restart=ERESTARTSYS, recheck=None, file=None,
-                 files=(), sigmask=None, signals=0):
+                 files=(), sigmask=None, signals=0, host=None):
         super().__init__("would block")
         self.waitables = [q for q in waitables if q is not None]
         self.timeout = timeout      # seconds the syscall may wait in all (None: for ever)
@@ -48,6 +50,7 @@ class WouldBlock(Exception):
         self.files = files
         self.sigmask = sigmask
         self.signals = signals
+        self.host = host
 
 
 def check(cond, err):

@@ -283,7 +283,8 @@ class Kernel:
 
     # -- blocking (DESIGN §4) ---------------------------------------------------
     def block(self, task, wait, args=()):
-        """Park `task` in the host until one of the wait's queues is notified."""
+        """Park `task` in the host until one of the wait's queues is notified, or the
+        host waker sees one of its host fds ready (else it looks again after its recheck)."""
         task.restart = wait.restart
         if wait.file is not None and task.held is None:
             self.hold(task, wait.file, args)
@@ -294,7 +295,12 @@ class Kernel:
         if wait.timeout is not None and task.deadline is None:
             task.deadline = time.monotonic() + wait.timeout
         park_for = task.remaining()
-        if wait.recheck is not None:
+        platform = self.platform
+        word = platform.park_word(task.thread)      # (before a watch can change it)
+        if wait.host:
+            task.host_watches = platform.watch_host(task.thread, wait.host)
+        watched = wait.host is not None and (not wait.host or task.host_watches is not None)
+        if wait.recheck is not None and not watched:
             park_for = wait.recheck if park_for is None else min(park_for, wait.recheck)
         due = self.timers.next_due()
         now = time.monotonic()
@@ -307,11 +313,11 @@ class Kernel:
         task.waiting_on = wait.waitables
         try:
             self.set_park_mask(task, wait)
-            self.platform.park(task.thread, park_for)
+            platform.park(task.thread, park_for, word)
         except ThreadGone:
             self.stop_waiting(task)
             self.parked_until.pop(task, None)
-        return self.platform.wait()
+        return platform.wait()
 
     def set_park_mask(self, task, wait):
         """The signal mask the thread waits under: its own, or the wait's (pselect6, ppoll),
@@ -475,6 +481,9 @@ class Kernel:
         for queue in task.waiting_on:
             queue.remove(task.wake_callback)
         task.waiting_on = ()
+        if task.host_watches is not None:
+            self.platform.unwatch_host(task.host_watches)
+            task.host_watches = None
 
     def wait_ended(self, task, rval):
         """The host wait of a parked task returned: a signal, or a wake-up to retry the syscall."""

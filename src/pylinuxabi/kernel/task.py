@@ -133,7 +133,7 @@ class Task:
     """One thread; `thread` is the platform's handle, `mem` its address space."""
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
-                 "waiting_on", "wake_callback", "restart", "deadline", "comm", "progress", "resume", "held",
+                 "waiting_on", "host_watches", "wake_callback", "restart", "deadline", "comm", "progress", "resume", "held",
                  "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask", "clone_args")
 
     def __init__(self, tid, process, thread):
@@ -147,6 +147,7 @@ class Task:
                                     # had before the host ran it with our copies (Resume.args)
         self.on_exit = None         # callback for the syscall-exit stop we asked for
         self.waiting_on = ()        # wait queues of the syscall it is parked in
+        self.host_watches = None    # and the host waker's watches of host fds (platform.watch_host)
         self.wake_callback = None   # what those queues call to wake it
         self.restart = 0            # the ERESTART* code of that syscall
         self.deadline = None        # time.monotonic() at which that syscall's timeout ends

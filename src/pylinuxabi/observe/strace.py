@@ -170,7 +170,7 @@ class _Enum:
     def __call__(self, value: int) -> str:
         value &= self.mask
         name = self.names.get(value)
-        return name if name is not None else f"{value:#x} /* {self.unknown} */"
+        return name if name is not None else f"{value:#x} /* {self.unknown} */" if value else f"0 /* {self.unknown} */"
 
 
 # open(2) and friends --------------------------------------------------------
@@ -632,6 +632,92 @@ _SOCKET_FAMILY = _Enum({**SOCKET_FAMILY, 1: "AF_UNIX", 38: "AF_ALG", 40: "AF_VSO
 _SOCK_TYPE = _Enum({**SOCKET_TYPE, 6: "SOCK_DCCP"}, unknown="SOCK_???")
 _SOCK_FLAGS = _Flags([(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")],
                      unknown="SOCK_???")
+# setsockopt and getsockopt: levels and option names as strace prints them
+_SOL = _Enum({0: "SOL_IP", 1: "SOL_SOCKET", 6: "SOL_TCP", 17: "SOL_UDP", 41: "SOL_IPV6", 58: "SOL_ICMPV6",
+              136: "SOL_UDPLITE", 255: "SOL_RAW", 263: "SOL_PACKET", 270: "SOL_NETLINK"}, unknown="SOL_???")
+_SOCKOPTS = {
+    0: _Enum({
+        1: "IP_TOS", 2: "IP_TTL", 3: "IP_HDRINCL", 4: "IP_OPTIONS", 5: "IP_ROUTER_ALERT",
+        6: "IP_RECVOPTS", 7: "IP_RETOPTS", 8: "IP_PKTINFO", 9: "IP_PKTOPTIONS",
+        10: "IP_MTU_DISCOVER", 11: "IP_RECVERR", 12: "IP_RECVTTL", 13: "IP_RECVTOS", 14: "IP_MTU",
+        15: "IP_FREEBIND", 16: "IP_IPSEC_POLICY", 17: "IP_XFRM_POLICY", 18: "IP_PASSSEC",
+        19: "IP_TRANSPARENT", 20: "IP_ORIGDSTADDR", 21: "IP_MINTTL", 22: "IP_NODEFRAG",
+        23: "IP_CHECKSUM", 24: "IP_BIND_ADDRESS_NO_PORT", 25: "IP_RECVFRAGSIZE",
+        26: "IP_RECVERR_RFC4884", 32: "IP_MULTICAST_IF", 33: "IP_MULTICAST_TTL",
+        34: "IP_MULTICAST_LOOP", 35: "IP_ADD_MEMBERSHIP", 36: "IP_DROP_MEMBERSHIP",
+        37: "IP_UNBLOCK_SOURCE", 38: "IP_BLOCK_SOURCE", 39: "IP_ADD_SOURCE_MEMBERSHIP",
+        40: "IP_DROP_SOURCE_MEMBERSHIP", 41: "IP_MSFILTER", 42: "MCAST_JOIN_GROUP",
+        43: "MCAST_BLOCK_SOURCE", 44: "MCAST_UNBLOCK_SOURCE", 45: "MCAST_LEAVE_GROUP",
+        46: "MCAST_JOIN_SOURCE_GROUP", 47: "MCAST_LEAVE_SOURCE_GROUP", 48: "MCAST_MSFILTER",
+        49: "IP_MULTICAST_ALL", 50: "IP_UNICAST_IF"
+    }, unknown="IP_???"),
+    1: _Enum({
+        1: "SO_DEBUG", 2: "SO_REUSEADDR", 3: "SO_TYPE", 4: "SO_ERROR", 5: "SO_DONTROUTE",
+        6: "SO_BROADCAST", 7: "SO_SNDBUF", 8: "SO_RCVBUF", 9: "SO_KEEPALIVE", 10: "SO_OOBINLINE",
+        11: "SO_NO_CHECK", 12: "SO_PRIORITY", 13: "SO_LINGER", 14: "SO_BSDCOMPAT",
+        15: "SO_REUSEPORT", 16: "SO_PASSCRED", 17: "SO_PEERCRED", 18: "SO_RCVLOWAT",
+        19: "SO_SNDLOWAT", 20: "SO_RCVTIMEO_OLD", 21: "SO_SNDTIMEO_OLD",
+        22: "SO_SECURITY_AUTHENTICATION", 23: "SO_SECURITY_ENCRYPTION_TRANSPORT",
+        24: "SO_SECURITY_ENCRYPTION_NETWORK", 25: "SO_BINDTODEVICE", 26: "SO_ATTACH_FILTER",
+        27: "SO_DETACH_FILTER", 28: "SO_PEERNAME", 29: "SO_TIMESTAMP_OLD", 30: "SO_ACCEPTCONN",
+        31: "SO_PEERSEC", 32: "SO_SNDBUFFORCE", 33: "SO_RCVBUFFORCE", 34: "SO_PASSSEC",
+        35: "SO_TIMESTAMPNS_OLD", 36: "SO_MARK", 37: "SO_TIMESTAMPING_OLD", 38: "SO_PROTOCOL",
+        39: "SO_DOMAIN", 40: "SO_RXQ_OVFL", 41: "SO_WIFI_STATUS", 42: "SO_PEEK_OFF", 43: "SO_NOFCS",
+        44: "SO_LOCK_FILTER", 45: "SO_SELECT_ERR_QUEUE", 46: "SO_BUSY_POLL",
+        47: "SO_MAX_PACING_RATE", 48: "SO_BPF_EXTENSIONS", 49: "SO_INCOMING_CPU",
+        50: "SO_ATTACH_BPF", 51: "SO_ATTACH_REUSEPORT_CBPF", 52: "SO_ATTACH_REUSEPORT_EBPF",
+        53: "SO_CNX_ADVICE", 55: "SO_MEMINFO", 56: "SO_INCOMING_NAPI_ID", 57: "SO_COOKIE",
+        59: "SO_PEERGROUPS", 60: "SO_ZEROCOPY", 61: "SO_TXTIME", 62: "SO_BINDTOIFINDEX",
+        63: "SO_TIMESTAMP_NEW", 64: "SO_TIMESTAMPNS_NEW", 65: "SO_TIMESTAMPING_NEW",
+        66: "SO_RCVTIMEO_NEW", 67: "SO_SNDTIMEO_NEW", 68: "SO_DETACH_REUSEPORT_BPF",
+        69: "SO_PREFER_BUSY_POLL", 70: "SO_BUSY_POLL_BUDGET", 71: "SO_NETNS_COOKIE",
+        72: "SO_BUF_LOCK", 73: "SO_RESERVE_MEM", 74: "SO_TXREHASH", 75: "SO_RCVMARK"
+    }, unknown="SO_???"),
+    6: _Enum({
+        1: "TCP_NODELAY", 2: "TCP_MAXSEG", 3: "TCP_CORK", 4: "TCP_KEEPIDLE", 5: "TCP_KEEPINTVL",
+        6: "TCP_KEEPCNT", 7: "TCP_SYNCNT", 8: "TCP_LINGER2", 9: "TCP_DEFER_ACCEPT",
+        10: "TCP_WINDOW_CLAMP", 11: "TCP_INFO", 12: "TCP_QUICKACK", 13: "TCP_CONGESTION",
+        14: "TCP_MD5SIG", 15: "TCP_COOKIE_TRANSACTIONS", 16: "TCP_THIN_LINEAR_TIMEOUTS",
+        17: "TCP_THIN_DUPACK", 18: "TCP_USER_TIMEOUT", 19: "TCP_REPAIR", 20: "TCP_REPAIR_QUEUE",
+        21: "TCP_QUEUE_SEQ", 22: "TCP_REPAIR_OPTIONS", 23: "TCP_FASTOPEN", 24: "TCP_TIMESTAMP",
+        25: "TCP_NOTSENT_LOWAT", 26: "TCP_CC_INFO", 27: "TCP_SAVE_SYN", 28: "TCP_SAVED_SYN",
+        29: "TCP_REPAIR_WINDOW", 30: "TCP_FASTOPEN_CONNECT", 31: "TCP_ULP", 32: "TCP_MD5SIG_EXT",
+        33: "TCP_FASTOPEN_KEY", 34: "TCP_FASTOPEN_NO_COOKIE", 35: "TCP_ZEROCOPY_RECEIVE",
+        36: "TCP_INQ", 37: "TCP_TX_DELAY"
+    }, unknown="TCP_???"),
+    17: _Enum({
+        1: "UDP_CORK", 100: "UDP_ENCAP", 101: "UDP_NO_CHECK6_TX", 102: "UDP_NO_CHECK6_RX",
+        103: "UDP_SEGMENT", 104: "UDP_GRO"
+    }, unknown="UDP_???"),
+    41: _Enum({
+        1: "IPV6_ADDRFORM", 2: "IPV6_2292PKTINFO", 3: "IPV6_2292HOPOPTS", 4: "IPV6_2292DSTOPTS",
+        5: "IPV6_2292RTHDR", 6: "IPV6_2292PKTOPTIONS", 7: "IPV6_CHECKSUM", 8: "IPV6_2292HOPLIMIT",
+        9: "IPV6_NEXTHOP", 10: "IPV6_AUTHHDR", 11: "IPV6_FLOWINFO", 16: "IPV6_UNICAST_HOPS",
+        17: "IPV6_MULTICAST_IF", 18: "IPV6_MULTICAST_HOPS", 19: "IPV6_MULTICAST_LOOP",
+        20: "IPV6_ADD_MEMBERSHIP", 21: "IPV6_DROP_MEMBERSHIP", 22: "IPV6_ROUTER_ALERT",
+        23: "IPV6_MTU_DISCOVER", 24: "IPV6_MTU", 25: "IPV6_RECVERR", 26: "IPV6_V6ONLY",
+        27: "IPV6_JOIN_ANYCAST", 28: "IPV6_LEAVE_ANYCAST", 29: "IPV6_MULTICAST_ALL",
+        30: "IPV6_ROUTER_ALERT_ISOLATE", 31: "IPV6_RECVERR_RFC4884", 32: "IPV6_FLOWLABEL_MGR",
+        33: "IPV6_FLOWINFO_SEND", 34: "IPV6_IPSEC_POLICY", 35: "IPV6_XFRM_POLICY",
+        36: "IPV6_HDRINCL", 42: "MCAST_JOIN_GROUP", 43: "MCAST_BLOCK_SOURCE",
+        44: "MCAST_UNBLOCK_SOURCE", 45: "MCAST_LEAVE_GROUP", 46: "MCAST_JOIN_SOURCE_GROUP",
+        47: "MCAST_LEAVE_SOURCE_GROUP", 48: "MCAST_MSFILTER", 49: "IPV6_RECVPKTINFO",
+        50: "IPV6_PKTINFO", 51: "IPV6_RECVHOPLIMIT", 52: "IPV6_HOPLIMIT", 53: "IPV6_RECVHOPOPTS",
+        54: "IPV6_HOPOPTS", 55: "IPV6_RTHDRDSTOPTS", 56: "IPV6_RECVRTHDR", 57: "IPV6_RTHDR",
+        58: "IPV6_RECVDSTOPTS", 59: "IPV6_DSTOPTS", 60: "IPV6_RECVPATHMTU", 61: "IPV6_PATHMTU",
+        62: "IPV6_DONTFRAG", 63: "IPV6_USE_MIN_MTU", 64: "IP6T_SO_SET_REPLACE",
+        65: "IP6T_SO_SET_ADD_COUNTERS", 66: "IPV6_RECVTCLASS", 67: "IPV6_TCLASS",
+        70: "IPV6_AUTOFLOWLABEL", 72: "IPV6_ADDR_PREFERENCES", 73: "IPV6_MINHOPCOUNT",
+        74: "IPV6_ORIGDSTADDR", 75: "IPV6_TRANSPARENT", 76: "IPV6_UNICAST_IF",
+        77: "IPV6_RECVFRAGSIZE", 78: "IPV6_FREEBIND"
+    }, unknown="IPV6_???"),
+}
+_SO_LINGER = 13
+# (level, option)s whose value is a struct: strace shows their address, not [N]
+_STRUCT_SOCKOPTS = {(0, 35), (0, 36), (0, 42), (0, 45), (1, 13), (1, 26), (1, 51), (41, 20), (41, 21), (41, 27),
+                    (41, 28), (41, 42), (41, 45)}
+_SHUT = _Enum({0: "SHUT_RD", 1: "SHUT_WR", 2: "SHUT_RDWR"}, unknown="SHUT_???")
+
 _IPPROTO = _Enum({
     0: "IPPROTO_IP", 1: "IPPROTO_ICMP", 2: "IPPROTO_IGMP", 4: "IPPROTO_IPIP",
     6: "IPPROTO_TCP", 17: "IPPROTO_UDP", 41: "IPPROTO_IPV6", 47: "IPPROTO_GRE",
@@ -1183,6 +1269,41 @@ def _socklen_inout(c: _Call, i: int) -> str:
     return f"[{before} => {after}]"
 
 
+def _sockopt_name(c: _Call, i: int) -> str:
+    names = _SOCKOPTS.get(_s32(c.args[1]))
+    return str(_s32(c.args[i])) if names is None else names(c.args[i])
+
+
+def _dec_sockopt(c: _Call, addr: int, length: int) -> str | None:
+    """An option's value as strace shows it: [N] for an int, SO_LINGER's struct, else the
+    bytes (a struct option too short for its struct: its address)."""
+    option = (_s32(c.args[1]), _s32(c.args[2]))
+    if option in _STRUCT_SOCKOPTS:
+        if option != (1, _SO_LINGER) or length < 8:
+            return None
+    elif length == 4:
+        return _dec_int(c, addr)
+    if option == (1, _SO_LINGER):
+        v = c.word(addr, "<ii")
+        return None if v is None else f"{{l_onoff={v[0]}, l_linger={v[1]}}}"
+    return c.buffer(addr, max(length, 0))
+
+
+def _sockopt_in(c: _Call, i: int) -> str:
+    """setsockopt's value, optlen (argument 4) bytes."""
+    addr = c.args[i]
+    text = _dec_sockopt(c, addr, _s32(c.args[4])) if addr else None
+    return _ptr(addr) if text is None else text
+
+
+def _sockopt_out(c: _Call, i: int) -> str:
+    """getsockopt's value, as long as the kernel says it made it."""
+    addr = c.args[i]
+    lengths = _socklen(c, c.args[4]) if addr and c.ok else None
+    text = None if lengths is None else _dec_sockopt(c.after(), addr, lengths[1])
+    return _ptr(addr) if text is None else text
+
+
 # Whole-call formatters (argument lists that depend on flags) -------------------------
 
 def _clone_args(c: _Call) -> list[str]:
@@ -1508,6 +1629,10 @@ _OVERRIDES: dict[str, dict[str, Fmt]] = {
     "sendto": {"buf": _buf_in(2), "flags": _value(_MSG_FLAGS), "dest_addr": _sockaddr_in(5)},
     "recvfrom": {"buf": _buf_out(), "flags": _value(_MSG_FLAGS), "src_addr": _sockaddr_out(5),
                  "addrlen": _socklen_inout},
+    "setsockopt": {"level": _value(_SOL), "optname": _sockopt_name, "optval": _sockopt_in},
+    "getsockopt": {"level": _value(_SOL), "optname": _sockopt_name, "optval": _sockopt_out,
+                   "optlen": _socklen_inout},
+    "shutdown": {"how": _value(_SHUT)},
     "sendmsg": {"flags": _value(_MSG_FLAGS)},
     "recvmsg": {"flags": _value(_MSG_FLAGS)},
     "wait4": {"stat_addr": _decoded(

@@ -267,6 +267,7 @@ class PtracePlatform:
         self.area_fd = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
         os.close(fd)
         self.park_words = ffi.cast("uint32_t *", ffi.from_buffer(self.area))
+        self.waker_started = False
 
     def stash(self, thread, data):
         """Put `data` (at most ARG_SLOT bytes) in the thread's argument slot, where
@@ -282,6 +283,18 @@ class PtracePlatform:
         r = lib.enter_namespaces(int(os.geteuid() != 0), int(new_net), os.geteuid(), os.getegid())
         if r < 0:
             raise OSError(-r, "cannot create the sandbox's namespaces: " + os.strerror(-r))
+
+    @staticmethod
+    def publish(listeners):
+        """Forward connections the (listening socket, port) pairs accept to the port on
+        our loopback, from a thread of ours (native publish_start): -p."""
+        n = len(listeners)
+        fds = ffi.new("int[]", [s.fileno() for s, _ in listeners])
+        families = ffi.new("int[]", [socket.AF_INET] * n)
+        ports = ffi.new("int[]", [port for _, port in listeners])
+        r = lib.publish_start(fds, families, ports, n)
+        if r < 0:
+            raise OSError(-r, "cannot publish ports: " + os.strerror(-r))
 
     @staticmethod
     def become_init():
@@ -427,8 +440,14 @@ class PtracePlatform:
         if r != self.stub_end:
             raise SyscallError(errno.ENOMEM, f"cannot reserve the gap after the stub: {r}")
 
-    def park(self, thread, timeout=None):
-        """Turn the stopped syscall into a host futex wait on the thread's park word.
+    def park_word(self, thread):
+        """The thread's park word now: a park made with it ends at once if a wake
+        came since (from us or the host waker)."""
+        return self.park_words[thread.slot]
+
+    def park(self, thread, timeout=None, word=None):
+        """Turn the stopped syscall into a host futex wait on the thread's park word
+        (while it still holds `word`, by default its value now).
 
         The thread then waits in the host, interruptible by signals, while we
         serve others; wake() ends the wait. The first park keeps the
@@ -446,7 +465,7 @@ class PtracePlatform:
         regs.orig_rax = regs.rax = SYS_futex
         regs.rdi = PARK_ADDR + 4 * thread.slot
         regs.rsi = FUTEX_WAIT
-        regs.rdx = self.park_words[thread.slot]
+        regs.rdx = self.park_words[thread.slot] if word is None else word
         regs.r10 = 0
         if timeout is not None:
             # the futex's relative timeout, read at its entry from the thread's
@@ -461,6 +480,28 @@ class PtracePlatform:
         words = self.park_words
         words[thread.slot] = (words[thread.slot] + 1) & 0xFFFFFFFF
         lib.futex_wake(words + thread.slot)
+
+    def watch_host(self, thread, waits):
+        """Have the host waker (native waker_start) end the park of `thread` when one of
+        the (host fd, poll events) `waits` is ready: the watches, for unwatch_host, or
+        None if one cannot be watched (a file epoll refuses, no fds left)."""
+        if not self.waker_started:
+            if lib.waker_start(self.park_words) < 0:
+                return None
+            self.waker_started = True
+        watches = []
+        for fd, events in waits:
+            reg = lib.waker_add(fd, events & 0xFFFF, thread.slot)
+            if reg < 0:
+                self.unwatch_host(watches)
+                return None
+            watches.append(reg)
+        return watches
+
+    @staticmethod
+    def unwatch_host(watches):
+        for reg in watches:
+            lib.waker_remove(reg)
 
     def unpark(self, thread, result):
         """At the wait's exit stop: the program's registers back, `result` as its syscall's.

@@ -13,7 +13,7 @@ from pylinuxabi.syscalls.poll import RECHECK, read_sigmask, read_timespec
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs.epoll import (EPOLL_CLOEXEC, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLWAKEUP,
                                   EventPoll, can_poll)
-from pylinuxabi.vfs.file import POLLERR, POLLHUP
+from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN
 
 EPOLL_EVENT = struct.Struct("<IQ")      # struct epoll_event (packed on x86-64): events, data
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
@@ -86,7 +86,8 @@ def do_epoll_wait(task, epfd, events, maxevents, timeout, sigmask=None):
         # a handler makes it EINTR even with SA_RESTART; a signal without one (ignored
         # here, so never seen natively) restarts it
         raise WouldBlock([ep.queue], timeout=timeout, restart=ERESTARTNOHAND,
-                         recheck=RECHECK if ep.host_backed else None, file=ep, sigmask=sigmask)
+                         recheck=RECHECK if ep.host_backed else None, file=ep, sigmask=sigmask,
+                         signals=ep.wake_signals, host=ep.host_waits(POLLIN))
     out = b"".join(EPOLL_EVENT.pack(revents, item.data) for item, revents in picked)
     n = task.mem.write_some(events, out) // EPOLL_EVENT.size
     ep.delivered(picked[:n])        # the rest stay first on the ready list

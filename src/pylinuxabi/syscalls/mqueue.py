@@ -15,10 +15,12 @@ from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import read_path
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import namei
+from pylinuxabi.vfs.inet import InetSocketFile
 from pylinuxabi.vfs.inode import R_OK, W_OK
 from pylinuxabi.vfs.mount import Dentry
-from pylinuxabi.vfs.mqueue import (MQ_PRIO_MAX, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, MqueueFile,
-                                   MqueueFS, Notification)
+from pylinuxabi.vfs.mqueue import (MQ_PRIO_MAX, NOTIFY_REMOVED, NOTIFY_WOKENUP, SIGEV_NONE, SIGEV_SIGNAL,
+                                   SIGEV_THREAD, MqueueFile, MqueueFS, Notification)
+from pylinuxabi.vfs.netlink import NetlinkSocketFile
 from pylinuxabi.vfs.socket import SocketFile
 
 MQ_ATTR = struct.Struct("<qqqq32x")         # struct mq_attr: flags, maxmsg, msgsize, curmsgs, reserved
@@ -180,38 +182,49 @@ def mq_timedreceive(task, mqdes, msg_ptr, msg_len, prio_ptr, timeout_addr):
 
 
 # -- mq_notify ----------------------------------------------------------------------------
-def _check_notify_socket(task, fd):
-    """netlink_getsockbyfd: the model has no netlink sockets, so whatever fd glibc's
-    SIGEV_THREAD names is refused as Linux refuses a non-netlink one."""
+def _notify_socket(task, fd):
+    """netlink_getsockbyfd: the netlink socket SIGEV_THREAD names (glibc's helper thread
+    reads its cookies from it), held."""
     f = task.files.get_file(fd)                             # EBADF
-    check(isinstance(f, SocketFile), errno.ENOTSOCK)
-    raise SyscallError(errno.EINVAL)           # sk_family != AF_NETLINK
+    check(isinstance(f, (SocketFile, InetSocketFile)), errno.ENOTSOCK)
+    check(isinstance(f, NetlinkSocketFile), errno.EINVAL)   # sk_family != AF_NETLINK
+    f.get()
+    return f
 
 
 @syscall("mq_notify", "iu")
 def mq_notify(task, mqdes, sevp):
     """mq_notify(2): one registration per queue (EBUSY); NULL removes the caller's own.
-    SIGEV_THREAD needs a netlink socket, which the model lacks (see _check_notify_socket)."""
+    SIGEV_THREAD names a netlink socket that gets sigev_value's cookie when the message
+    comes (glibc's helper thread then runs the function)."""
     event = None
+    sock = None
     if sevp:
         value, signo, how = SIGEVENT.unpack(task.mem.read(sevp, SIGEVENT.size))
         check(how in (SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD), errno.EINVAL)
         check(how != SIGEV_SIGNAL or 0 <= signo <= NSIG, errno.EINVAL)
+        cookie = b""
         if how == SIGEV_THREAD:
-            task.mem.read(value, NOTIFY_COOKIE_LEN)         # the cookie: EFAULT first
-            _check_notify_socket(task, signo)
-        event = (how, signo, value)
-    q = _queue_file(task, mqdes).inode
-    proc = task.process
-    current = q.notify
-    if event is None:
-        if current is not None and current.owner is proc:
-            q.notify = None
-            q.touch(mtime=False)
-        return 0
-    check(current is None, errno.EBUSY)
-    how, signo, value = event
-    q.notify = Notification(proc, proc.pid, task.files, how, signo, value)
+            cookie = task.mem.read(value, NOTIFY_COOKIE_LEN)    # EFAULT first
+            sock = _notify_socket(task, signo)
+        event = (how, signo, value, cookie)
+    try:
+        q = _queue_file(task, mqdes).inode
+        proc = task.process
+        current = q.notify
+        if event is None:
+            if current is not None and current.owner is proc:
+                current.end(NOTIFY_REMOVED)
+                q.notify = None
+                q.touch(mtime=False)
+            return 0
+        check(current is None, errno.EBUSY)
+    except SyscallError:
+        if sock is not None:
+            sock.put()
+        raise
+    how, signo, value, cookie = event
+    q.notify = Notification(proc, proc.pid, task.files, how, signo, value, sock, cookie)
     q.touch(mtime=False)
     return 0
 
@@ -221,6 +234,7 @@ def _notify(task, n):
     SI_MESGQ, its sigev_value and the sender's pid and real uid. The sender's thread
     queues it (rt_sigqueueinfo, which lets anyone send a negative si_code), so the
     host delivers it as any signal between the program's processes."""
+    n.end(NOTIFY_WOKENUP)
     if n.how != SIGEV_SIGNAL or not n.signo:
         return
     info = SIGINFO_RT.pack(n.signo, 0, SI_MESGQ, task.process.pid, task.creds.ruid, n.value)

@@ -19,9 +19,12 @@ from pylinuxabi.base.creds import CAP_NET_ADMIN, CAP_NET_RAW, CAP_SETGID, CAP_SE
 from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock, check
 from pylinuxabi.kernel.paths import AT_FDCWD, lookup, lookup_parent
 from pylinuxabi.syscalls.fd import IO_CHUNK, IOV_MAX, MAX_RW_COUNT, access_ok, install_pair, read_iovec
+from pylinuxabi.syscalls import netlink
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.vfs import inet, namei
+from pylinuxabi.vfs.file import POLLIN, POLLOUT
 from pylinuxabi.vfs.inet import InetSocketFile
+from pylinuxabi.vfs.netlink import AF_NETLINK, NetlinkSocketFile, check_create as netlink_check_create
 from pylinuxabi.vfs.inode import W_OK
 from pylinuxabi.vfs.socket import (AF_UNIX, AF_UNSPEC, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAIT, MSG_OOB,
                                    MSG_WAITALL, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM,
@@ -75,7 +78,11 @@ def _sock(task, fd):
 
 
 def _is_inet(f):
-    return isinstance(f, InetSocketFile)
+    return isinstance(f, InetSocketFile)       # (and NetlinkSocketFile, which is one)
+
+
+def _is_netlink(f):
+    return isinstance(f, NetlinkSocketFile)
 
 
 def _report(task, call, family):
@@ -97,6 +104,12 @@ def _check_create(task, call, family, kind, protocol):
         raise SyscallError(errno.EINVAL)
     if family in (AF_INET, AF_INET6) and call == "socketpair":
         raise SyscallError(errno.EOPNOTSUPP)       # (inet_socketpair is sock_no_socketpair)
+    if family == AF_NETLINK:
+        if not netlink_check_create(kind, protocol):
+            _report(task, call, f"AF_NETLINK/{protocol}")
+            raise SyscallError(errno.EPROTONOSUPPORT)       # (as a kernel built without it)
+        check(call != "socketpair", errno.EOPNOTSUPP)       # (sock_no_socketpair)
+        return kind
     if family != AF_UNIX:
         _report(task, call, family)
         raise SyscallError(errno.EAFNOSUPPORT)
@@ -399,6 +412,9 @@ def socket(task, family, type, protocol):
         f = _inet_create(task, family, kind, flags, protocol)
         return task.files.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
     kind = _check_create(task, "socket", family, kind, protocol)
+    if family == AF_NETLINK:
+        f = netlink.create(task, kind, flags, protocol)
+        return task.files.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
     f = SocketFile(_new_socket(task, kind), flags)
     return task.files.install_new(f, cloexec=bool(flags & SOCK_CLOEXEC))
 
@@ -479,6 +495,8 @@ def connect(task, fd, addr, addrlen):
     """connect(2)."""
     f = task.files.get_file(fd)
     data = _read_sockaddr(task, addr, addrlen)
+    if _is_netlink(f):
+        return netlink.connect(task, f, data)
     if _is_inet(f):
         return _inet_connect(task, f, data)
     if not isinstance(f, SocketFile):
@@ -565,6 +583,9 @@ def _send(task, f, vec, flags, addr, files, creds, whole=True):
     the sockaddr bytes given (None: none). A blocking stream send goes on until all is
     sent, keeping its progress in task.progress across waits (whole=False: it stops at
     the first partial send, as sendmmsg does)."""
+    if _is_netlink(f):
+        drop_files(files)
+        return netlink.send(task, f, vec, flags, addr)
     if _is_inet(f):
         drop_files(files)
         return _inet_send(task, f, vec, flags, addr, whole)
@@ -651,7 +672,7 @@ def sendmsg(task, fd, msg, flags):
 def _sendmsg(task, f, msg, flags, whole=True):
     """(bytes sent, bytes the message has)."""
     _, addr, vec, control, controllen = _msghdr(task, msg, receiving=False)
-    if _is_inet(f):
+    if _is_inet(f) and not _is_netlink(f):
         ctl = _inet_control(task, control, controllen)
         return _inet_send(task, f, vec, flags, addr, whole, ctl), vec.total
     ctl = _control(task, control, controllen)
@@ -747,7 +768,7 @@ def recvfrom(task, fd, buf, length, flags, addr, addrlen):
     vec = IoVec.one(buf, length)
     f = _sock(task, fd)
     if _is_inet(f):
-        result, sender, _ = _inet_recv(task, f, vec, flags)
+        result, sender, _, _ = _inet_recv(task, f, vec, flags)
         if addr:
             _put_sockaddr(task, sender, addr, addrlen)
         return result
@@ -761,7 +782,7 @@ def recvfrom(task, fd, buf, length, flags, addr, addrlen):
 def _recvmsg(task, f, msg, flags, whole=True):
     name, namelen, vec, control, controllen = _msghdr(task, msg, receiving=True)
     if _is_inet(f):
-        return _inet_recvmsg(task, f, msg, flags, name, namelen, vec, whole)
+        return _inet_recvmsg(task, f, msg, flags, name, namelen, vec, control, controllen, whole)
     got = _recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole)
     out = ControlOut(task, control, controllen)
     out.flags = flags & MSG_CMSG_CLOEXEC
@@ -857,6 +878,8 @@ def _set_timeout(task, optval, optlen):
 def setsockopt(task, fd, level, optname, optval, optlen):
     """setsockopt(2): the SOL_SOCKET options a unix socket has; ENOPROTOOPT for the rest."""
     f = _sock(task, fd)
+    if _is_netlink(f) and level == netlink.SOL_NETLINK:
+        return netlink.setsockopt(task, f, optname, optval, optlen)
     if _is_inet(f):
         return _inet_setsockopt(task, f, level, optname, optval, optlen)
     check(optlen >= 0, errno.EINVAL)
@@ -924,6 +947,8 @@ def setsockopt(task, fd, level, optname, optval, optlen):
 def getsockopt(task, fd, level, optname, optval, optlen):
     """getsockopt(2): the value, cut to the length the program gives, and its length."""
     f = _sock(task, fd)
+    if _is_netlink(f) and level == netlink.SOL_NETLINK:
+        return netlink.getsockopt(task, f, optname, optval, optlen)
     if _is_inet(f):
         return _inet_getsockopt(task, f, level, optname, optval, optlen)
     if level != SOL_SOCKET:
@@ -1005,29 +1030,47 @@ IPPROTO_UDPLITE, IPPROTO_MAX = 136, 263
 CAP_NET_BIND_SERVICE = 10
 MSG_PEEK, MSG_TRUNC, MSG_ERRQUEUE, MSG_NOSIGNAL = 0x2, 0x20, 0x2000, 0x4000
 INET_SEND_FLAGS = 0x1 | 0x4 | 0x80 | 0x800 | 0x8000 | MSG_NOSIGNAL     # OOB DONTROUTE EOR CONFIRM MORE
-INET_RECV_FLAGS = 0x1 | MSG_PEEK | MSG_TRUNC                            # OOB PEEK TRUNC
+INET_RECV_FLAGS = 0x1 | MSG_PEEK | MSG_TRUNC | MSG_ERRQUEUE             # OOB PEEK TRUNC ERRQUEUE
 DGRAM_MAX = 0xFFFF          # the most a UDP datagram can carry (udp_sendmsg: EMSGSIZE past it)
+V4_MAPPED = bytes(10) + b"\xff\xff"          # ::ffff:a.b.c.d
+SANDBOX_V6 = (bytes(16), bytes(15) + b"\1", V4_MAPPED + bytes(4))    # ::, ::1, ::ffff:0.0.0.0
 
 # the options set on the host as the program gives them (after the model's checks below)
-SOL_TCP, SOL_IP, SOL_IPV6 = IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6
+SOL_TCP, SOL_IP, SOL_IPV6, SOL_ICMPV6, SOL_RAW = IPPROTO_TCP, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_ICMPV6, 255
+# (numbers as in the kernel's headers; observe/strace.py names them all). Not among them: those
+# that take a program's pointer or fd (SO_ATTACH_FILTER, SO_ATTACH_BPF…), load host modules
+# (TCP_ULP) or need a privilege the model does not check (IPsec policies, raw-only options).
+SO_PREFER_BUSY_POLL, SO_BUSY_POLL_BUDGET, SO_TXTIME, SO_BINDTODEVICE, SO_BINDTOIFINDEX = 69, 70, 61, 25, 62
+SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_EBPF = 50, 52
+IP_TRANSPARENT, IPV6_TRANSPARENT, TCP_REPAIR, TCP_CONGESTION = 19, 75, 19, 13
+CLOCK_MONOTONIC = 1
 INET_SET_OPTIONS = {
     SOL_SOCKET: {SO_DEBUG, SO_REUSEADDR, SO_DONTROUTE, SO_BROADCAST, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
                  SO_OOBINLINE, SO_NO_CHECK, SO_PRIORITY, SO_REUSEPORT, SO_RCVLOWAT, SO_SNDBUFFORCE,
-                 SO_RCVBUFFORCE, SO_MARK},
-    SOL_TCP: {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 18, 23, 25},   # NODELAY MAXSEG CORK KEEPIDLE KEEPINTVL
-    # KEEPCNT SYNCNT LINGER2 DEFER_ACCEPT WINDOW_CLAMP QUICKACK USER_TIMEOUT FASTOPEN NOTSENT_LOWAT
-    SOL_IP: {1, 2, 10, 24, 33, 34},             # TOS TTL MTU_DISCOVER BIND_ADDRESS_NO_PORT MULTICAST_TTL/LOOP
-    SOL_IPV6: {16, 18, 19, 23, 26, 67},         # UNICAST_HOPS MULTICAST_HOPS/LOOP MTU_DISCOVER V6ONLY TCLASS
+                 SO_RCVBUFFORCE, SO_MARK, 14, 16, 25, 27, 29, 34, 35, 37, 40, 41, 42, 43, 44, 45, 46, 47, 49, 50,
+                 52, 53, 60, 61, 62, 63, 64, 65, 68, 69, 70, 72, 73, 74, 75, 76},
+    SOL_TCP: {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 29, 30, 32,
+              33, 34, 36, 37},
+    SOL_IP: {1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 15, 18, 19, 20, 21, 23, 24, 25, 26, 32, 33, 34, 35, 36, 37, 38,
+             39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51},
+    SOL_IPV6: {1, 7, 16, 17, 18, 19, 20, 21, 23, 25, 26, 27, 28, 29, 30, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51,
+               52, 62, 66, 67, 69, 72, 73, 74, 75, 76, 77, 78},
+    IPPROTO_UDP: {1, 103, 104},                 # UDP_CORK UDP_SEGMENT UDP_GRO
     IPPROTO_UDPLITE: {10, 11},                  # UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV
+    SOL_RAW: {1},                               # ICMP_FILTER
+    SOL_ICMPV6: {1},                            # ICMPV6_FILTER
 }
 # and those only read
 INET_GET_OPTIONS = {
     SOL_SOCKET: INET_SET_OPTIONS[SOL_SOCKET] | {SO_TYPE, SO_ERROR, SO_SNDLOWAT, SO_ACCEPTCONN, SO_PROTOCOL,
                                                 SO_DOMAIN},
-    SOL_TCP: INET_SET_OPTIONS[SOL_TCP] | {11, 13},      # TCP_INFO TCP_CONGESTION
+    SOL_TCP: INET_SET_OPTIONS[SOL_TCP] | {11, 26, 28},  # TCP_INFO TCP_CC_INFO TCP_SAVED_SYN
     SOL_IP: INET_SET_OPTIONS[SOL_IP] | {14},            # IP_MTU
     SOL_IPV6: INET_SET_OPTIONS[SOL_IPV6] | {24},        # IPV6_MTU
+    IPPROTO_UDP: INET_SET_OPTIONS[IPPROTO_UDP],
     IPPROTO_UDPLITE: INET_SET_OPTIONS[IPPROTO_UDPLITE],
+    SOL_RAW: INET_SET_OPTIONS[SOL_RAW],
+    SOL_ICMPV6: INET_SET_OPTIONS[SOL_ICMPV6],
 }
 
 
@@ -1041,33 +1084,28 @@ def _inet_create(task, family, kind, flags, protocol):
         check(protocol in (IPPROTO_IP, IPPROTO_TCP), errno.EPROTONOSUPPORT)
         protocol = IPPROTO_TCP
     elif kind == SOCK_DGRAM and protocol == ping:
-        _unsupported_ping(task)
+        _check_ping(task)
     elif kind == SOCK_DGRAM:
         check(protocol in (IPPROTO_IP, IPPROTO_UDP, IPPROTO_UDPLITE), errno.EPROTONOSUPPORT)
         protocol = protocol or IPPROTO_UDP
     elif kind == SOCK_RAW:
         check(protocol != IPPROTO_IP, errno.EPROTONOSUPPORT)
-        check(task.creds.capable(CAP_NET_RAW), errno.EPERM)
-        _report(task, "socket", family)
-        raise SyscallError(errno.EAFNOSUPPORT)          # (raw sockets are not made yet)
+        check(_net_capable(task, CAP_NET_RAW), errno.EPERM)
     else:
         raise SyscallError(errno.ESOCKTNOSUPPORT)
     c = task.creds
     return InetSocketFile.create(family, kind, protocol, flags, c.fsuid, c.fsgid)
 
 
-def _unsupported_ping(task):
-    """ping_init_sock: EACCES unless a group of ours is in net.ipv4.ping_group_range;
-    a ping socket it would allow is not made yet (EAFNOSUPPORT, counted in the report)."""
+def _check_ping(task):
+    """ping_init_sock: EACCES unless a group of ours is in net.ipv4.ping_group_range (the
+    namespace's, which the sandbox's own opens to every group, as docker does)."""
     try:
         low, high = (int(v) for v in open("/proc/sys/net/ipv4/ping_group_range").read().split())
     except (OSError, ValueError):
         low, high = 1, 0
     c = task.creds
-    if not any(low <= g <= high for g in (c.egid, *c.groups)):
-        raise SyscallError(errno.EACCES)
-    _report(task, "socket", "ping")
-    raise SyscallError(errno.EAFNOSUPPORT)
+    check(any(low <= g <= high for g in (c.egid, *c.groups)), errno.EACCES)
 
 
 def _unprivileged_port_start():
@@ -1116,17 +1154,59 @@ def _probe_local(f, data):
 def _inet_connect(task, f, data):
     """inet_stream_connect: the host connects without waiting; a blocking connect waits
     for the handshake (again after a signal restarts it) and reports SO_ERROR; a
-    timeout (SO_SNDTIMEO) that runs out is EINPROGRESS."""
+    timeout (SO_SNDTIMEO) that runs out is EINPROGRESS. An address the sandbox's
+    namespace has no route to is tried outside (_go_outside)."""
     if f.connecting and not f.nonblocking():
         return _connect_wait(task, f, data)
+    _check_destination(f, data)
     try:
         f.connect(data)
     except SyscallError as e:
+        if e.errno == errno.ENETUNREACH and _go_outside(task, f):
+            return _inet_connect(task, f, data)
         if e.errno != errno.EINPROGRESS or f.nonblocking():
             raise
         f.connecting = True
         return _connect_wait(task, f, data)
     return 0
+
+
+def _go_outside(task, f):
+    """The default network mode (DESIGN §12): a socket that is not bound to an address or
+    port of the sandbox's own goes on over a socket made in the host's namespace, as a
+    container's connection leaves through docker's bridge. False if it may not."""
+    outside = task.process.kernel.options.outside
+    if outside is None or f.outside or f.bound is not None and not _unbound_address(f.family, f.bound):
+        return False
+    try:
+        fd = outside.socket(f.family, f.type, f.protocol)
+    except OSError:
+        return False
+    f.move(fd)
+    return True
+
+
+def _unbound_address(family, data):
+    """Is a bind's address the wildcard with port 0 (what autobinding would choose)?"""
+    if _bind_port(family, data):
+        return False
+    return data[4:8] == bytes(4) if family == AF_INET else data[8:24] == bytes(16)
+
+
+def _check_destination(f, data):
+    """A socket that went outside reaches the host's loopback, not the sandbox's: an
+    address of the sandbox itself is ENETUNREACH for it (the sandbox's is private)."""
+    if not f.outside or len(data) < 8:
+        return
+    family = data[0] | data[1] << 8
+    if family == AF_INET:
+        local = data[4] in (0, 127)
+    elif family == AF_INET6 and len(data) >= 24:
+        addr = data[8:24]
+        local = addr in SANDBOX_V6 or addr.startswith(V4_MAPPED + b"\x7f")
+    else:
+        return
+    check(not local, errno.ENETUNREACH)
 
 
 def _connect_wait(task, f, data):
@@ -1137,7 +1217,7 @@ def _connect_wait(task, f, data):
             raise SyscallError(errno.EINPROGRESS)
         timeo = f.timeo(f.sndtimeo)
         raise WouldBlock(timeout=timeo, restart=ERESTARTSYS if timeo is None else errno.EINTR,
-                         recheck=RECHECK, file=f)
+                         recheck=RECHECK, file=f, host=f.host_waits(POLLOUT))
     f.connecting = False
     f.connect(data)
     return 0
@@ -1149,7 +1229,7 @@ def _inet_accept(task, f, addr, addrlen, flags):
         new, name = f.accept(flags, task.creds.fsuid, task.creds.fsgid)
     except SyscallError as e:
         if e.errno == errno.EAGAIN:
-            f.block(f.timeo(f.rcvtimeo), task.timed_out())
+            f.block(f.timeo(f.rcvtimeo), task.timed_out(), POLLIN)
         raise
     if addr:
         try:
@@ -1186,11 +1266,16 @@ def _inet_send(task, f, vec, flags, addr, whole=True, control=b""):
     host_flags = flags & INET_SEND_FLAGS
     if f.type != SOCK_STREAM:
         check(vec.total <= DGRAM_MAX, errno.EMSGSIZE)
+        data = vec.read(task, 0, vec.total)
+        if addr:
+            _check_destination(f, addr)
         try:
-            return f.send_some(vec.read(task, 0, vec.total), host_flags, addr, control)
+            return f.send_some(data, host_flags, addr, control)
         except SyscallError as e:
+            if e.errno == errno.ENETUNREACH and addr and _go_outside(task, f):
+                return _inet_send(task, f, vec, flags, addr, whole, control)
             if e.errno == errno.EAGAIN:
-                f.block(timeo, expired)
+                f.block(timeo, expired, POLLOUT)
             raise
     done = task.progress
     task.progress = 0
@@ -1203,7 +1288,7 @@ def _inet_send(task, f, vec, flags, addr, whole=True, control=b""):
     except SyscallError as e:
         if e.errno == errno.EAGAIN and not (done and (timeo == 0 or expired or not whole)):
             task.progress = done
-            f.block(timeo, expired)
+            f.block(timeo, expired, POLLOUT)
         if e.errno == errno.EPIPE and not done and not flags & MSG_NOSIGNAL:
             task.process.kernel.send_signal(task, signal.SIGPIPE)
         if done:
@@ -1211,13 +1296,16 @@ def _inet_send(task, f, vec, flags, addr, whole=True, control=b""):
         raise
 
 
-def _inet_recv(task, f, vec, flags, whole=True):
-    """tcp_recvmsg / udp_recvmsg through the host: (result, sender's name, msg_flags).
-    A stream fills the buffers with what is there (MSG_WAITALL: waits for all of it,
-    progress in task.progress); bytes the program's buffers refuse stay for the next
-    call. There is no error queue (IP_RECVERR is not offered): MSG_ERRQUEUE is EAGAIN."""
+def _inet_recv(task, f, vec, flags, whole=True, control_size=0):
+    """tcp_recvmsg / udp_recvmsg through the host: (result, sender's name, msg_flags, control
+    messages). A stream fills the buffers with what is there (MSG_WAITALL: waits for all
+    of it, progress in task.progress); bytes the program's buffers refuse stay for the
+    next call. The error queue (MSG_ERRQUEUE, with IP_RECVERR) is the host's: it never waits."""
     if flags & MSG_ERRQUEUE:
-        raise SyscallError(errno.EAGAIN)
+        data, length, sender, msg_flags, control = f.recv_some(min(vec.total, DGRAM_MAX), flags & INET_RECV_FLAGS,
+                                                               control_size)
+        vec.write(task, 0, data)
+        return length, sender, msg_flags, control
     stream = f.type == SOCK_STREAM
     timeo = f.timeo(f.rcvtimeo, flags)
     expired = task.timed_out()
@@ -1228,24 +1316,25 @@ def _inet_recv(task, f, vec, flags, whole=True):
     while True:
         want = min(vec.total - copied, IO_CHUNK) if stream else min(vec.total, DGRAM_MAX)
         try:
-            data, length, sender, msg_flags = f.recv_some(want, host_flags)
+            data, length, sender, msg_flags, control = f.recv_some(want, host_flags, control_size)
         except SyscallError as e:
             if e.errno == errno.EAGAIN and not (copied and (not waitall or timeo == 0 or expired)):
                 task.progress = copied
-                f.block(timeo, expired)
+                f.block(timeo, expired, POLLIN)
             if copied:
-                return copied, b"", 0
+                return copied, b"", 0, b""
             raise
+        control_size = 0            # (a stream's control messages come with its first bytes)
         n = vec.write(task, copied, data)
         if n < len(data):           # a datagram is lost with EFAULT (udp_recvmsg); a stream keeps the rest
             f.keep(data[n:])
             check(stream and copied + n, errno.EFAULT)
-            return copied + n, sender, msg_flags
+            return copied + n, sender, msg_flags, control
         if not stream:
-            return length, sender, msg_flags
+            return length, sender, msg_flags, control
         copied += n
         if not data or copied >= vec.total or flags & MSG_PEEK or (len(data) < want and not waitall):
-            return copied, sender, msg_flags
+            return copied, sender, msg_flags, control
 
 
 def _inet_setsockopt(task, f, level, optname, optval, optlen):
@@ -1270,23 +1359,72 @@ def _inet_setsockopt(task, f, level, optname, optval, optlen):
     if optname not in INET_SET_OPTIONS.get(level, ()):
         raise SyscallError(errno.ENOPROTOOPT)
     value = task.mem.read(optval, min(optlen, inet.OPTVAL_MAX))
-    if level == SOL_SOCKET and len(value) >= 4:
-        _check_socket_option(task, optname, INT.unpack_from(value)[0])
+    if len(value) >= 4:
+        _check_option(task, f, level, optname, value)
     f.setsockopt(level, optname, value)
     return 0
 
 
+def _net_capable(task, *caps):
+    """Has the caller one of these network capabilities? The sandbox holds them over its
+    own network namespace only: with --net host, none (the host's network is not its to
+    change, as a container on the host's network without CAP_NET_ADMIN)."""
+    return task.process.kernel.options.new_net and any(task.creds.capable(cap) for cap in caps)
+
+
 def _check_socket_option(task, optname, val):
-    """sock_setsockopt's capability checks."""
-    c = task.creds
+    """sock_setsockopt's capability checks of SOL_SOCKET options (also control messages)."""
     if optname in (SO_SNDBUFFORCE, SO_RCVBUFFORCE):
-        check(c.capable(CAP_NET_ADMIN), errno.EPERM)
+        check(_net_capable(task, CAP_NET_ADMIN), errno.EPERM)
     elif optname == SO_DEBUG and val:
-        check(c.capable(CAP_NET_ADMIN), errno.EACCES)
+        check(_net_capable(task, CAP_NET_ADMIN), errno.EACCES)
     elif optname == SO_PRIORITY:
-        check(0 <= val <= 6 or c.capable(CAP_NET_RAW) or c.capable(CAP_NET_ADMIN), errno.EPERM)
+        check(0 <= val <= 6 or _net_capable(task, CAP_NET_RAW, CAP_NET_ADMIN), errno.EPERM)
     elif optname == SO_MARK:
-        check(c.capable(CAP_NET_RAW) or c.capable(CAP_NET_ADMIN), errno.EPERM)
+        check(_net_capable(task, CAP_NET_RAW, CAP_NET_ADMIN), errno.EPERM)
+    elif optname == SO_PREFER_BUSY_POLL and val:
+        check(_net_capable(task, CAP_NET_ADMIN), errno.EPERM)
+    elif optname == SO_TXTIME:
+        check(val == CLOCK_MONOTONIC or _net_capable(task, CAP_NET_ADMIN), errno.EPERM)     # (its clockid)
+
+
+def _check_option(task, f, level, optname, value):
+    """The capability checks Linux makes of an option the host, being root, would let
+    through (value: at least 4 bytes)."""
+    val = INT.unpack_from(value)[0]
+    if level == SOL_SOCKET:
+        _check_socket_option(task, optname, val)
+        if optname == SO_BUSY_POLL_BUDGET and val > _int_set(f, SOL_SOCKET, SO_BUSY_POLL_BUDGET):
+            check(_net_capable(task, CAP_NET_ADMIN), errno.EPERM)
+        elif optname in (SO_ATTACH_BPF, SO_ATTACH_REUSEPORT_EBPF):
+            task.files.get_file(val)        # EBADF; an open file is never a BPF program here
+            raise SyscallError(errno.EINVAL)
+        elif optname in (SO_BINDTODEVICE, SO_BINDTOIFINDEX) and _int_of(f, SOL_SOCKET, SO_BINDTOIFINDEX):
+            check(_net_capable(task, CAP_NET_RAW), errno.EPERM)     # (sock_bindtoindex: bound already)
+    elif (level, optname) in ((SOL_IP, IP_TRANSPARENT), (SOL_IPV6, IPV6_TRANSPARENT)):
+        check(_net_capable(task, CAP_NET_RAW, CAP_NET_ADMIN), errno.EPERM)
+    elif (level, optname) == (SOL_TCP, TCP_REPAIR):
+        check(_net_capable(task, CAP_NET_ADMIN), errno.EPERM)
+    elif (level, optname) == (SOL_TCP, TCP_CONGESTION):
+        name = value.split(b"\0", 1)[0]
+        check(name in _allowed_congestion() or _net_capable(task, CAP_NET_ADMIN), errno.EPERM)
+
+
+def _int_of(f, level, optname):
+    return INT.unpack_from(f.getsockopt(level, optname, 4).ljust(4, b"\0"))[0]
+
+
+def _int_set(f, level, optname):
+    """The int the program last set an option to that cannot be read back (0 if never)."""
+    return INT.unpack_from(f.host_options.get((level, optname), bytes(4)).ljust(4, b"\0"))[0]
+
+
+def _allowed_congestion():
+    """net.ipv4.tcp_allowed_congestion_control: what a caller without CAP_NET_ADMIN may choose."""
+    try:
+        return open("/proc/sys/net/ipv4/tcp_allowed_congestion_control", "rb").read().split()
+    except OSError:
+        return []
 
 
 def _inet_getsockopt(task, f, level, optname, optval, optlen):
@@ -1311,11 +1449,16 @@ def _inet_getsockopt(task, f, level, optname, optval, optlen):
     return 0
 
 
-def _inet_recvmsg(task, f, msg, flags, name, namelen, vec, whole):
-    """recvmsg(2) of an inet socket: no control messages are made (msg_controllen 0)."""
-    result, sender, msg_flags = _inet_recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole)
+def _inet_recvmsg(task, f, msg, flags, name, namelen, vec, control, controllen, whole):
+    """recvmsg(2) of an inet socket: the control messages are the host's (IP_PKTINFO,
+    SO_TIMESTAMP, the error queue's sock_extended_err…), which carry no fds or
+    credentials, copied as they are into the program's buffer."""
+    size = controllen if control else 0
+    result, sender, msg_flags, ctl = _inet_recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole, size)
     if name:
         _put_sockaddr(task, sender if namelen else b"", name, msg + 8)
+    if ctl:
+        task.mem.write(control, ctl)
     task.mem.write(msg + MSGHDR_FLAGS, INT.pack(msg_flags & ~MSG_CMSG_CLOEXEC))
-    task.mem.write(msg + MSGHDR_CONTROLLEN, struct.pack("<Q", 0))
+    task.mem.write(msg + MSGHDR_CONTROLLEN, struct.pack("<Q", len(ctl)))
     return result

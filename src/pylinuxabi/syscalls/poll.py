@@ -1,8 +1,7 @@
 """Readiness syscalls: poll, ppoll, select, pselect6 over every OpenFile's poll().
 
-Not ready yet means WouldBlock on the files' wait queues (and, for files
-backed by host fds, a re-check every RECHECK seconds until epoll-style host
-watching comes).
+Not ready yet means WouldBlock on the files' wait queues and, for files
+backed by host fds, on the host waker's watch of those fds (DESIGN §4).
 """
 import errno
 import struct
@@ -20,18 +19,33 @@ POLLEX_SET = POLLPRI
 FD_SETSIZE_BITS = 64
 
 
-def _wait(task, files, timeout, sigmask):
-    """Raise WouldBlock for a readiness wait on `files`, or return when the timeout is over.
-    sigmask: the signal mask to wait with (None: the thread's own)."""
+def _wait(task, watched, timeout, sigmask):
+    """Raise WouldBlock for a readiness wait on `watched` (file, poll events) pairs, or
+    return when the timeout is over. sigmask: the signal mask to wait with (None: the
+    thread's own)."""
     if timeout == 0 or task.timed_out():
         return
+    files = [f for f, _ in watched]
     queues = [q for f in files for q in f.wait_queues()]
+    host = []
+    for f, events in watched:
+        waits = f.host_waits(events | POLLERR | POLLHUP)
+        if waits is None:
+            host = None
+            break
+        host += waits
     recheck = RECHECK if any(f.host_backed for f in files) else None
     signals = 0
     for f in files:
         signals |= f.wake_signals
     raise WouldBlock(queues, timeout=timeout, restart=ERESTARTNOHAND, recheck=recheck, files=files,
-                     sigmask=sigmask, signals=signals)
+                     sigmask=sigmask, signals=signals, host=host)
+
+
+def _select_events(wanted, bit):
+    """The poll events select waits for on one fd (its bit in the three sets)."""
+    sets = zip(wanted, (POLLIN, POLLOUT, POLLPRI))
+    return sum(events for mask, events in sets if mask & bit)
 
 
 def read_sigmask(task, addr, size):
@@ -49,7 +63,7 @@ def do_poll(task, fds_addr, nfds, timeout, sigmask=None):
     entries = [POLLFD.unpack_from(raw, i * POLLFD.size) for i in range(nfds)]
     out = bytearray(raw)
     ready = 0
-    files = []
+    watched = []
     for i, (fd, events, _) in enumerate(entries):
         revents = 0
         if fd >= 0:
@@ -57,12 +71,12 @@ def do_poll(task, fds_addr, nfds, timeout, sigmask=None):
             if f is None:
                 revents = POLLNVAL
             else:
-                files.append(f)
+                watched.append((f, events & 0xFFFF))
                 revents = f.poll() & ((events & 0xFFFF) | POLLERR | POLLHUP)
         struct.pack_into("<h", out, i * POLLFD.size + 6, revents if revents < 0x8000 else revents - 0x10000)
         ready += revents != 0
     if ready == 0:
-        _wait(task, files, timeout, sigmask)
+        _wait(task, watched, timeout, sigmask)
     task.mem.write(fds_addr, bytes(out))
     return ready
 
@@ -113,7 +127,7 @@ def do_select(task, nfds, sets, timeout, sigmask=None):
                 got[i] |= bit
                 ready += 1
     if ready == 0:
-        _wait(task, list(files.values()), timeout, sigmask)
+        _wait(task, [(f, _select_events(wanted, 1 << fd)) for fd, f in files.items()], timeout, sigmask)
     for addr, value in zip(sets, got):
         if addr:
             task.mem.write(addr, value.to_bytes(nbytes, "little"))

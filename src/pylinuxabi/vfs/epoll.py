@@ -260,6 +260,41 @@ class EventPoll(AnonStreamFile):
         """An instance watching host-backed files is one too: it must be looked at again."""
         return any(item.file.host_backed for item in self.looked_at)
 
+    def _watched(self):
+        """(item, the events a wait is for) of the looked-at items a change can make ready:
+        None if an edge-triggered one is ready already (only a new edge on it would do,
+        which the host cannot be asked for: that wait must look again)."""
+        watched = []
+        for item in self.looked_at:
+            want = item.events & ~EP_PRIVATE_BITS
+            if not want:
+                continue            # a disabled one-shot item
+            if item.events & EPOLLET and item.seen & want:
+                return None
+            watched.append((item, want))
+        return watched
+
+    def host_waits(self, events):
+        watched = self._watched()
+        if watched is None:
+            return None
+        waits = []
+        for item, want in watched:
+            more = item.file.host_waits(want)
+            if more is None:
+                return None
+            waits += more
+        return waits
+
+    @property
+    def wake_signals(self):
+        """The signals of the signalfds (and inner instances) watched for input."""
+        signals = 0
+        for item, want in self._watched() or ():
+            if want & POLLIN:
+                signals |= item.file.wake_signals
+        return signals
+
     def poll(self):
         """ep_eventpoll_poll: readable while an item on the ready list is ready (those
         that are not leave it)."""

@@ -132,6 +132,12 @@ class OpenFile:
         sides = (POLLIN | POLLHUP, POLLOUT)
         return [(q, ready) for q, ready in zip(self.wait_queues(), sides) if q is not None]
 
+    def host_waits(self, events):
+        """The (host fd, poll events) pairs whose readiness may end a wait on this
+        file for `events` (the host waker, DESIGN §4): none for a file the model's
+        queues wake, None for a host-backed one that must be looked at again."""
+        return None if self.host_backed else []
+
     def can_poll(self):
         """Has the file a poll operation of its own (file_can_poll)? epoll refuses one
         without (EPERM); poll and select see it always ready."""

@@ -16,7 +16,8 @@ import stat as st
 import termios
 
 from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock
-from pylinuxabi.vfs.file import POLLIN, POLLRDNORM, StreamFile
+from pylinuxabi.vfs import ifreq, sockreg
+from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLRDNORM, StreamFile
 from pylinuxabi.vfs.socket import SOCK_STREAM, SOCKFS_DEV, SocketFile
 from pylinuxabi.vfs.stdio import ALL_POLL_EVENTS, RECHECK
 from pylinuxabi.vfs.synthetic import SynthInode
@@ -25,7 +26,8 @@ AF_INET, AF_INET6 = pysocket.AF_INET, pysocket.AF_INET6
 SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE = 16, 28
 SIN6_LEN_RFC2133 = 24           # an IPv6 address without sin6_scope_id is still taken
 SOCKADDR_STORAGE = 128
-MSG_DONTWAIT, MSG_NOSIGNAL = 0x40, 0x4000
+MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL = 0x40, 0x2000, 0x4000
+CONTROL_MAX = 4096              # the most control message bytes taken from the host at once
 SIOCOUTQ, SIOCATMARK = 0x5411, 0x8905
 OPTVAL_MAX = 256                # the longest option value passed to or from the host (TCP_INFO fits)
 
@@ -59,6 +61,15 @@ def _call(fn, *args):
     return _host(fn(*args))
 
 
+_received = ctypes.create_string_buffer(1 << 20)
+
+
+def _receive_buffer(size):
+    """Where a host receive lands: one buffer kept for the usual sizes (a fresh zeroed one
+    per call cost more than the receive), copied out at once."""
+    return _received if size <= len(_received) else ctypes.create_string_buffer(size)
+
+
 class InetSocketFile(StreamFile):
     """An open AF_INET or AF_INET6 socket: a sockfs inode of ours over a host socket."""
 
@@ -82,6 +93,10 @@ class InetSocketFile(StreamFile):
         self.deadlines = {}             # read/write(2)'s timed waits (SocketFile.timed)
         self.last_read = b""
         self.linger = (0, 0)            # SO_LINGER as the program set it: (l_onoff, jiffies)
+        self.host_options = {}          # (level, name) -> value: options set on the host socket
+        self.bound = None               # the address the program bound it to
+        self.outside = False            # moved to a host socket in the host's namespace (move)
+        sockreg.add_inet(self)          # /proc/net/tcp and udp list it by its host inode
 
     @classmethod
     def create(cls, family, type, protocol, flags, uid, gid):
@@ -93,13 +108,17 @@ class InetSocketFile(StreamFile):
         return cls(family, type, protocol, s.detach(), flags, uid, gid)
 
     # -- waiting ------------------------------------------------------------------------------
-    def block(self, timeo, expired):
-        """Wait as sock_rcvtimeo/sock_sndtimeo say (see vfs/socket.py block), looking at the
-        host socket again every RECHECK seconds."""
+    def block(self, timeo, expired, events):
+        """Wait as sock_rcvtimeo/sock_sndtimeo say (see vfs/socket.py block) until the
+        host socket has one of `events`."""
         if timeo == 0 or expired:
             raise SyscallError(errno.EAGAIN)
-        raise WouldBlock(timeout=timeo, restart=ERESTARTSYS if timeo is None else errno.EINTR,
-                         recheck=RECHECK, file=self)
+        raise WouldBlock(self.wait_queues(), timeout=timeo,
+                         restart=ERESTARTSYS if timeo is None else errno.EINTR, recheck=RECHECK, file=self,
+                         host=self.host_waits(events))
+
+    def host_waits(self, events):
+        return [(self.fd, events)]
 
     def poll(self):
         p = select.poll()
@@ -117,6 +136,17 @@ class InetSocketFile(StreamFile):
     def bind(self, addr):
         buf = ctypes.create_string_buffer(addr, max(len(addr), 1))
         _call(_libc.bind, self.fd, buf, len(addr))
+        self.bound = addr
+
+    def move(self, fd):
+        """Go on over another host socket of the same kind (one made in the host's
+        namespace, DESIGN §12), with the options set so far."""
+        for (level, name), value in self.host_options.items():
+            buf = ctypes.create_string_buffer(value, max(len(value), 1))
+            _libc.setsockopt(fd, level, name, buf, len(value))
+        os.close(self.fd)
+        self.fd = fd
+        self.outside = True
 
     def listen(self, backlog):
         _call(_libc.listen, self.fd, backlog)
@@ -151,8 +181,8 @@ class InetSocketFile(StreamFile):
     # -- data ---------------------------------------------------------------------------------
     def send_some(self, data, flags, addr=None, control=b""):
         """One host sendmsg that never waits: bytes taken, or EAGAIN / the host's error."""
-        buf = ctypes.create_string_buffer(bytes(data), max(len(data), 1))
-        iov = _IoVec(ctypes.cast(buf, ctypes.c_void_p), len(data))
+        data = bytes(data)
+        iov = _IoVec(ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p), len(data))      # (no copy)
         msg = _MsgHdr(None, 0, ctypes.pointer(iov), 1, None, 0, 0)
         if addr:
             name = ctypes.create_string_buffer(addr, len(addr))
@@ -162,21 +192,28 @@ class InetSocketFile(StreamFile):
             msg.control, msg.controllen = ctypes.cast(ctl, ctypes.c_void_p), len(control)
         return _call(_libc.sendmsg, self.fd, ctypes.byref(msg), flags | MSG_DONTWAIT | MSG_NOSIGNAL)
 
-    def recv_some(self, size, flags):
+    def recv_some(self, size, flags, control_size=0):
         """One host receive that never waits: (data, its length as the call reports it,
-        the sender's name, msg_flags) or EAGAIN. Bytes a stream could not give the
-        program before (pending) come first."""
-        if self.pending and self.type == SOCK_STREAM:
+        the sender's name, msg_flags, the control messages the host wrote in at most
+        control_size bytes) or EAGAIN. Bytes a stream could not give the program
+        before (pending) come first."""
+        if self.pending and self.type == SOCK_STREAM and not flags & MSG_ERRQUEUE:
             data = self.pending[:size]
             if not flags & pysocket.MSG_PEEK:
                 self.pending = self.pending[len(data):]
-            return data, len(data), b"", 0
-        buf = ctypes.create_string_buffer(max(size, 1))
+            return data, len(data), b"", 0, b""
+        buf = _receive_buffer(size)
         name = ctypes.create_string_buffer(SOCKADDR_STORAGE)
         iov = _IoVec(ctypes.cast(buf, ctypes.c_void_p), size)
         msg = _MsgHdr(ctypes.cast(name, ctypes.c_void_p), SOCKADDR_STORAGE, ctypes.pointer(iov), 1, None, 0, 0)
+        control_size = min(control_size, CONTROL_MAX)
+        if control_size:
+            ctl = ctypes.create_string_buffer(control_size)
+            msg.control, msg.controllen = ctypes.cast(ctl, ctypes.c_void_p), control_size
         n = _call(_libc.recvmsg, self.fd, ctypes.byref(msg), flags | MSG_DONTWAIT)
-        return buf.raw[:min(n, size)], n, name.raw[:min(msg.namelen, SOCKADDR_STORAGE)], msg.flags
+        control = ctl.raw[:min(msg.controllen, control_size)] if control_size else b""
+        data = ctypes.string_at(buf, min(n, size))
+        return data, n, name.raw[:min(msg.namelen, SOCKADDR_STORAGE)], msg.flags, control
 
     def keep(self, data):
         """Bytes a stream read from the host that the program's buffer did not take."""
@@ -190,7 +227,7 @@ class InetSocketFile(StreamFile):
                 return self.recv_some(count, 0)[0]
             except SyscallError as e:
                 if e.errno == errno.EAGAIN:
-                    self.block(self.timeo(self.rcvtimeo), expired)
+                    self.block(self.timeo(self.rcvtimeo), expired, POLLIN)
                 raise
         data = self.timed("rcv", self.timeo(self.rcvtimeo), op)
         self.last_read = data
@@ -216,7 +253,7 @@ class InetSocketFile(StreamFile):
                 return self.send_some(fetch(), 0)
             except SyscallError as e:
                 if e.errno == errno.EAGAIN:
-                    self.block(self.timeo(self.sndtimeo), expired)
+                    self.block(self.timeo(self.sndtimeo), expired, POLLOUT)
                 raise
         return self.timed("snd", self.timeo(self.sndtimeo), op)
 
@@ -224,6 +261,7 @@ class InetSocketFile(StreamFile):
     def setsockopt(self, level, name, value):
         buf = ctypes.create_string_buffer(value, max(len(value), 1))
         _call(_libc.setsockopt, self.fd, level, name, buf, len(value))
+        self.host_options[(level, name)] = value
 
     def getsockopt(self, level, name, length):
         length = max(0, min(length, OPTVAL_MAX))
@@ -244,7 +282,7 @@ class InetSocketFile(StreamFile):
     def ioctl(self, request, arg, task):
         if request in (SIOCOUTQ, SIOCATMARK):
             return 0, self._int_ioctl(request).to_bytes(4, "little", signed=True)
-        raise SyscallError(errno.ENOTTY)
+        return ifreq.ioctl(task, request, arg, self.family, self.fd)
 
     # -- the file -----------------------------------------------------------------------------
     def stat(self):
@@ -254,4 +292,5 @@ class InetSocketFile(StreamFile):
         return b"socket:[%d]" % self.inode.ino
 
     def release(self):
+        sockreg.remove_inet(self)
         os.close(self.fd)

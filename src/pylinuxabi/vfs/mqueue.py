@@ -31,6 +31,7 @@ TREE_NODE_SIZE = 48         # what a queue is charged to RLIMIT_MSGQUEUE besides
 ULONG_MAX = (1 << 64) - 1
 CAP_SYS_RESOURCE = 24
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD = 0, 1, 2
+NOTIFY_WOKENUP, NOTIFY_REMOVED = 1, 2       # the last byte of a SIGEV_THREAD cookie
 _HOST_SYSCTL = "/proc/sys/fs/mqueue/"
 
 
@@ -77,13 +78,24 @@ def check_attr(limits, maxmsg, msgsize, creds):
 class Notification:
     """The one mq_notify registration of a queue: who asked (`owner`, the process, with
     its `pid` and its fd table `files`, whose closing of any fd of the queue ends the
-    registration) and how (sigev_notify, sigev_signo, sigev_value)."""
+    registration) and how (sigev_notify, sigev_signo, sigev_value; SIGEV_THREAD's netlink
+    socket `sock`, held, and its NOTIFY_COOKIE_LEN bytes of `cookie`)."""
 
-    __slots__ = ("owner", "pid", "files", "how", "signo", "value")
+    __slots__ = ("owner", "pid", "files", "how", "signo", "value", "sock", "cookie")
 
-    def __init__(self, owner, pid, files, how, signo=0, value=0):
+    def __init__(self, owner, pid, files, how, signo=0, value=0, sock=None, cookie=b""):
         self.owner, self.pid, self.files = owner, pid, files
         self.how, self.signo, self.value = how, signo, value
+        self.sock, self.cookie = sock, cookie
+
+    def end(self, code):
+        """The registration is over, the message came (NOTIFY_WOKENUP) or it was removed
+        (NOTIFY_REMOVED): a SIGEV_THREAD one sends its cookie, the code in its last byte,
+        to its netlink socket (set_cookie, netlink_sendskb) and lets the socket go."""
+        if self.sock is not None:
+            self.sock.deliver(self.cookie[:-1] + bytes([code]))
+            self.sock.put()
+            self.sock = None
 
 
 class MQueue(Inode):
@@ -220,6 +232,7 @@ class MqueueFile(OpenFile):
         and exec's close-on-exec too) ends its registration."""
         q = self.inode
         if q.notify is not None and q.notify.files is files:
+            q.notify.end(NOTIFY_REMOVED)
             q.notify = None
 
     def path(self):

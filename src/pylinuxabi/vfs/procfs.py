@@ -1,4 +1,4 @@
-"""procfs: /proc/self and /proc/<pid>/{fd/,task/,ns/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,
+"""procfs: /proc/self and /proc/<pid>/{fd/,task/,ns/,net/,exe,cwd,root,cmdline,comm,environ,stat,statm,status,
 maps,smaps,smaps_rollup,pagemap}.
 
 Made from the model; what only the host knows (memory, times, states) is
@@ -13,7 +13,7 @@ import os
 import stat as st
 
 from pylinuxabi.base.errors import SyscallError
-from pylinuxabi.vfs import procmap
+from pylinuxabi.vfs import procmap, procnet
 from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLIN, POLLPRI, POLLRDNORM, OpenFile, StreamFile
 from pylinuxabi.vfs.inode import Stat
@@ -64,7 +64,8 @@ class ProcRoot(SynthDir):
     def children(self):
         out = {b"self": SynthLink(target_fn=lambda: str(self.current().pid).encode(), dev=PROC_DEV),
                b"thread-self": SynthLink(target_fn=self._thread_self, dev=PROC_DEV),
-               b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV)}
+               b"mounts": SynthLink(b"self/mounts", dev=PROC_DEV),
+               b"net": SynthLink(b"self/net", dev=PROC_DEV)}
         for name in HOST_GLOBAL:
             out[name] = global_file(lambda name=name: read_host(b"/proc/" + name))
         out.update(_host_optional())
@@ -126,6 +127,8 @@ class ProcPidDir(SynthDir):
             b"mounts": MountsFile(p.kernel.mounts, lambda: _mounts(p, self.mounts())),
             b"mountinfo": MountsFile(p.kernel.mounts, lambda: _mountinfo(p, self.mounts())),
             b"fdinfo": ProcFdInfoDir(p),
+            # the tables of the sandbox's one network namespace (vfs/procnet.py)
+            b"net": procnet.ProcNetDir(lambda: p.kernel.options.new_net, net_file, PROC_DEV),
         }
 
 
@@ -441,6 +444,11 @@ def global_file(content_fn):
     """A file of /proc's root (proc_create_single…): its poll, proc_reg_poll, finds it
     always ready, so epoll takes it (the files of /proc/<pid>/ have none)."""
     return ProcFile(content_fn, dev=PROC_DEV, file_class=GlobalContent)
+
+
+def net_file(content_fn, file_class):
+    """A file of /proc/<pid>/net (vfs/procnet.py)."""
+    return ProcFile(content_fn, dev=PROC_DEV, file_class=file_class)
 
 
 class MountsFile(ProcFile):

@@ -77,7 +77,7 @@ class SignalFd(AnonStreamFile):
     sized_records = True        # a read smaller than a record (even 0 bytes) is EINVAL
     has_write = False           # no write operation: EINVAL
     host_backed = True          # readiness is the host's pending signals, which no queue tells
-                                # of: epoll looks again at each wait, and re-checks while it waits
+                                # of: epoll looks again at each wait, which takes those signals
 
     def __init__(self, mask, flags, signals):
         super().__init__(None, ANON_INODE, os.O_RDWR | (flags & SFD_NONBLOCK))
@@ -87,6 +87,9 @@ class SignalFd(AnonStreamFile):
     @property
     def wake_signals(self):
         return self.mask
+
+    def host_waits(self, events):
+        return []           # its signals end the wait (wake_signals)
 
     def read(self, count):
         """As many pending signals as whole records fit; with none, EAGAIN or wait for one."""

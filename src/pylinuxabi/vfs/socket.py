@@ -17,6 +17,7 @@ import time
 from pylinuxabi.base.abi import I32
 from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.base.waitq import WaitQueue
+from pylinuxabi.vfs import ifreq, sockreg
 from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode, read_host
 
@@ -210,6 +211,7 @@ class UnixSocket(SynthInode):
         self.wq_out = WaitQueue()       # room to send
         self.peer_wait = WaitQueue()    # its queue shrank or it died (connect, full datagram queue)
         self.relaying = None            # the socket whose peer_wait tells our wq_out of room
+        sockreg.unix_sockets.add(self)  # /proc/net/unix lists it
 
     def stat(self):
         return self._stat
@@ -801,7 +803,7 @@ class SocketFile(StreamFile):
             return 0, I32.pack(min(self.sock.wmem, 0x7FFFFFFF))
         if request == SIOCATMARK:
             return 0, I32.pack(0)
-        raise SyscallError(errno.ENOTTY)
+        return ifreq.ioctl(task, request, arg, AF_UNIX)
 
     def poll(self):
         return self.sock.poll()

@@ -15,7 +15,7 @@ from pylinuxabi.vfs.file import O_PATH, OpenFile
 from pylinuxabi.vfs.hostfs import MAX_IO
 from pylinuxabi.vfs.inode import Inode, Stat
 
-RECHECK = 0.02             # seconds between looks at a host fd a program waits for
+RECHECK = 0.02             # seconds between looks at a host fd the host waker cannot watch
 ALL_POLL_EVENTS = (select.POLLIN | select.POLLPRI | select.POLLOUT | select.POLLRDNORM | select.POLLRDBAND
                    | select.POLLWRNORM | select.POLLWRBAND | select.POLLRDHUP)
 # ioctls answered by the host terminal itself: request → size of the struct at arg
@@ -50,8 +50,8 @@ class HostStreamFile(OpenFile):
     """An open host stream (terminal, pipe, file) we were handed.
 
     The host object may not be ready (a terminal with nothing typed, a full
-    pipe): then the syscall waits like any other (WouldBlock), re-checking
-    the host every RECHECK seconds, and the supervisor goes on serving
+    pipe): then the syscall waits like any other (WouldBlock) until the
+    host waker sees the host fd ready, and the supervisor goes on serving
     the program's other threads and processes meanwhile.
     """
 
@@ -91,7 +91,10 @@ class HostStreamFile(OpenFile):
             return
         if self.flags & os.O_NONBLOCK:
             raise SyscallError(errno.EAGAIN)
-        raise WouldBlock(recheck=RECHECK)
+        raise WouldBlock(recheck=RECHECK, host=self.host_waits(select.POLLOUT if for_write else select.POLLIN))
+
+    def host_waits(self, events):
+        return [] if self._seekable else [(self.fd, events)]
 
     def read(self, count):
         self._wait(False)
