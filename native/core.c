@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -499,21 +500,41 @@ void waker_remove(int reg)
 
 /*
  * The publisher (-p, DESIGN §12): a thread of the supervisor, which lives in
- * the sandbox's network namespace, that accepts on listening sockets made in
- * the host's namespace before the sandbox began, connects each new
- * connection to 127.0.0.1:PORT (or [::1]:PORT) inside, and copies bytes both
- * ways, half-closes included. Everything is non-blocking and level-triggered;
- * memory is bounded by PUBLISH_MAX_CONNS connections of two buffers each.
+ * the sandbox's network namespace, that serves sockets made in the host's
+ * namespace before the sandbox began. A TCP listener's connections are each
+ * connected to 127.0.0.1:PORT inside, and bytes are copied both ways,
+ * half-closes included. A UDP socket's datagrams go to 127.0.0.1:PORT from a
+ * socket of their own per client address (a flow, as docker-proxy's), whose
+ * answers go back to that client; a flow idle for PUBLISH_UDP_IDLE seconds is
+ * closed. Everything is non-blocking and level-triggered; memory is bounded
+ * by PUBLISH_MAX_CONNS connections of two buffers each and PUBLISH_MAX_FLOWS
+ * flows (the oldest goes first).
  */
 #define PUBLISH_BUF 65536
 #define PUBLISH_MAX_CONNS 256
+#define PUBLISH_MAX_FLOWS 256
+#define PUBLISH_UDP_IDLE 90
+
+enum { PUB_TCP_LISTENER, PUB_TCP_SIDE, PUB_UDP_SOCKET, PUB_UDP_FLOW };
 
 struct pub_end {
-    int kind;                   /* 0: a listener, 1: a connection's side */
-    struct pub_conn *conn;
+    int kind;
+    struct pub_conn *conn;      /* PUB_TCP_SIDE: its connection */
     int side;                   /* 0: the host's client, 1: the sandbox's server */
-    int listen_fd, family, port;
+    int listen_fd, port;        /* the host socket, and the sandbox's port it serves */
 };
+
+struct pub_flow {
+    struct pub_end end;         /* (first: events name the flow by it) */
+    int fd;                     /* connected to 127.0.0.1:port inside */
+    struct sockaddr_storage client;
+    socklen_t client_len;
+    time_t last;
+    struct pub_flow *next;
+};
+
+static struct pub_flow *publish_flows;
+static int publish_nflows;
 
 struct pub_dir {
     char buf[PUBLISH_BUF];
@@ -590,13 +611,21 @@ static int pub_pump(struct pub_conn *c)
     return 0;
 }
 
+/* A socket connected (or connecting) to 127.0.0.1:port inside, or -1. */
+static int pub_inside(int type, int port)
+{
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
+                              .sin_addr = { htonl(INADDR_LOOPBACK) } };
+    int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static void pub_accept(struct pub_end *l)
 {
-    union {
-        struct sockaddr_in in;
-        struct sockaddr_in6 in6;
-    } to;
-    socklen_t tolen;
     int client = accept4(l->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (client < 0)
         return;
@@ -604,23 +633,9 @@ static void pub_accept(struct pub_end *l)
         close(client);
         return;
     }
-    memset(&to, 0, sizeof(to));
-    if (l->family == AF_INET6) {
-        to.in6.sin6_family = AF_INET6;
-        to.in6.sin6_port = htons(l->port);
-        to.in6.sin6_addr = in6addr_loopback;
-        tolen = sizeof(to.in6);
-    } else {
-        to.in.sin_family = AF_INET;
-        to.in.sin_port = htons(l->port);
-        to.in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        tolen = sizeof(to.in);
-    }
-    int server = socket(l->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (server < 0 || (connect(server, (struct sockaddr *)&to, tolen) < 0 && errno != EINPROGRESS)) {
+    int server = pub_inside(SOCK_STREAM, l->port);
+    if (server < 0) {
         close(client);
-        if (server >= 0)
-            close(server);
         return;
     }
     struct pub_conn *c = calloc(1, sizeof(*c));
@@ -634,10 +649,98 @@ static void pub_accept(struct pub_end *l)
     c->fd[1] = server;
     for (int i = 0; i < 2; i++) {
         struct epoll_event ev = { EPOLLIN | EPOLLOUT, { .ptr = &c->end[i] } };
-        c->end[i].kind = 1;
+        c->end[i].kind = PUB_TCP_SIDE;
         c->end[i].conn = c;
         c->end[i].side = i;
         epoll_ctl(publish_epfd, EPOLL_CTL_ADD, c->fd[i], &ev);
+    }
+}
+
+static void pub_flow_close(struct pub_flow *f)
+{
+    struct pub_flow **p = &publish_flows;
+    while (*p != f)
+        p = &(*p)->next;
+    *p = f->next;
+    epoll_ctl(publish_epfd, EPOLL_CTL_DEL, f->fd, NULL);
+    close(f->fd);
+    free(f);
+    publish_nflows--;
+}
+
+/* The flow of a client of UDP socket l, made if new (the oldest flow goes if there are too many). */
+static struct pub_flow *pub_flow(struct pub_end *l, const struct sockaddr_storage *from, socklen_t len)
+{
+    struct pub_flow *f, *oldest = NULL;
+    for (f = publish_flows; f != NULL; f = f->next) {
+        if (f->end.listen_fd == l->listen_fd && f->client_len == len && memcmp(&f->client, from, len) == 0)
+            return f;
+        if (oldest == NULL || f->last < oldest->last)
+            oldest = f;
+    }
+    if (publish_nflows >= PUBLISH_MAX_FLOWS)
+        pub_flow_close(oldest);
+    f = calloc(1, sizeof(*f));
+    if (f == NULL)
+        return NULL;
+    f->fd = pub_inside(SOCK_DGRAM, l->port);
+    if (f->fd < 0) {
+        free(f);
+        return NULL;
+    }
+    f->end = *l;
+    f->end.kind = PUB_UDP_FLOW;
+    memcpy(&f->client, from, len);
+    f->client_len = len;
+    struct epoll_event ev = { EPOLLIN, { .ptr = f } };
+    epoll_ctl(publish_epfd, EPOLL_CTL_ADD, f->fd, &ev);
+    f->next = publish_flows;
+    publish_flows = f;
+    publish_nflows++;
+    return f;
+}
+
+static char pub_datagram[65536];
+
+static void pub_udp_in(struct pub_end *l)
+{
+    for (;;) {
+        struct sockaddr_storage from;
+        socklen_t len = sizeof(from);
+        ssize_t n = recvfrom(l->listen_fd, pub_datagram, sizeof(pub_datagram), 0, (struct sockaddr *)&from, &len);
+        if (n < 0)
+            return;
+        struct pub_flow *f = pub_flow(l, &from, len);
+        if (f == NULL)
+            continue;
+        f->last = time(NULL);
+        send(f->fd, pub_datagram, n, 0);
+    }
+}
+
+static void pub_udp_out(struct pub_flow *f)
+{
+    for (;;) {
+        ssize_t n = recv(f->fd, pub_datagram, sizeof(pub_datagram), 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                return;
+            continue;           /* ECONNREFUSED and the like: the error is taken, go on */
+        }
+        f->last = time(NULL);
+        sendto(f->end.listen_fd, pub_datagram, n, 0, (struct sockaddr *)&f->client, f->client_len);
+    }
+}
+
+static void pub_expire(void)
+{
+    time_t now = time(NULL);
+    struct pub_flow *f = publish_flows;
+    while (f != NULL) {
+        struct pub_flow *next = f->next;
+        if (now - f->last > PUBLISH_UDP_IDLE)
+            pub_flow_close(f);
+        f = next;
     }
 }
 
@@ -645,32 +748,42 @@ static void *publish_main(void *arg)
 {
     struct epoll_event events[64];
     for (;;) {
-        int n = epoll_wait(publish_epfd, events, 64, -1);
+        int n = epoll_wait(publish_epfd, events, 64, publish_flows ? 10000 : -1);
         for (int i = 0; i < n; i++) {
             struct pub_end *e = events[i].data.ptr;
             if (e == NULL)
                 continue;           /* a connection closed earlier in this batch */
-            if (e->kind == 0) {
+            if (e->kind == PUB_TCP_LISTENER) {
                 pub_accept(e);
+                continue;
+            }
+            if (e->kind == PUB_UDP_SOCKET) {
+                pub_udp_in(e);
+                continue;
+            }
+            if (e->kind == PUB_UDP_FLOW) {
+                pub_udp_out((struct pub_flow *)e);
                 continue;
             }
             struct pub_conn *c = e->conn;
             if (pub_pump(c) < 0) {
                 for (int j = i + 1; j < n; j++) {
                     struct pub_end *o = events[j].data.ptr;
-                    if (o != NULL && o->kind == 1 && o->conn == c)
+                    if (o != NULL && o->kind == PUB_TCP_SIDE && o->conn == c)
                         events[j].data.ptr = NULL;
                 }
                 pub_close(c);
             }
         }
+        if (publish_flows)
+            pub_expire();
     }
     return arg;
 }
 
-/* Publish: listeners[i] (listening, in the host's namespace) forward to
- * ports[i] on the loopback of families[i] here. 0 or -errno. */
-int publish_start(const int *listeners, const int *families, const int *ports, int n)
+/* Publish: sockets[i] (made in the host's namespace: a TCP listener or a bound
+ * UDP socket, as types[i]) forward to ports[i] on our 127.0.0.1. 0 or -errno. */
+int publish_start(const int *sockets, const int *types, const int *ports, int n)
 {
     pthread_t thread;
     pthread_attr_t attr;
@@ -684,8 +797,8 @@ int publish_start(const int *listeners, const int *families, const int *ports, i
         struct epoll_event ev = { EPOLLIN, { .ptr = l } };
         if (l == NULL)
             return -ENOMEM;
-        l->listen_fd = listeners[i];
-        l->family = families[i];
+        l->kind = types[i] == SOCK_DGRAM ? PUB_UDP_SOCKET : PUB_TCP_LISTENER;
+        l->listen_fd = sockets[i];
         l->port = ports[i];
         fcntl(l->listen_fd, F_SETFL, fcntl(l->listen_fd, F_GETFL) | O_NONBLOCK);
         if (epoll_ctl(publish_epfd, EPOLL_CTL_ADD, l->listen_fd, &ev) < 0)

@@ -83,7 +83,7 @@ int futex_wake(uint32_t *addr);
 int waker_start(uint32_t *words);
 int waker_add(int fd, uint32_t events, uint32_t slot);
 void waker_remove(int reg);
-int publish_start(const int *listeners, const int *families, const int *ports, int n);
+int publish_start(const int *sockets, const int *types, const int *ports, int n);
 int host_tgkill(int tgid, int tid, int sig);
 long host_getdents64(int fd, void *buf, size_t len);
 int host_sysinfo(void *buf);

@@ -199,13 +199,49 @@ def test_publish_errors_are_the_users(tmp_path):
         sleep 0.5
         sandbox -p 17001:80 true; echo "exit $?"
         sandbox -p 80:70000 true; echo "exit $?"
-        sandbox -p 53/udp true; echo "exit $?"
+        sandbox -p 53/sctp true; echo "exit $?"
         kill $t
     """)
     assert taken.stdout.split() == ["exit", "125"] * 3, taken.stdout + taken.stderr
     lines = taken.stderr.splitlines()
     assert "pylinuxabi: Bind for 0.0.0.0:17001 failed: port is already allocated" in lines
     assert any("bad port mapping '80:70000'" in line for line in lines)
+
+
+UDP_SERVER = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 7001))
+print("bound", flush=True)
+for _ in range(4):
+    data, peer = s.recvfrom(100)
+    s.sendto(data.upper() + b" " + peer[0].encode(), peer)
+"""
+
+UDP_CLIENTS = """
+import socket, sys
+for host, family in (("127.0.0.1", socket.AF_INET), ("::1", socket.AF_INET6)):
+    for n in range(2):
+        c = socket.socket(family, socket.SOCK_DGRAM)
+        c.settimeout(5)
+        c.sendto(b"hello %d" % n, (host, int(sys.argv[1])))
+        print(host, c.recvfrom(100)[0].decode())
+"""
+
+
+def test_publish_udp_gives_each_client_its_own_flow():
+    """-p 17003:7001/udp: datagrams of each host client reach the sandbox's server from a
+    socket of their own, and its answers go back to that client."""
+    r = in_host_net(f"""
+        sandbox -p 17003:7001/udp python3 -c '{UDP_SERVER}' > server.out 2>&1 & s=$!
+        for i in $(seq 100); do grep -q bound server.out 2>/dev/null && break; sleep 0.1; done
+        python3 -c '{UDP_CLIENTS}' 17003
+        wait $s; echo "sandbox exit $?"
+        rm -f server.out
+    """)
+    assert r.stdout.splitlines() == ["127.0.0.1 HELLO 0 127.0.0.1", "127.0.0.1 HELLO 1 127.0.0.1",
+                                     "::1 HELLO 0 127.0.0.1", "::1 HELLO 1 127.0.0.1", "sandbox exit 0"], \
+        r.stdout + r.stderr
 
 
 def test_publish_with_no_server_closes_the_clients_connection():

@@ -74,11 +74,12 @@ def _volume(text):
 
 
 def _publish(text):
-    """docker's [IP:][HOSTPORT:]PORT[/tcp]: (host address or None for every one, host port
-    (0: any free one), the sandbox's port). IPv6 addresses go in brackets."""
+    """docker's [IP:][HOSTPORT:]PORT[/tcp|/udp]: (host address or None for every one, host
+    port (0: any free one), the sandbox's port, "tcp" or "udp"). IPv6 addresses go in
+    brackets."""
     spec, _, proto = text.partition("/")
-    if proto not in ("", "tcp"):
-        raise argparse.ArgumentTypeError(f"cannot publish {text!r}: only TCP ports are published yet")
+    if proto not in ("", "tcp", "udp"):
+        raise argparse.ArgumentTypeError(f"bad protocol in {text!r}: tcp or udp")
     ip = None
     if spec.startswith("["):
         ip, bracket, spec = spec[1:].partition("]")
@@ -95,8 +96,8 @@ def _publish(text):
     if len(ports) == 1:
         ports.insert(0, 0)
     if len(ports) != 2 or not 0 <= ports[0] <= 65535 or not 0 < ports[1] <= 65535:
-        raise argparse.ArgumentTypeError(f"bad port mapping {text!r}: [IP:][HOSTPORT:]PORT[/tcp]")
-    return ip or None, ports[0], ports[1]
+        raise argparse.ArgumentTypeError(f"bad port mapping {text!r}: [IP:][HOSTPORT:]PORT[/tcp|/udp]")
+    return ip or None, ports[0], ports[1], proto or "tcp"
 
 
 def _workdir(text):
@@ -175,8 +176,8 @@ def parser():
     r.add_argument("--trace-all", action="store_true", help="trap every syscall, even those the filter allows")
     r.add_argument("--strict", action="store_true", help="a crash in a handler stops the supervisor (for tests)")
     r.add_argument("-p", "--publish", type=_publish, action="append", default=[],
-                   metavar="[IP:][HOSTPORT:]PORT",
-                   help="reach the sandbox's TCP port PORT from the host at IP:HOSTPORT, as docker's")
+                   metavar="[IP:][HOSTPORT:]PORT[/udp]",
+                   help="reach the sandbox's TCP (or UDP) port PORT from the host at IP:HOSTPORT, as docker's")
     r.add_argument("--net", "--network", choices=("bridge", "none", "host"), default="bridge",
                    help="as docker's: bridge (default) gives a private loopback and outbound connections "
                         "through the host; none the loopback only; host shares the host's network")

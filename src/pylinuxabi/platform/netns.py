@@ -22,22 +22,24 @@ BRIDGE_ADDRESS = "10.0.2.100"               # the sandbox's own, as slirp4netns 
 
 
 def publish_listeners(publish):
-    """-p: listening sockets in the host's namespace, made before we leave it, as
-    docker's proxy listens (no address: 0.0.0.0 and [::]); the supervisor's publisher
-    forwards what they accept (PtracePlatform.publish). OSError with docker's words
-    if a port is taken."""
+    """-p: sockets in the host's namespace, made before we leave it, as docker's proxy
+    makes them (no address: 0.0.0.0 and [::]), TCP listening or UDP bound; the
+    supervisor's publisher forwards what they get (PtracePlatform.publish): [(socket,
+    the sandbox's port)]. OSError with docker's words if a port is taken."""
     listeners = []
-    for address, host_port, port in publish:
+    for address, host_port, port, proto in publish:
         addresses = [address] if address else ["0.0.0.0", "::"]
+        kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
         for i, addr in enumerate(addresses):
             family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-            s = socket.socket(family, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+            s = socket.socket(family, kind | socket.SOCK_CLOEXEC)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
                 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
                 s.bind((addr, host_port))
-                s.listen(socket.SOMAXCONN)
+                if kind == socket.SOCK_STREAM:
+                    s.listen(socket.SOMAXCONN)
             except OSError as e:
                 s.close()
                 if i and e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
@@ -49,7 +51,7 @@ def publish_listeners(publish):
                                        f"{'port is already allocated' if e.errno == errno.EADDRINUSE else e.strerror}")
             if not host_port:
                 host_port = s.getsockname()[1]      # [::] on the port 0.0.0.0 got
-                print(f"pylinuxabi: published {addr}:{host_port} -> {port}/tcp", file=sys.stderr)
+                print(f"pylinuxabi: published {addr}:{host_port} -> {port}/{proto}", file=sys.stderr)
             listeners.append((s, port))
     return listeners
 

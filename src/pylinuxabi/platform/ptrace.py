@@ -286,13 +286,13 @@ class PtracePlatform:
 
     @staticmethod
     def publish(listeners):
-        """Forward connections the (listening socket, port) pairs accept to the port on
-        our loopback, from a thread of ours (native publish_start): -p."""
-        n = len(listeners)
+        """Forward what the (host socket, port) pairs get, a TCP listener's connections or
+        a UDP socket's datagrams, to the port on our 127.0.0.1, from a thread of ours
+        (native publish_start): -p."""
         fds = ffi.new("int[]", [s.fileno() for s, _ in listeners])
-        families = ffi.new("int[]", [socket.AF_INET] * n)
+        types = ffi.new("int[]", [s.type for s, _ in listeners])
         ports = ffi.new("int[]", [port for _, port in listeners])
-        r = lib.publish_start(fds, families, ports, n)
+        r = lib.publish_start(fds, types, ports, len(listeners))
         if r < 0:
             raise OSError(-r, "cannot publish ports: " + os.strerror(-r))
 
