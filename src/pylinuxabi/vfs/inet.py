@@ -85,6 +85,7 @@ class InetSocketFile(StreamFile):
         self.type = type
         self.protocol = protocol
         self.fd = fd                    # the host socket (non-blocking, close-on-exec, ours alone)
+        self.sock = pysocket.socket(family, type, protocol, fileno=fd)     # (its fast calls)
         self.rcvtimeo = None            # jiffies, as a unix socket keeps them; None: for ever
         self.sndtimeo = None
         self.connecting = False         # a blocking connect is waiting for the handshake
@@ -144,8 +145,9 @@ class InetSocketFile(StreamFile):
         for (level, name), value in self.host_options.items():
             buf = ctypes.create_string_buffer(value, max(len(value), 1))
             _libc.setsockopt(fd, level, name, buf, len(value))
-        os.close(self.fd)
+        self.sock.close()
         self.fd = fd
+        self.sock = pysocket.socket(self.family, self.type, self.protocol, fileno=fd)
         self.outside = True
 
     def listen(self, backlog):
@@ -181,6 +183,11 @@ class InetSocketFile(StreamFile):
     # -- data ---------------------------------------------------------------------------------
     def send_some(self, data, flags, addr=None, control=b""):
         """One host sendmsg that never waits: bytes taken, or EAGAIN / the host's error."""
+        if self.type == SOCK_STREAM and not addr and not control:
+            try:                        # (the common case, by the socket module's C)
+                return self.sock.send(data, flags | MSG_DONTWAIT | MSG_NOSIGNAL)
+            except OSError as e:
+                raise SyscallError(e.errno)
         data = bytes(data)
         iov = _IoVec(ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p), len(data))      # (no copy)
         msg = _MsgHdr(None, 0, ctypes.pointer(iov), 1, None, 0, 0)
@@ -201,6 +208,12 @@ class InetSocketFile(StreamFile):
             data = self.pending[:size]
             if not flags & pysocket.MSG_PEEK:
                 self.pending = self.pending[len(data):]
+            return data, len(data), b"", 0, b""
+        if self.type == SOCK_STREAM and not flags & ~pysocket.MSG_PEEK and not control_size:
+            try:                        # (the common case: a stream names no sender)
+                data = self.sock.recv(size, flags | MSG_DONTWAIT)
+            except OSError as e:
+                raise SyscallError(e.errno)
             return data, len(data), b"", 0, b""
         buf = _receive_buffer(size)
         name = ctypes.create_string_buffer(SOCKADDR_STORAGE)
@@ -293,4 +306,4 @@ class InetSocketFile(StreamFile):
 
     def release(self):
         sockreg.remove_inet(self)
-        os.close(self.fd)
+        self.sock.close()
