@@ -259,3 +259,32 @@ except ConnectionResetError:
         wait $s
     """)
     assert "read b''" in r.stdout or "read reset" in r.stdout, r.stdout + r.stderr
+
+
+def _tiny_wheel(path):
+    """A wheel pip accepts: demo_pkg 1.0, one module."""
+    import zipfile
+    info = "demo_pkg-1.0.dist-info"
+    files = {"demo_pkg.py": "VALUE = 42\n",
+             f"{info}/METADATA": "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{name},,\n" for name in files) + f"{info}/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+
+
+def test_pip_downloads_from_an_index_outside(tmp_path):
+    """`pip download` in the default mode, from a package index on the host's network
+    (the outside world's stand-in): name resolution aside, what `pip download six` does."""
+    index = tmp_path / "simple" / "demo-pkg"
+    index.mkdir(parents=True)
+    _tiny_wheel(index / "demo_pkg-1.0-py3-none-any.whl")
+    r = in_host_net(f"""
+        cd {tmp_path} && python3 -m http.server 8125 --bind {HOST_ADDR} >/dev/null 2>&1 & i=$!
+        for n in $(seq 50); do curl -s -o /dev/null http://{HOST_ADDR}:8125/ && break; sleep 0.1; done
+        sandbox python3 -m pip --isolated download --no-deps --no-cache-dir --disable-pip-version-check \\
+            --index-url http://{HOST_ADDR}:8125/simple --trusted-host {HOST_ADDR} -d /tmp/w demo-pkg
+        kill $i
+    """)
+    assert "Saved /tmp/w/demo_pkg-1.0-py3-none-any.whl" in r.stdout, r.stdout + r.stderr

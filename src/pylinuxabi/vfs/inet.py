@@ -26,7 +26,7 @@ AF_INET, AF_INET6 = pysocket.AF_INET, pysocket.AF_INET6
 SOCKADDR_IN_SIZE, SOCKADDR_IN6_SIZE = 16, 28
 SIN6_LEN_RFC2133 = 24           # an IPv6 address without sin6_scope_id is still taken
 SOCKADDR_STORAGE = 128
-MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL = 0x40, 0x2000, 0x4000
+MSG_PEEK, MSG_DONTWAIT, MSG_ERRQUEUE, MSG_NOSIGNAL = 0x2, 0x40, 0x2000, 0x4000
 CONTROL_MAX = 4096              # the most control message bytes taken from the host at once
 SIOCOUTQ, SIOCATMARK = 0x5411, 0x8905
 OPTVAL_MAX = 256                # the longest option value passed to or from the host (TCP_INFO fits)
@@ -206,10 +206,10 @@ class InetSocketFile(StreamFile):
         before (pending) come first."""
         if self.pending and self.type == SOCK_STREAM and not flags & MSG_ERRQUEUE:
             data = self.pending[:size]
-            if not flags & pysocket.MSG_PEEK:
+            if not flags & MSG_PEEK:
                 self.pending = self.pending[len(data):]
             return data, len(data), b"", 0, b""
-        if self.type == SOCK_STREAM and not flags & ~pysocket.MSG_PEEK and not control_size:
+        if self.type == SOCK_STREAM and not flags & ~MSG_PEEK and not control_size:
             try:                        # (the common case: a stream names no sender)
                 data = self.sock.recv(size, flags | MSG_DONTWAIT)
             except OSError as e:
