@@ -11,9 +11,10 @@ then what users run: ip, ifconfig, Python's if_nameindex and getaddrinfo(AI_ADDR
 import errno
 import shutil
 import socket
+import re
+import struct
 import subprocess
 import sys
-import struct
 
 import pytest
 from conftest import reachable
@@ -99,9 +100,10 @@ def test_netlink_and_interface_ioctls_as_a_user_get_EPERM(build, run_native, run
 
 
 @pytest.mark.parametrize("protocol", [socket.NETLINK_AUDIT if hasattr(socket, "NETLINK_AUDIT") else 9,
-                                      15, 4], ids=["audit", "kobject_uevent", "sock_diag"])
+                                      15, 16], ids=["audit", "kobject_uevent", "generic"])
 def test_other_netlink_protocols_are_EPROTONOSUPPORT(run_sandboxed, protocol):
-    """Only NETLINK_ROUTE is made; the others fail as in a kernel built without them."""
+    """Only NETLINK_ROUTE and NETLINK_SOCK_DIAG are made; the others fail as in a kernel
+    built without them."""
     code = ("import socket, errno\n"
             f"try: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, {protocol})\n"
             "except OSError as e: print(errno.errorcode[e.errno])\n")
@@ -212,3 +214,57 @@ def test_requests_naming_another_network_namespace_are_refused():
     assert refuse(16, netlink.NLM_F_REQUEST, veth) == errno.EPERM
     assert refuse(18, netlink.NLM_F_REQUEST, target) == errno.EPERM       # even a GETLINK
     assert refuse(88, netlink.NLM_F_REQUEST, bytes(8)) == errno.EPERM     # RTM_NEWNSID
+
+
+# -- sock_diag: ss ---------------------------------------------------------------------------
+SS_RUN = """
+import socket, subprocess
+l = socket.socket(); l.bind(("127.0.0.1", 4321)); l.listen()
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 5353))
+c = socket.create_connection(("127.0.0.1", 4321)); s, _ = l.accept()
+for args in (["ss", "-tln"], ["ss", "-tan"], ["ss", "-uan"], ["ss", "-tlnp"], ["ss", "-xl"]):
+    r = subprocess.run(args, capture_output=True, text=True)
+    print("$", " ".join(args))
+    print(r.stdout + r.stderr, end="")
+"""
+
+
+def _ss_normalized(text):
+    """ss's lines with the ephemeral port and the pid masked, each command's rows sorted."""
+    text = re.sub(r":(3[2-9]|[4-6]\d)\d{3}\b", ":EPHEMERAL", text)
+    text = re.sub(r"pid=\d+", "pid=N", text)
+    blocks = text.split("$ ")
+    return ["\n".join(block.splitlines()[:2] + sorted(block.splitlines()[2:])) for block in blocks]
+
+
+@needs_netns
+@pytest.mark.skipif(shutil.which("ss") is None, reason="iproute2's ss missing")
+def test_ss_lists_the_sandboxs_sockets_through_sock_diag(run_native, run_sandboxed):
+    """NETLINK_SOCK_DIAG of AF_INET and AF_INET6: the host's answers cut to the sandbox's
+    sockets, with the model's inode numbers (ss -p finds the process by them); unix_diag
+    is not there, and ss -x reads /proc/net/unix instead."""
+    argv = [sys.executable, "-c", SS_RUN]
+    native = run_native(in_private_net(argv))
+    assert "users:((\"python3\"" in native.stdout, native.stdout + native.stderr
+    ours = run_sandboxed([*LOOPBACK_ONLY, *argv])
+    assert ours.returncode == 0, ours.stderr
+    assert _ss_normalized(ours.stdout) == _ss_normalized(native.stdout)
+
+
+HOST_LISTENER = """
+import socket, subprocess, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+port = l.getsockname()[1]
+r = subprocess.run([*sys.argv[1:], "ss", "-tlnH"], capture_output=True, text=True)
+print("host listener listed" if ":%d " % port in r.stdout else "host listener hidden", r.stderr)
+"""
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="iproute2's ss missing")
+def test_ss_under_net_host_does_not_list_the_hosts_sockets():
+    """Judged from the host: a listener held outside the sandbox is not among what ss shows
+    inside it with --net host."""
+    from conftest import sandbox_command
+    r = subprocess.run([sys.executable, "-c", HOST_LISTENER, *sandbox_command(["--net", "host"])],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stdout.startswith("host listener hidden"), r.stdout + r.stderr

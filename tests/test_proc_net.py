@@ -146,16 +146,6 @@ def test_ss_reading_proc_lists_the_sockets(run_native, run_sandboxed, assert_sam
     assert_same_behaviour(argv, native, run_sandboxed(argv))
 
 
-@pytest.mark.skipif(shutil.which("ss") is None, reason="ss (iproute2) missing")
-def test_ss_without_sock_diag_falls_back_to_proc(run_sandboxed):
-    """ss asks NETLINK_SOCK_DIAG first; the model has no sock_diag, so ss says it cannot
-    open the netlink socket (on stderr) and reads /proc/net/tcp instead."""
-    code = ("import socket, subprocess; l = socket.socket(); l.bind(('127.0.0.1', 4321)); l.listen(); "
-            "subprocess.run(['ss', '-tln'])")
-    r = run_sandboxed([sys.executable, "-c", code])
-    assert re.search(r"LISTEN +0 +0 +127\.0\.0\.1:4321 ", r.stdout), r.stdout + r.stderr
-
-
 @needs_netns
 def test_psutil_net_connections(run_native, run_sandboxed, assert_same_behaviour):
     pytest.importorskip("psutil")

@@ -66,6 +66,7 @@ SLOTS = PARK_SIZE // 4
 ARG_SLOT = 256
 ARGS_ADDR = PARK_ADDR + PARK_SIZE
 AREA_SIZE = PARK_SIZE + SLOTS * ARG_SLOT
+WATCHES_MAX = 16384         # host fds the host waker may watch at once (more: waits look again)
 RESERVED_END = PARK_ADDR + AREA_SIZE
 assert RESERVED_END <= lib.RESERVED_LIMIT
 # the host identity of the program's processes when we run as root: ids that
@@ -268,6 +269,7 @@ class PtracePlatform:
         os.close(fd)
         self.park_words = ffi.cast("uint32_t *", ffi.from_buffer(self.area))
         self.waker_started = False
+        self.watches = 0                # host fds the waker watches now (dups of ours)
 
     def stash(self, thread, data):
         """Put `data` (at most ARG_SLOT bytes) in the thread's argument slot, where
@@ -484,7 +486,11 @@ class PtracePlatform:
     def watch_host(self, thread, waits):
         """Have the host waker (native waker_start) end the park of `thread` when one of
         the (host fd, poll events) `waits` is ready: the watches, for unwatch_host, or
-        None if one cannot be watched (a file epoll refuses, no fds left)."""
+        None if one cannot be watched (a file epoll refuses, no fds left) or there are
+        more than WATCHES_MAX in all (each is an fd of ours: the program must not be
+        able to use up the supervisor's)."""
+        if self.watches + len(waits) > WATCHES_MAX:
+            return None
         if not self.waker_started:
             if lib.waker_start(self.park_words) < 0:
                 return None
@@ -496,12 +502,13 @@ class PtracePlatform:
                 self.unwatch_host(watches)
                 return None
             watches.append(reg)
+            self.watches += 1
         return watches
 
-    @staticmethod
-    def unwatch_host(watches):
+    def unwatch_host(self, watches):
         for reg in watches:
             lib.waker_remove(reg)
+        self.watches -= len(watches)
 
     def unpark(self, thread, result):
         """At the wait's exit stop: the program's registers back, `result` as its syscall's.

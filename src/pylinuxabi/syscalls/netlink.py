@@ -18,10 +18,11 @@ SOL_NETLINK = netlink.SOL_NETLINK
 
 
 def create(task, kind, flags, protocol):
-    """netlink_create of a NETLINK_ROUTE socket (the caller checked the arguments): the
-    opener's permission to change the configuration goes with the file."""
+    """netlink_create of a NETLINK_ROUTE or NETLINK_SOCK_DIAG socket (the caller checked the
+    arguments): the opener's permission to change the configuration goes with the file."""
     c = task.creds
-    return NetlinkSocketFile.create(kind, protocol, flags, c.fsuid, c.fsgid, may_configure(task))
+    return NetlinkSocketFile.create(kind, protocol, flags, c.fsuid, c.fsgid, may_configure(task),
+                                    bool(task.process.kernel.options.new_net))
 
 
 def send(task, f, vec, flags, addr):

@@ -18,12 +18,16 @@ import struct
 from pylinuxabi.base.abi import I32
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.base.waitq import WaitQueue
-from pylinuxabi.vfs import ifreq
+from pylinuxabi.vfs import ifreq, sockreg
 from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLRDNORM
 from pylinuxabi.vfs.inet import OPTVAL_MAX, InetSocketFile
 
 AF_NETLINK = pysocket.AF_NETLINK
-NETLINK_ROUTE, MAX_LINKS = 0, 32
+NETLINK_ROUTE, NETLINK_SOCK_DIAG, MAX_LINKS = 0, 4, 32
+TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK, SOCK_DIAG_BY_FAMILY, SOCK_DESTROY = 18, 19, 20, 21
+INET_DIAG_MSG_SIZE, INET_DIAG_UID = 72, 64      # struct inet_diag_msg; idiag_uid then idiag_inode
+INET_DIAG_IDS = struct.Struct("<II")
+AF_INET, AF_INET6 = pysocket.AF_INET, pysocket.AF_INET6
 SOL_NETLINK = 270
 (NETLINK_ADD_MEMBERSHIP, NETLINK_DROP_MEMBERSHIP, NETLINK_PKTINFO, NETLINK_BROADCAST_ERROR,
  NETLINK_NO_ENOBUFS) = range(1, 6)
@@ -62,13 +66,59 @@ _libc.getsockopt.restype = ctypes.c_int
 
 def check_create(kind, protocol):
     """netlink_create's checks: a raw or datagram socket (ESOCKTNOSUPPORT), a protocol below
-    MAX_LINKS (EPROTONOSUPPORT). True if it is NETLINK_ROUTE, the one the model makes; for
-    the others the caller answers as a kernel built without them (EPROTONOSUPPORT)."""
+    MAX_LINKS (EPROTONOSUPPORT). True if it is one the model makes (NETLINK_ROUTE,
+    NETLINK_SOCK_DIAG); for the others the caller answers as a kernel built without them
+    (EPROTONOSUPPORT)."""
     if kind not in (pysocket.SOCK_RAW, pysocket.SOCK_DGRAM):
         raise SyscallError(errno.ESOCKTNOSUPPORT)
     if not 0 <= protocol < MAX_LINKS:
         raise SyscallError(errno.EPROTONOSUPPORT)
-    return protocol == NETLINK_ROUTE
+    return protocol in (NETLINK_ROUTE, NETLINK_SOCK_DIAG)
+
+
+def diag_refusal(type, flags, payload, may_configure):
+    """sock_diag_rcv_msg's view of a request: SOCK_DIAG_BY_FAMILY of AF_INET or AF_INET6
+    (and the old TCPDIAG_GETSOCK) goes to the host, whose answers are then cut to the
+    sandbox's sockets (diag_answers); other families have no handler here (ENOENT, as
+    a kernel without unix_diag answers: `ss` then reads /proc/net); SOCK_DESTROY needs
+    CAP_NET_ADMIN and a namespace of the sandbox's own."""
+    if not flags & NLM_F_REQUEST or type < NLMSG_MIN_TYPE:
+        return None
+    if type == SOCK_DESTROY:
+        return None if may_configure else errno.EPERM
+    if type == SOCK_DIAG_BY_FAMILY:
+        return None if payload[:1] in (bytes([AF_INET]), bytes([AF_INET6])) else errno.ENOENT
+    if type in (TCPDIAG_GETSOCK, DCCPDIAG_GETSOCK):
+        return None
+    return errno.EINVAL
+
+
+def diag_answers(datagram, new_net):
+    """The host's sock_diag answers with the sandbox's sockets only, each with the model's
+    inode number and the creator's uid, as /proc/net/tcp shows them (procnet.inet_rows):
+    a record of a host socket the sandbox does not own is left out, as is one with no
+    socket (inode 0) in --net host."""
+    owned = dict(sockreg.inet_by_host_ino)
+    out = []
+    pos = 0
+    while len(datagram) - pos >= NLMSGHDR.size:
+        length, type, _, _, _ = NLMSGHDR.unpack_from(datagram, pos)
+        if length < NLMSGHDR.size or length > len(datagram) - pos:
+            out.append(datagram[pos:])
+            break
+        message = datagram[pos:pos + length]
+        pos += length + 3 & ~3
+        if type in (SOCK_DIAG_BY_FAMILY, TCPDIAG_GETSOCK) and len(message) >= NLMSGHDR.size + INET_DIAG_MSG_SIZE:
+            uid, ino = INET_DIAG_IDS.unpack_from(message, NLMSGHDR.size + INET_DIAG_UID)
+            f = owned.get(ino)
+            if f is None and (ino != 0 or not new_net):
+                continue
+            if f is not None:
+                message = bytearray(message)
+                INET_DIAG_IDS.pack_into(message, NLMSGHDR.size + INET_DIAG_UID, f.inode.stat().uid, f.inode.ino)
+                message = bytes(message)
+        out.append(message.ljust(length + 3 & ~3, b"\0"))
+    return b"".join(out)
 
 
 def destination(addr):
@@ -180,21 +230,22 @@ class NetlinkSocketFile(InetSocketFile):
     """An open NETLINK_ROUTE socket: a sockfs inode of ours over a host netlink socket, and
     the acks the model made for requests it refused, waiting to be read."""
 
-    def __init__(self, type, protocol, fd, flags, uid, gid, opener_may_configure):
+    def __init__(self, type, protocol, fd, flags, uid, gid, opener_may_configure, new_net=True):
         super().__init__(AF_NETLINK, type, protocol, fd, flags, uid, gid)
         self.opener_may_configure = opener_may_configure    # (netlink_ns_capable: the opener's too)
+        self.new_net = new_net                  # a namespace of the sandbox's own (sock_diag's filter)
         self.answers = collections.deque()      # [datagram, comes before the host's replies?]
         self.answer_bytes = 0
         self.arrived = WaitQueue()              # told when the kernel itself sends one (deliver)
 
     @classmethod
-    def create(cls, type, protocol, flags, uid, gid, opener_may_configure):
+    def create(cls, type, protocol, flags, uid, gid, opener_may_configure, new_net=True):
         """socket(2) on the host: the checks are the caller's."""
         try:
             s = pysocket.socket(AF_NETLINK, type | pysocket.SOCK_NONBLOCK | pysocket.SOCK_CLOEXEC, protocol)
         except OSError as e:
             raise SyscallError(e.errno)
-        return cls(type, protocol, s.detach(), flags, uid, gid, opener_may_configure)
+        return cls(type, protocol, s.detach(), flags, uid, gid, opener_may_configure, new_net)
 
     # -- sending ------------------------------------------------------------------------------
     def check_size(self, length):
@@ -209,7 +260,8 @@ class NetlinkSocketFile(InetSocketFile):
         """netlink_sendmsg of data (read once) to addr (None: the connected peer, the kernel
         unless the program connected elsewhere): the runs the host may have go to it, each
         refused message gets the model's ack, in order. Returns len(data)."""
-        runs = walk(data, lambda type, flags, payload: refusal(type, flags, payload, may_configure))
+        refuse = diag_refusal if self.protocol == NETLINK_SOCK_DIAG else refusal
+        runs = walk(data, lambda type, flags, payload: refuse(type, flags, payload, may_configure))
         if (len(runs) > 1 or runs[0][2] is not None) and not self._to_kernel(addr):
             runs = [(0, len(data), None)]       # (only rtnetlink itself looks at requests)
         sent = False
@@ -291,11 +343,24 @@ class NetlinkSocketFile(InetSocketFile):
         if self.answers and self.answers[0][1]:
             return self._take_answer(size, flags)
         try:
+            if self.protocol == NETLINK_SOCK_DIAG:
+                return self._diag_recv(size, flags)
             return super().recv_some(size, flags, control_size)
         except SyscallError as e:
             if e.errno != errno.EAGAIN or not self.answers:
                 raise
         return self._take_answer(size, flags)
+
+    def _diag_recv(self, size, flags):
+        """A sock_diag answer, cut to the sandbox's sockets (diag_answers): taken whole
+        from the host, then given as a datagram of that length would be."""
+        _, length, sender, msg_flags, _ = super().recv_some(0, flags | MSG_PEEK | MSG_TRUNC)
+        data, _, sender, msg_flags, _ = super().recv_some(length, flags & ~MSG_TRUNC)
+        data = diag_answers(data, self.new_net)
+        msg_flags &= ~MSG_TRUNC
+        if len(data) > size:
+            msg_flags |= MSG_TRUNC
+        return data[:size], len(data) if flags & MSG_TRUNC else min(len(data), size), sender, msg_flags, b""
 
     def _take_answer(self, size, flags):
         datagram = self.answers[0][0]
