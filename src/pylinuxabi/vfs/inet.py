@@ -149,6 +149,7 @@ class InetSocketFile(StreamFile):
         self.fd = fd
         self.sock = pysocket.socket(self.family, self.type, self.protocol, fileno=fd)
         self.outside = True
+        sockreg.add_inet(self)          # (by its new host inode: the host's namespace lists it)
 
     def listen(self, backlog):
         _call(_libc.listen, self.fd, backlog)
