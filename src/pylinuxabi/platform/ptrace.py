@@ -103,6 +103,9 @@ def touches_reserved(addr, length):
     return addr < RESERVED_END and end > RESERVED_BASE
 
 
+_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+
+
 class Memory:
     """A process's memory as the program sees it: faults are EFAULT."""
 
@@ -116,9 +119,10 @@ class Memory:
 
     def _buffer(self, n):
         """A buffer of at least n bytes: ours, or one that lives for this call only (the
-        program chooses n: what we keep must not grow with it)."""
+        program chooses n: what we keep must not grow with it; it is filled before it
+        is read, so it is not cleared first)."""
         if n > self.BUF_SIZE:
-            return ffi.new("char[]", n)
+            return _uncleared("char[]", n)
         return self._buf
 
     def read(self, addr, n):
