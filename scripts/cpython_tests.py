@@ -2,7 +2,7 @@
 """Runs CPython's own test modules natively and under pylinuxabi and
 compares them test by test.
 
-    scripts/cpython_tests.py [--out DIR] [--timeout S] [--use RESOURCES] [MODULE...]
+    scripts/cpython_tests.py [--out DIR] [--timeout S] [--use RESOURCES] [--ignore PATTERN] [MODULE...]
 
 Each module runs as `python3 -m test -v MODULE` in a fresh temporary working
 directory, once natively and once as `pylinuxabi run --env-host`, both as the
@@ -50,9 +50,10 @@ def outcomes(log):
     return result
 
 
-def run(module, under, timeout, outdir, use=None):
+def run(module, under, timeout, outdir, use=None, ignore=()):
     name = ("sandbox" if under else "native") + "-" + module
-    cmd = [sys.executable, "-m", "test", "-v", *(["-u", use] if use else []), module]
+    cmd = [sys.executable, "-m", "test", "-v", *(["-u", use] if use else []),
+           *[arg for pattern in ignore for arg in ("-i", pattern)], module]
     if under:
         cmd = ["pylinuxabi", "run", "--env-host"] + cmd
     with tempfile.TemporaryDirectory() as cwd:
@@ -76,13 +77,16 @@ def main():
     ap.add_argument("--out", default="/tmp/cpython-tests")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--use", metavar="RESOURCES", help="regrtest's -u (network: the tests that need it)")
+    ap.add_argument("--ignore", metavar="PATTERN", action="append", default=[],
+                    help="regrtest's -i: leave out the tests matching (test_socket's VSOCK tests wait for "
+                         "ever in a VM with vsock natively)")
     ap.add_argument("modules", nargs="*", default=MODULES)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     differ = 0
     for module in args.modules:
-        native, nstatus, ntime = run(module, False, args.timeout, args.out, args.use)
-        sandbox, sstatus, stime = run(module, True, args.timeout, args.out, args.use)
+        native, nstatus, ntime = run(module, False, args.timeout, args.out, args.use, args.ignore)
+        sandbox, sstatus, stime = run(module, True, args.timeout, args.out, args.use, args.ignore)
         count = lambda r, v: sum(1 for x in r.values() if x == v)
         print(f"{module}: native {len(native)} tests "
               f"({count(native, 'ok')} ok, {count(native, 'skipped')} skipped,"
