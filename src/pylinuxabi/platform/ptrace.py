@@ -103,9 +103,6 @@ def touches_reserved(addr, length):
     return addr < RESERVED_END and end > RESERVED_BASE
 
 
-_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
-
-
 class Memory:
     """A process's memory as the program sees it: faults are EFAULT."""
 
@@ -119,10 +116,9 @@ class Memory:
 
     def _buffer(self, n):
         """A buffer of at least n bytes: ours, or one that lives for this call only (the
-        program chooses n: what we keep must not grow with it; it is filled before it
-        is read, so it is not cleared first)."""
+        program chooses n: what we keep must not grow with it)."""
         if n > self.BUF_SIZE:
-            return _uncleared("char[]", n)
+            return ffi.new("char[]", n)
         return self._buf
 
     def read(self, addr, n):
