@@ -102,6 +102,9 @@ static struct timespec from_now(long ms)
     if (t.tv_nsec >= 1000000000L) {
         t.tv_sec++;
         t.tv_nsec -= 1000000000L;
+    } else if (t.tv_nsec < 0) {   /* a negative tv_nsec is EINVAL, not a time in the past */
+        t.tv_sec--;
+        t.tv_nsec += 1000000000L;
     }
     return t;
 }
