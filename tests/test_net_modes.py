@@ -6,6 +6,7 @@ The outside world is not reachable from CI, so each test makes its own: a networ
 pylinuxabi runs in that namespace, so that it is the host's network to the sandbox.
 """
 import shlex
+import sys
 import subprocess
 import textwrap
 
@@ -288,3 +289,20 @@ def test_pip_downloads_from_an_index_outside(tmp_path):
         kill $i
     """)
     assert "Saved /tmp/w/demo_pkg-1.0-py3-none-any.whl" in r.stdout, r.stdout + r.stderr
+
+
+def test_the_sandboxs_hostname_resolves_to_its_address(run_sandboxed):
+    """/etc/hosts and /etc/hostname are the sandbox's, mounted over the tree's as docker
+    mounts its: gethostbyname(gethostname()) is eth0's address (CPython's test_socket
+    relies on it); with --net none the hostname has no address; the host's files stay."""
+    code = ("import socket\n"
+            "try: print(socket.gethostname(), socket.gethostbyname(socket.gethostname()))\n"
+            "except OSError as e: print(socket.gethostname(), 'unresolved')\n"
+            "print(open('/etc/hostname').read().strip())\n")
+    r = run_sandboxed(["--hostname", "web", sys.executable, "-c", code])
+    assert r.stdout == "web 10.0.2.100\nweb\n", r.stderr
+    r = run_sandboxed(["--net", "none", sys.executable, "-c", code])
+    assert r.stdout.splitlines()[0] == "pylinuxabi unresolved", r.stderr
+    host_hosts = open("/etc/hosts").read()
+    run_sandboxed(["/bin/sh", "-c", "echo 10.9.9.9 added >> /etc/hosts"])
+    assert open("/etc/hosts").read() == host_hosts

@@ -78,7 +78,9 @@ SYNTHETIC_MOUNTS = ["devtmpfs /dev devtmpfs rw,relatime 0 0",
                     "mqueue /dev/mqueue mqueue rw,nosuid,nodev,noexec,relatime 0 0", "proc /proc proc rw,relatime 0 0",
                     "proc /proc/sys proc rw,nosuid,nodev,noexec,relatime 0 0",
                     "sysfs /sys sysfs ro,nosuid,nodev,noexec,relatime 0 0",
-                    "cgroup /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0"]
+                    "cgroup /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0",
+                    # a network of its own: its names, as docker mounts its (sandbox.py network_files)
+                    "tmpfs /etc/hosts tmpfs rw,relatime 0 0", "tmpfs /etc/hostname tmpfs rw,relatime 0 0"]
 
 
 def test_proc_mounts_is_the_sandboxs_mount_table(run_sandboxed):

@@ -117,7 +117,7 @@ def explicit_capabilities(add, drop):
 
 # the sandbox's own mounts, left out (not an error) where a read-only root has no place for them
 SYSTEM_MOUNTS = (b"/dev", b"/dev/pts", b"/dev/shm", b"/dev/mqueue", b"/proc", b"/proc/sys", b"/sys",
-                 b"/sys/fs/cgroup")
+                 b"/sys/fs/cgroup", b"/etc/hosts", b"/etc/hostname")
 
 
 def build_mounts(kernel, options):
@@ -155,6 +155,9 @@ def build_mounts(kernel, options):
               (b"/proc/sys", "proc", b"proc", procsys, False, ro_view),     # what it holds is the sandbox's
               (b"/sys", "sysfs", b"sysfs", make_sysfs(), True, ro_view),
               (b"/sys/fs/cgroup", "cgroup2", b"cgroup", make_cgroup(lambda: kernel.processes), True, ro_view)]
+    if options.new_net:
+        for path, inode in network_files(options).items():
+            mounts.append((path, "tmpfs", b"tmpfs", inode, False))
     for guest, size in options.tmpfs:
         mounts.append((guest.encode(), "tmpfs", b"tmpfs", TmpFS(size).root_inode, False))
     for host_path, guest, ro in options.volumes:
@@ -162,6 +165,8 @@ def build_mounts(kernel, options):
     for path, fs_type, source, inode, ro, *kw in mounts:
         point = _mount_point(table, path, required=path not in SYSTEM_MOUNTS, is_dir=inode.is_dir())
         if point is not None and point.inode.is_dir() != inode.is_dir():
+            if path in SYSTEM_MOUNTS:
+                continue            # (a tree of --root with something else there: left as it is)
             raise OSError(errno.ENOTDIR, f"cannot mount {source.decode(errors='replace')} on "
                                          f"{path.decode(errors='replace')}: not the same kind of file")
         if point is not None:
@@ -197,6 +202,31 @@ def filesystems(kernel, proc_extra):
         return make_hugetlbfs(data, kernel.current.creds)    # owned by the mounter by default
 
     return {"tmpfs": tmpfs, "ramfs": tmpfs, "proc": proc, "mqueue": mqueue, "hugetlbfs": hugetlbfs}
+
+
+HOSTS = b"""127.0.0.1\tlocalhost
+::1\tlocalhost ip6-localhost ip6-loopback
+fe00::0\tip6-localnet
+ff00::0\tip6-mcastprefix
+ff02::1\tip6-allnodes
+ff02::2\tip6-allrouters
+"""
+
+
+def network_files(options):
+    """/etc/hosts and /etc/hostname of a sandbox with a network of its own, files mounted
+    over the tree's as docker mounts its: the loopback's names, and in the default mode
+    the sandbox's hostname at its eth0 address (gethostbyname(gethostname()) works, as
+    in a container). They are the sandbox's to change; the host's stay as they are."""
+    fs = TmpFS(name="etc")
+    hostname = options.hostname.encode(errors="surrogateescape")
+    hosts = HOSTS + (b"%s\t%s\n" % (netns.BRIDGE_ADDRESS.encode(), hostname) if options.net == "bridge" else b"")
+    files = {}
+    for path, text in ((b"/etc/hosts", hosts), (b"/etc/hostname", hostname + b"\n")):
+        inode = fs.root_inode.create(path.rsplit(b"/", 1)[1], 0o644, Creds())
+        inode.pwrite(text, 0)
+        files[path] = inode
+    return files
 
 
 def volume_root(host_path, ro):

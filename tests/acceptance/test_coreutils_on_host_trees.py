@@ -30,6 +30,9 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 DOC = "usr/share/doc/git"     # a documentation tree with subdirectories and symlinks
 USER = (1000, 1000)
+# the host's network: a network of the sandbox's own mounts its own /etc/hosts and
+# /etc/hostname over the host's, as docker does, and these runs compare the host's /etc
+HOST_NET = ["--net", "host"]
 LS = "ls -lR --time-style=+%s"
 
 READING = {
@@ -190,7 +193,7 @@ def test_reading_host_trees_shows_what_the_host_shows(
     native ones, for root and for a user (who is refused /etc/ssl/private as natively)."""
     before = hosts_digest()
     native = run_native([*as_user(user), *shell(READING[name], "/")])
-    args = [] if user == "root" else ["--user", "%d:%d" % USER]
+    args = HOST_NET + ([] if user == "root" else ["--user", "%d:%d" % USER])
     sandboxed = run_sandboxed([*args, *shell(READING[name], "/")])
     assert hosts_digest() == before, "the sandboxed run changed the host"
     assert_same_behaviour([name], native, sandboxed)
@@ -205,7 +208,7 @@ def test_copying_host_trees_into_tmp_gives_what_a_tmpfs_gives(
     before, since = hosts_digest(), int(time.time())
     native = run_native(shell(COPYING[name], scratch))
     assert native.returncode == 0, native.stderr
-    sandboxed = run_sandboxed(shell("mkdir /tmp/day && cd /tmp/day && " + COPYING[name], "/"))
+    sandboxed = run_sandboxed([*HOST_NET, *shell("mkdir /tmp/day && cd /tmp/day && " + COPYING[name], "/")])
     assert hosts_digest() == before, "the sandboxed run changed the host"
     assert_same_behaviour([name], native._replace(stdout=new_times(native.stdout, since)),
                           sandboxed._replace(stdout=new_times(sandboxed.stdout, since)))
@@ -225,7 +228,7 @@ def test_changing_host_trees_in_place_is_seen_as_natively_and_leaves_the_host_al
     since = int(time.time())
     native = run_native([*as_user(user), *shell(IN_PLACE[name], scratch / "root")])
     before = hosts_digest()
-    args = ["--upper", str(upper_dir(scratch))] if upper else []
+    args = HOST_NET + (["--upper", str(upper_dir(scratch))] if upper else [])
     args += [] if user == "root" else ["--user", "%d:%d" % USER]
     sandboxed = run_sandboxed([*args, *shell(IN_PLACE[name], "/")])
     assert hosts_digest() == before, "the sandboxed run changed the host"
