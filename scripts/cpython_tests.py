@@ -24,6 +24,10 @@ MODULES = ("test_os test_posix test_io test_fileio test_file test_fcntl "
            "test_resource test_mmap test_shutil test_tempfile test_pathlib "
            "test_stat test_subprocess test_signal test_threading").split()
 
+# regrtest's --timeout: a test running longer dumps every thread's stack and ends the
+# run (it says which test hung and where); no test here takes a tenth of it
+TEST_TIMEOUT = 300
+
 # "test_name (module.Class.test_name) ... ok"; a test that prints gets its
 # verdict on a later line.
 _VERDICTS = ("ok", "FAIL", "ERROR", "skipped", "expected failure",
@@ -52,7 +56,7 @@ def outcomes(log):
 
 def run(module, under, timeout, outdir, use=None, ignore=()):
     name = ("sandbox" if under else "native") + "-" + module
-    cmd = [sys.executable, "-m", "test", "-v", *(["-u", use] if use else []),
+    cmd = [sys.executable, "-m", "test", "-v", f"--timeout={TEST_TIMEOUT}", *(["-u", use] if use else []),
            *[arg for pattern in ignore for arg in ("-i", pattern)], module]
     if under:
         cmd = ["pylinuxabi", "run", "--env-host"] + cmd
@@ -70,6 +74,25 @@ def run(module, under, timeout, outdir, use=None, ignore=()):
     with open(os.path.join(outdir, name + ".log"), "w") as f:
         f.write(log)
     return outcomes(log), status, took
+
+
+def excerpt(path, limit=8000):
+    """What tells why a run went wrong: the log's tracebacks and the supervisor's own
+    lines (regrtest's --timeout dumps every thread's stack of a test that hangs), then
+    its end; at most limit characters."""
+    with open(path, errors="replace") as f:
+        lines = f.read().splitlines()
+    keep, inside = [], False
+    for line in lines:
+        if line.startswith(("Traceback", "Thread 0x", "Current thread", "pylinuxabi")):
+            inside = True
+        elif inside and not line.startswith((" ", "\t")):
+            keep.append(line)
+            inside = False
+        if inside:
+            keep.append(line)
+    text = "\n".join(keep[-150:] + ["--- the log's end:"] + lines[-40:])
+    return text[-limit:]
 
 
 def main():

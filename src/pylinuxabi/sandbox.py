@@ -3,6 +3,7 @@
 The composition root: the only place that wires platform, kernel, table and VFS.
 """
 import errno
+import logging
 import os
 import posixpath
 import resource
@@ -42,6 +43,8 @@ from pylinuxabi.vfs.tmpfs import TmpFS, parse_options as parse_tmpfs_options
 # what a terminal sends to the foreground group rather than to one process
 GROUP_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 SI_KERNEL = 0x80        # si_code of a signal a terminal sent
+
+log = logging.getLogger("pylinuxabi")
 
 
 class UsageError(Exception):
@@ -490,6 +493,9 @@ def supervise(argv, envp, options):
 
     for sig in forwarded:
         signal.signal(sig, forward)
+    # a developer's look at a program that seems to hang: SIGUSR1 to the supervisor
+    # (the sandbox's pid 1, seen from the host) logs every thread's wait
+    signal.signal(signal.SIGUSR1, lambda sig, frame: log.warning("state:\n%s", kernel.describe()))
     try:
         first = kernel.spawn(argv, envp, fs, Creds(uid, gid, groups, bset=options.capabilities),
                              stdio, nofile[0])

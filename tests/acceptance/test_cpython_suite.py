@@ -6,6 +6,7 @@ KNOWN with the reason. The list is exact: a listed test that starts to match
 fails this test too, so the list stays true.
 """
 import importlib.util
+import os
 import tempfile
 
 import pytest
@@ -42,4 +43,5 @@ def test_cpython_module_matches_native(module):
         now_same = sorted(set(known) - set(differ))
         assert not unexpected and not now_same, (
             f"{module}: outcomes (native, sandbox) that differ: {unexpected}; listed in KNOWN but now the "
-            f"same: {now_same}; sandbox exit {status}")
+            f"same: {now_same}; sandbox exit {status}\n"
+            + cpython_tests.excerpt(os.path.join(logs, f"sandbox-{module}.log")))

@@ -472,6 +472,31 @@ class Kernel:
         except ThreadGone:
             return False
 
+    def describe(self):
+        """The model's threads as a developer reads them when the program seems to hang
+        (SIGUSR1 to the supervisor logs it, sandbox.py): each thread's parked syscall
+        with its raw arguments, what it waits on, and the timers."""
+        lines = [f"{len(self.tasks)} threads, {len(self.timers.heap)} timers, "
+                 f"{len(self.parked_until)} parked"]
+        now = time.monotonic()
+        for tid, task in sorted(self.tasks.items()):
+            head = f"pid {task.process.pid} tid {tid} {task.comm.decode(errors='replace')!r}"
+            thread = task.thread
+            if thread.parked_regs is None:
+                lines.append(f"{head}: not parked (state {thread.state})")
+                continue
+            nr, raw = self.platform.parked_syscall(thread)
+            name = self.table[nr].name if 0 <= nr < len(self.table) else str(nr)
+            until = self.parked_until.get(task)
+            lines.append(
+                f"{head}: parked in {name}({', '.join(hex(a) for a in raw)}); "
+                f"{len(task.waiting_on)} queues, {len(task.host_watches or ())} host watches, "
+                f"back in {'-' if until is None else f'{until - now:.3f}'} s, "
+                f"deadline {'-' if task.deadline is None else f'{task.deadline - now:.3f}'} s, "
+                f"held {task.held[0] if task.held else '-'}, resume {type(task.resume).__name__}, "
+                f"park word {self.platform.park_word(thread)}")
+        return "\n".join(lines)
+
     def wake(self, task):
         """A queue `task` waits on was notified: end its park (it retries at the exit stop)."""
         self.stop_waiting(task)
