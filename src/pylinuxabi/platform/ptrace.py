@@ -210,9 +210,14 @@ class Injection:
         iov, data, control = base + 64, base + 80, base + 96
         msg = _MSGHDR.pack(0, 0, iov, 1, control, 24, 0)
         self.thread.mem.write(base, msg.ljust(64, b"\0") + _IOVEC.pack(data, 1) + bytes(16 + 24))
-        if lib.send_fd(self.platform.ctrl.fileno(), hostfd) < 0:
+        platform = self.platform
+        if platform.ctrl_unreceived:
+            platform.drain_ctrl()
+        if lib.send_fd(platform.ctrl.fileno(), hostfd) < 0:
             raise SyscallError(errno.EIO)
+        platform.ctrl_unreceived = True
         r = self.syscall(SYS_recvmsg, lib.CTRL_FD, base, MSG_CMSG_CLOEXEC)
+        platform.ctrl_unreceived = False
         if r != 1:
             raise SyscallError(errno.EIO, f"recvmsg of a host fd failed: {r}")
         fd = struct.unpack("<i", self.thread.mem.read(control + 16, 4))[0]
@@ -252,6 +257,9 @@ class PtracePlatform:
         self.stub_inject = symbols["inject"]
         self.exec_argv = symbols["exec_argv"]
         self.ctrl, self._ctrl_tracee = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        # an fd sent to a thread that never took it (killed before its recvmsg ran) would
+        # be the next thread's: we keep the tracees' end too, to drain such a message
+        self.ctrl_unreceived = False
         self._make_area()
         self.free_slots = list(range(SLOTS - 1, -1, -1))
         self.host_ids = (HOST_UID, HOST_GID) if os.geteuid() == 0 else (-1, -1)
@@ -327,7 +335,6 @@ class PtracePlatform:
         pid = lib.spawn_program(params)
         for fd in (gate_r, stub_fd):
             os.close(fd)
-        self._ctrl_tracee.close()
         if pid < 0:
             os.close(gate_w)
             raise OSError(-pid, "cannot start the program: " + os.strerror(-pid))
@@ -337,6 +344,18 @@ class PtracePlatform:
             os.write(gate_w, b"g")
             os.close(gate_w)
         return pid
+
+    def drain_ctrl(self):
+        """Take back the fds sent to threads that never received them (each would
+        otherwise reach the next thread we pass one to, in its place)."""
+        while True:
+            try:
+                _, fds, _, _ = socket.recv_fds(self._ctrl_tracee, 1, 4, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            for fd in fds:
+                os.close(fd)
+        self.ctrl_unreceived = False
 
     def _seize(self, pid):
         r = lib.seize(pid, TRACE_OPTIONS)
