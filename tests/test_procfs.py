@@ -15,6 +15,12 @@ SNIPPETS = {
     "fd_links": "ls -l /proc/self/fd/ 2>&1 | grep -c -- '->'",
     "exe": "readlink /proc/self/exe",
     "limits": "cat /proc/self/limits",
+    # a pipe opened again through its fd link is a new end of the same pipe (pipefs's
+    # fifo_open: no wait for a partner, no ENXIO): /dev/stdin, /dev/stdout, as asyncio's
+    # subprocess tests read them
+    "reopen_pipes": "printf abc | (cat /dev/stdin; echo; [ /proc/self/fd/0 -ef /dev/stdin ] && echo same) | "
+                    "(exec 3</proc/self/fd/0; cat <&3; readlink /proc/self/fd/3 | tr -d 0-9; "
+                    "echo to the write end > /dev/stdout) | cat",
     "machine_files": "cat /proc/version; grep -c processor /proc/cpuinfo; grep MemTotal /proc/meminfo; "
                      "grep -c . /proc/filesystems",
 }

@@ -11,7 +11,7 @@ import stat as st
 from pylinuxabi.base.abi import PAGE
 from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.base.waitq import WaitQueue
-from pylinuxabi.vfs.file import O_ACCMODE, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode
 
 PIPE_BUF = 4096
@@ -43,6 +43,13 @@ class Pipe(SynthInode):
         s = self._stat
         s.size = 0
         return s
+
+    def open(self, dentry, flags, task):
+        """The pipe opened again through /proc/<pid>/fd/N (/dev/stdin): fifo_open on its
+        inode, as for a FIFO, so a reader gets a new read end of the same pipe."""
+        if flags & O_PATH:
+            return OpenFile(dentry, self, flags)
+        return open_pipe(self, dentry, flags, task)
 
     def name(self):
         return b"pipe:[%d]" % self.ino
@@ -229,6 +236,17 @@ def open_fifo(node, dentry, flags, task):
     if pipe is None:
         pipe = node.fifo = Pipe()
         pipe.node = node
+    return open_pipe(pipe, dentry, flags, task)
+
+
+def open_pipe(pipe, dentry, flags, task):
+    """fifo_open of a FIFO's or an anonymous pipe's inode (pipefs's: an end of its own
+    at once, whoever else has it open)."""
+    if pipe.node is None:
+        end = PipeEnd(pipe, flags)          # (named as every end of it: pipe:[N])
+        pipe.readable.notify()
+        pipe.writable.notify()
+        return end
     pending = pipe.pending.pop(task, None)
     if pending is not None:
         end, seen = pending
