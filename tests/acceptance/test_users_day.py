@@ -342,8 +342,6 @@ FIO_GAPS = {
     "libaio": "Linux AIO is not implemented: io_setup(2) answers ENOSYS (no handler for "
               "io_setup/io_submit/io_getevents/io_destroy in src/pylinuxabi/syscalls/), so "
               "fio's libaio jobs end with error 38",
-    "io_uring": "io_uring is planned (docs/DESIGN.md section 7, issue 13): io_uring_setup(2) "
-                "answers ENOSYS, so fio says its kernel does not support io_uring",
 }
 
 

@@ -46,6 +46,17 @@ class Tracer:
             except Exception:
                 return None
         self._line(task, strace.format_call(entry.nr, tuple(args), result, read_string, read_bytes))
+        if entry.name in ("io_uring_enter", "io_uring_register"):
+            self._ring_lines(task, args[0])
+
+    def _ring_lines(self, task, fd):
+        """After io_uring_enter: the SQEs it took and the CQEs posted since, one a line."""
+        try:
+            f = task.files.get(fd)
+        except Exception:
+            return
+        for line in getattr(f, "trace_lines", list)():
+            self._line(task, "  io_uring " + line)
 
     def no_return(self, task, entry, args):
         """exit and exit_group: shown as they start, since they never return."""

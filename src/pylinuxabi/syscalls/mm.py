@@ -76,7 +76,7 @@ def mmap(task, addr, length, prot, flags, fd, offset):
         raise SyscallError(errno.EACCES)
     if kind != MAP_PRIVATE and prot & PROT_WRITE and not f.writable:
         raise SyscallError(errno.EACCES)
-    hostfd = f.mmap_fd()
+    hostfd, offset = f.mmap_region(offset, length)
     zero_fd = None
     if hostfd is None and kind != MAP_PRIVATE and not f.writable:
         hostfd = zero_fd = _read_only_zero_pages(offset + length)

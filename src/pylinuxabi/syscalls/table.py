@@ -98,6 +98,7 @@ def build(counts):
     from pylinuxabi.syscalls import clock, pids, sched  # noqa: F401
     from pylinuxabi.syscalls import ipc, mqueue  # noqa: F401
     from pylinuxabi.syscalls import kcmp, procvm, readahead, splice  # noqa: F401
+    from pylinuxabi.syscalls import io_uring  # noqa: F401
     table = Table(counts)
     for nr in range(max(SYSCALL_NAMES) + 1):
         name = SYSCALL_NAMES.get(nr, f"syscall_{nr:#x}")

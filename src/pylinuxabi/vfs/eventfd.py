@@ -72,6 +72,13 @@ class EventFd(AnonStreamFile):
         self.queue.notify()
         return COUNT.size
 
+    def signal(self):
+        """eventfd_signal from the kernel's side (an io_uring completion): one more, the
+        readers told; a counter at its maximum stays there."""
+        if self.count < ULLONG_MAX - 1:
+            self.count += 1
+        self.queue.notify()
+
     def poll(self):
         """As eventfd_poll: no POLLRDNORM/POLLWRNORM; POLLERR once the counter overflowed."""
         events = 0

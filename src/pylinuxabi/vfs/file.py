@@ -161,6 +161,11 @@ class OpenFile:
         """A host fd the process can map, or None to map anonymous zero pages."""
         raise SyscallError(errno.ENODEV)
 
+    def mmap_region(self, offset, length):
+        """(host fd, offset in it) that an mmap of `length` bytes at `offset` maps: the
+        file's own bytes, unless it lays out regions of its own (io_uring's rings)."""
+        return self.mmap_fd(), offset
+
     def fdinfo(self):
         """Lines of /proc/<pid>/fdinfo/<fd> after pos, flags, mnt_id and ino."""
         return b""

@@ -1,0 +1,666 @@
+"""io_uring_setup, io_uring_enter, io_uring_register, and the requests they run (DESIGN §7).
+
+Each SQE becomes a Request, run against the same VFS and socket objects as the plain
+syscalls: an opcode's function (syscalls/uring_ops.py) calls the handler of its syscall
+(READ is read or pread64, OPENAT is openat…) as a worker of the submitting process, a Task of its own
+over the submitter's thread (Linux runs requests in io-wq workers that share the
+process's files, memory and credentials), so that a request that must wait keeps
+its state apart from the thread's own syscalls.
+
+A request that would block (WouldBlock) waits on the same queues a syscall would;
+when one is told, the request is put on its ring's ready list and run again from a
+kernel timer, that is, between two stops and never from inside another handler.
+Requests whose readiness only a host fd knows (sockets, the terminal) are run again
+when a thread enters io_uring_enter, and a thread waiting there waits on their host
+fds too. Link chains, drains and CQE_SKIP_SUCCESS follow io_uring/io_uring.c.
+"""
+import collections
+import errno
+import functools
+import logging
+import struct
+import time
+import traceback
+
+from pylinuxabi.base.abi import TIMESPEC
+from pylinuxabi.base.errors import SyscallError, WouldBlock, check
+from pylinuxabi.kernel.task import Task
+from pylinuxabi.platform import ThreadGone
+from pylinuxabi.syscalls.poll import RECHECK, read_sigmask
+from pylinuxabi.syscalls.registry import syscall
+from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_OP_LAST, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
+                                           IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
+                                           IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPS, RWF_NOWAIT, SQE_FLAGS, s64)
+from pylinuxabi.vfs.eventfd import EventFd
+from pylinuxabi.vfs.io_uring import Ring, IORING_SQ_TASKRUN
+
+log = logging.getLogger("pylinuxabi")
+
+IORING_MAX_ENTRIES, IORING_MAX_CQ_ENTRIES = 32768, 65536
+# setup flags
+SETUP_IOPOLL, SETUP_SQPOLL, SETUP_SQ_AFF, SETUP_CQSIZE, SETUP_CLAMP = 1, 2, 4, 8, 16
+SETUP_ATTACH_WQ, SETUP_R_DISABLED, SETUP_SUBMIT_ALL = 32, 64, 128
+SETUP_COOP_TASKRUN, SETUP_TASKRUN_FLAG, SETUP_SQE128, SETUP_CQE32 = 1 << 8, 1 << 9, 1 << 10, 1 << 11
+SETUP_SINGLE_ISSUER, SETUP_DEFER_TASKRUN, SETUP_NO_MMAP = 1 << 12, 1 << 13, 1 << 14
+# the flags we honour: SQPOLL, IOPOLL, ATTACH_WQ and NO_MMAP are not built (EINVAL, as a
+# kernel without them); SQ_AFF needs SQPOLL there too
+SETUP_FLAGS = (SETUP_CQSIZE | SETUP_CLAMP | SETUP_R_DISABLED | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN
+               | SETUP_TASKRUN_FLAG | SETUP_SQE128 | SETUP_CQE32 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN)
+# the features we honour (IORING_FEAT_*): SINGLE_MMAP, NODROP, SUBMIT_STABLE (SQEs are
+# copied at submission), RW_CUR_POS, CUR_PERSONALITY, FAST_POLL (a request that would
+# block waits for readiness), POLL_32BITS, EXT_ARG, CQE_SKIP, LINKED_FILE (a linked
+# request finds its file when it runs)
+FEATURES = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 256 | 2048 | 4096
+# struct io_uring_params: sq_entries cq_entries flags sq_thread_cpu sq_thread_idle features
+# wq_fd resv[3] | sq_off (head tail ring_mask ring_entries flags dropped array resv1 user_addr)
+# | cq_off (head tail ring_mask ring_entries overflow cqes flags resv1 user_addr)
+PARAMS = struct.Struct("<10I 7IIQ 8IQ")
+
+# io_uring_enter flags
+ENTER_GETEVENTS, ENTER_SQ_WAKEUP, ENTER_SQ_WAIT, ENTER_EXT_ARG = 1, 2, 4, 8
+ENTER_REGISTERED_RING, ENTER_ABS_TIMER, ENTER_EXT_ARG_REG, ENTER_NO_IOWAIT = 16, 32, 64, 128
+ENTER_FLAGS = 0xFF
+GETEVENTS_ARG = struct.Struct("<QIIQ")      # sigmask, sigmask_sz, min_wait_usec, ts
+
+IO_URING_OP_SUPPORTED = 1
+PROBE_HEAD = struct.Struct("<BBH3I")
+PROBE_OP = struct.Struct("<BBHI")
+FILES_UPDATE = struct.Struct("<IIQ")
+IOVEC = struct.Struct("<QQ")
+SZ_1G = 1 << 30
+IORING_MAX_REG_BUFFERS = 1 << 14
+TRACE_MAX = 4096            # --strace: SQE and CQE lines kept for the next io_uring_enter's
+IORING_MAX_FIXED_FILES = 1 << 20
+
+
+# -- requests ------------------------------------------------------------------------
+class Request:
+    """One SQE on its way: the worker it runs as, the file it holds, what follows it in
+    its link chain, and, while it waits, the WouldBlock it waits with."""
+
+    __slots__ = ("ring", "sqe", "op", "worker", "held", "rest", "wait", "waker", "timer", "target", "queued",
+                 "link_timeout", "cflags")
+
+    def __init__(self, ring, sqe, op, worker):
+        self.ring, self.sqe, self.op, self.worker = ring, sqe, op, worker
+        self.held = None        # (fd the handler is given, open file): what fdget gave it
+        self.rest = ()          # the requests linked after it, run when it completes
+        self.wait = None
+        self.waker = None       # what its queues call
+        self.timer = None       # a TIMEOUT's kernel timer
+        self.target = None      # a count TIMEOUT's number of completions; a LINK_TIMEOUT's seconds
+        self.queued = False     # on the ready list
+        self.link_timeout = None    # the LINK_TIMEOUT linked right after it
+        self.cflags = 0             # its CQE's flags (IORING_CQE_F_*)
+
+    @property
+    def user_data(self):
+        return self.sqe.user_data
+
+
+class Requests:
+    """A ring's requests in flight (ring.requests): those waiting, those ready to run
+    again, chains held back by a drain, and the pending TIMEOUTs."""
+
+    def __init__(self, ring, kernel):
+        self.ring, self.kernel = ring, kernel
+        self.waiting = []
+        self.ready = []
+        self.drained = []       # chains waiting for every request before them (IOSQE_IO_DRAIN)
+        self.timeouts = []
+        self.completions = 0    # CQEs posted for requests other than TIMEOUTs (their count)
+        self.scheduled = False
+        self.inline = False     # requests run in io_uring_enter's submission (EVENTFD_ASYNC skips them)
+
+    # -- running -------------------------------------------------------------------
+    def queue(self, chain):
+        """A chain (one request, or several linked) as submitted: run now, or after the
+        requests before it if it or one before it asked for a drain."""
+        if self.drained or (chain[0].sqe.flags & IOSQE_IO_DRAIN and self.in_flight()):
+            self.drained.append(chain)
+            return
+        self.start(chain)
+
+    def in_flight(self):
+        return bool(self.waiting or self.timeouts)
+
+    def start(self, chain):
+        req, rest = chain[0], chain[1:]
+        if rest and rest[0].op.name == "LINK_TIMEOUT":
+            req.link_timeout, rest = rest[0], rest[1:]
+        req.rest = rest
+        self.issue(req)
+
+    def issue(self, req):
+        """Run the request; it completes now, or waits."""
+        try:
+            res = self.run(req)
+        except WouldBlock as wait:
+            if req.sqe.op_flags & RWF_NOWAIT and req.op.rw:
+                res = -errno.EAGAIN
+            else:
+                self.park(req, wait)
+                lt = req.link_timeout
+                if lt is not None and lt.timer is None:
+                    lt.timer = self.kernel.timers.add(time.monotonic() + lt.target,
+                                                      functools.partial(self.link_timed_out, req))
+                return
+        self.complete(req, res, req.cflags)
+
+    def run(self, req):
+        """The opcode's function as the worker, with the file the request holds;
+        -ECANCELED once its process has no thread left to run it."""
+        worker, kernel = req.worker, self.kernel
+        if worker.tid not in kernel.tasks and not _move_worker(worker):
+            return -errno.ECANCELED
+        if req.sqe.flags & IOSQE_BUFFER_SELECT:
+            return -errno.ENOBUFS       # no buffer group was ever provided (PROVIDE_BUFFERS is not built)
+        files = worker.files
+        saved, files.held = files.held, req.held
+        current, kernel.current = kernel.current, worker
+        try:
+            res = req.op.fn(req)
+            if res is not None and res.__class__ is not int:
+                return -errno.EOPNOTSUPP        # the host would have to run it (the lent terminal)
+            return res
+        except SyscallError as e:
+            return -e.errno
+        except WouldBlock:
+            raise
+        except ThreadGone:
+            return -errno.ECANCELED
+        except Exception:
+            log.error("io_uring %s crashed:\n%s", req.op.name, traceback.format_exc())
+            return -errno.EIO
+        finally:
+            files.held = saved
+            kernel.current = current
+
+    def park(self, req, wait):
+        if req.held is None and wait.file is not None:
+            fd = req.worker.files.fd_of(wait.file, (req.sqe.fd,))
+            if fd is not None:
+                wait.file.get()
+                req.held = (fd, wait.file)
+        req.wait = wait
+        req.waker = functools.partial(self.wake, req)
+        for queue in wait.waitables:
+            queue.add(req.waker)
+        self.waiting.append(req)
+
+    def wake(self, req):
+        """A queue the request waits on was told: run it again soon, between stops."""
+        if req.queued or req not in self.waiting:
+            return
+        req.queued = True
+        self.ready.append(req)
+        if not self.scheduled:
+            self.scheduled = True
+            self.kernel.timers.add(time.monotonic(), self.run_ready)
+
+    def run_ready(self, host_too=False):
+        """Run again the requests whose queues were told (and, from io_uring_enter, those
+        only a host fd can tell of)."""
+        self.scheduled = False
+        ready, self.ready = self.ready, []
+        if host_too:
+            ready += [r for r in self.waiting if _host_backed(r.wait) and r not in ready]
+        for req in ready:
+            req.queued = False
+            if req in self.waiting:
+                self.unpark(req)
+                self.issue(req)
+
+    def unpark(self, req):
+        self.waiting.remove(req)
+        for queue in req.wait.waitables:
+            queue.remove(req.waker)
+        req.wait = req.waker = None
+
+    def host_waits(self):
+        """(host fd, events) pairs of the waiting requests, for a thread waiting in
+        io_uring_enter: None if one of them can only be looked at again."""
+        host = []
+        for req in self.waiting:
+            if req.wait.host is None:
+                return None
+            host += req.wait.host
+        return host
+
+    def complete(self, req, res, cflags=0):
+        """Post the request's CQE (unless CQE_SKIP_SUCCESS and it succeeded), then what is
+        linked after it: run, or cancelled after a failure unless the link was hard."""
+        if req.held is not None:
+            req.held[1].put()
+            req.held = None
+        if not (res >= 0 and req.sqe.flags & IOSQE_CQE_SKIP_SUCCESS):
+            self.post(req, res, cflags)
+        lt, req.link_timeout = req.link_timeout, None
+        if lt is not None:          # the request beat its LINK_TIMEOUT
+            if lt.timer is not None:
+                lt.timer.cancel()
+            self.post(lt, -errno.ECANCELED)
+        rest, req.rest = req.rest, ()
+        if rest:
+            failed = res < 0 or (req.op.short_fails and res < req.sqe.len)
+            if failed and not req.sqe.flags & IOSQE_IO_HARDLINK:
+                for r in rest:
+                    self.post(r, -errno.ECANCELED)
+            else:
+                self.start(rest)
+        if self.drained and not self.in_flight():
+            chains, self.drained = self.drained, []
+            for chain in chains:
+                self.queue(chain)
+
+    def post(self, req, res, cflags=0):
+        ring = self.ring
+        ring.post(req.user_data, res, cflags)
+        if ring.trace is not None:
+            ring.note(f"cqe user_data={req.user_data} res={_res_text(res)}" + (f" flags={cflags}" if cflags else ""))
+        if req.op.name != "TIMEOUT":
+            self.completions += 1
+            for t in [t for t in self.timeouts if t.target is not None and self.completions >= t.target]:
+                self.end_timeout(t, 0)
+        if ring.eventfd is not None and ring.eventfd_enabled() and not (ring.eventfd[1] and self.inline):
+            ring.eventfd[0].signal()
+
+    # -- cancelling ----------------------------------------------------------------
+    def cancel(self, match, everything=False):
+        """Cancel the waiting requests `match` picks (the first, or all): -ECANCELED."""
+        found = 0
+        for req in [r for r in self.waiting if match(r)]:
+            self.unpark(req)
+            self.complete(req, -errno.ECANCELED)
+            found += 1
+            if not everything:
+                break
+        return found
+
+    def link_timed_out(self, req):
+        """A LINK_TIMEOUT's time came before its request completed: the request is
+        cancelled (and what is linked after it), the timeout ends with -ETIME."""
+        lt, req.link_timeout = req.link_timeout, None
+        if lt is None or req not in self.waiting:
+            return
+        self.unpark(req)
+        self.complete(req, -errno.ECANCELED)
+        self.post(lt, -errno.ETIME)
+
+    def end_timeout(self, req, res):
+        if req in self.timeouts:
+            self.timeouts.remove(req)
+            if req.timer is not None:
+                req.timer.cancel()
+            self.complete(req, res)
+
+    def ring_closed(self):
+        """The ring's last reference went: what waits is dropped, with no CQE to post."""
+        for req in list(self.waiting):
+            self.unpark(req)
+            if req.held is not None:
+                req.held[1].put()
+                req.held = None
+        for req in self.timeouts:
+            if req.timer is not None:
+                req.timer.cancel()
+        self.timeouts = []
+        self.drained = []
+
+
+def _move_worker(worker):
+    """The submitting thread is gone: the worker goes on over another thread of its
+    process (its memory is the same), if one is left."""
+    alive = next(iter(worker.process.tasks.values()), None)
+    if alive is None:
+        return False
+    worker.tid, worker.thread, worker.mem = alive.tid, alive.thread, alive.mem
+    return True
+
+
+def _host_backed(wait):
+    """Does only a host fd know when this wait is over (no queue of ours will tell)?"""
+    return wait.host is None or bool(wait.host)
+
+
+# -- submission ---------------------------------------------------------------------------
+def _requests(ring, task):
+    if ring.requests is None:
+        ring.requests = Requests(ring, task.process.kernel)
+    return ring.requests
+
+
+def _prepare(ring, task, sqe):
+    """io_init_req: the opcode, the SQE's flags and a registered file; EINVAL et al.
+    fail the request at once (and stop the submission without SUBMIT_ALL)."""
+    op = OPS.get(sqe.opcode)
+    check(op is not None, errno.EINVAL)
+    check(not sqe.flags & ~SQE_FLAGS, errno.EINVAL)
+    check(op.ioprio or not sqe.ioprio, errno.EINVAL)
+    check(not sqe.personality, errno.EINVAL)                     # (personalities: not built)
+    worker = Task(task.tid, task.process, task.thread)
+    req = Request(ring, sqe, op, worker)
+    if sqe.flags & IOSQE_BUFFER_SELECT:
+        check(op.buffer_select, errno.EOPNOTSUPP)
+    if sqe.flags & IOSQE_FIXED_FILE and op.file:          # (an op with no file ignores the flag)
+        check(0 <= sqe.fd < len(ring.files) and ring.files[sqe.fd] is not None, errno.EBADF)
+        f = ring.files[sqe.fd]
+        f.get()
+        req.held = (FIXED_FD, f)
+    return req
+
+
+def submit(task, ring, count):
+    """io_submit_sqes: up to `count` SQEs from the SQ; links gather into chains that end
+    with the first SQE without IOSQE_IO_LINK/HARDLINK (or the batch). Returns how many
+    were taken."""
+    requests = _requests(ring, task)
+    count = min(count, ring.sq_ready())
+    requests.inline = True
+    try:
+        submitted = _take(ring, requests, task, count)
+    finally:
+        requests.inline = False
+    ring.commit_sq()
+    return submitted
+
+
+def _take(ring, requests, task, count):
+    submitted = 0
+    chain = []
+    while submitted < count:
+        sqe = ring.next_sqe()
+        if sqe is None:
+            break
+        submitted += 1
+        if ring.trace is not None:
+            ring.note(_sqe_text(sqe))
+        try:
+            req = _prepare(ring, task, sqe)
+        except SyscallError as e:
+            ring.post(sqe.user_data, -e.errno)
+            for r in chain:         # a chain whose member failed is cancelled whole
+                requests.post(r, -errno.ECANCELED)
+            chain = []
+            if not ring.setup_flags & SETUP_SUBMIT_ALL:
+                break
+            continue
+        if req.op.name == "TIMEOUT":
+            res = requests.run(req)
+            if res is not None:
+                requests.complete(req, res)
+            continue
+        if req.op.name == "LINK_TIMEOUT":
+            res = requests.run(req) if chain else -errno.EINVAL     # it must follow a linked request
+            if res is not None:
+                ring.post(sqe.user_data, res)
+                for r in chain:
+                    requests.post(r, -errno.ECANCELED)
+                chain = []
+                if not ring.setup_flags & SETUP_SUBMIT_ALL:
+                    break
+                continue
+        chain.append(req)
+        if not sqe.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK):
+            requests.queue(chain)
+            chain = []
+    if chain:
+        requests.queue(chain)
+    return submitted
+
+
+# -- --strace --------------------------------------------------------------------------------
+_SQE_FLAG_NAMES = ((IOSQE_FIXED_FILE, "FIXED_FILE"), (IOSQE_IO_DRAIN, "IO_DRAIN"), (IOSQE_IO_LINK, "IO_LINK"),
+                   (IOSQE_IO_HARDLINK, "IO_HARDLINK"), (IOSQE_ASYNC, "ASYNC"), (IOSQE_BUFFER_SELECT, "BUFFER_SELECT"),
+                   (IOSQE_CQE_SKIP_SUCCESS, "CQE_SKIP_SUCCESS"))
+
+
+def _sqe_text(sqe):
+    """An SQE as --strace shows it: opcode name, fd, offset, address, length, flags, user_data."""
+    op = OPS.get(sqe.opcode)
+    name = op.name if op is not None else f"{sqe.opcode} /* IORING_OP_??? */"
+    flags = "|".join(n for bit, n in _SQE_FLAG_NAMES if sqe.flags & bit) or "0"
+    return (f"sqe {name} fd={sqe.fd} off={s64(sqe.off)} addr={sqe.addr:#x} len={sqe.len} "
+            f"op_flags={sqe.op_flags:#x} flags={flags} user_data={sqe.user_data}")
+
+
+def _res_text(res):
+    if res < 0:
+        return f"{res} {errno.errorcode.get(-res, '?')}"
+    return str(res)
+
+
+# -- the syscalls --------------------------------------------------------------------------
+def _pow2(n):
+    return 1 << (n - 1).bit_length()
+
+
+@syscall("io_uring_setup", "Uu")
+def io_uring_setup(task, entries, params_addr):
+    """io_uring_setup(2): a ring of `entries` SQEs (a power of two) and twice as many CQEs
+    (or cq_entries with CQSIZE); the params written back with the offsets to map."""
+    raw = task.mem.read(params_addr, PARAMS.size)
+    p = list(PARAMS.unpack(raw))
+    cq_want, flags = p[1], p[2]
+    check(not any(p[7:10]), errno.EINVAL)                   # resv
+    check(not flags & ~(SETUP_FLAGS | SETUP_IOPOLL | SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_ATTACH_WQ
+                        | SETUP_NO_MMAP | (1 << 15) | (1 << 16) | (1 << 17)), errno.EINVAL)
+    check(not flags & ~SETUP_FLAGS, errno.EINVAL)           # known, but not built
+    check(0 < entries, errno.EINVAL)
+    if entries > IORING_MAX_ENTRIES:
+        check(flags & SETUP_CLAMP, errno.EINVAL)
+        entries = IORING_MAX_ENTRIES
+    sq = _pow2(entries)
+    if flags & SETUP_CQSIZE:
+        check(cq_want != 0, errno.EINVAL)
+        if cq_want > IORING_MAX_CQ_ENTRIES:
+            check(flags & SETUP_CLAMP, errno.EINVAL)
+            cq_want = IORING_MAX_CQ_ENTRIES
+        cq = _pow2(cq_want)
+        check(cq >= sq, errno.EINVAL)
+    else:
+        cq = 2 * sq
+    check(not flags & SETUP_TASKRUN_FLAG or flags & (SETUP_COOP_TASKRUN | SETUP_DEFER_TASKRUN), errno.EINVAL)
+    check(not flags & SETUP_DEFER_TASKRUN or flags & SETUP_SINGLE_ISSUER, errno.EINVAL)
+    ring = Ring(sq, cq, flags, 128 if flags & SETUP_SQE128 else 64, 32 if flags & SETUP_CQE32 else 16)
+    if task.process.kernel.tracer:
+        ring.trace = collections.deque(maxlen=TRACE_MAX)
+    sq_off = [0, 4, 16, 24, 36, 32, ring.sq_array, 0, 0]
+    cq_off = [8, 12, 20, 28, 44, 64, 40, 0, 0]
+    out = PARAMS.pack(sq, cq, flags, p[3], p[4], FEATURES, p[6], 0, 0, 0, *sq_off, *cq_off)
+    try:
+        task.mem.write(params_addr, out)
+    except SyscallError:
+        ring.release()
+        raise
+    return task.files.install_new(ring, cloexec=True)
+
+
+def _ring(task, fd):
+    """The ring behind fd: EBADF, or EOPNOTSUPP for another file."""
+    f = task.files.get_file(fd)
+    check(isinstance(f, Ring), errno.EOPNOTSUPP)
+    return f
+
+
+class _Enter:
+    """What a parked io_uring_enter keeps for its retries."""
+
+    __slots__ = ("ring", "submitted", "sigmask")
+
+    def __init__(self, ring, submitted, sigmask):
+        self.ring, self.submitted, self.sigmask = ring, submitted, sigmask
+
+
+def _wait_args(task, flags, argp, argsz):
+    """(timeout in seconds or None, sigmask or None) of an io_uring_enter that waits."""
+    if not flags & ENTER_EXT_ARG:
+        return None, read_sigmask(task, argp, argsz)
+    if not argp:
+        return None, None
+    check(argsz == GETEVENTS_ARG.size, errno.EINVAL)
+    sigmask_addr, sigmask_sz, _min_wait, ts = GETEVENTS_ARG.unpack(task.mem.read(argp, GETEVENTS_ARG.size))
+    timeout = None
+    if ts:
+        sec, nsec = TIMESPEC.unpack(task.mem.read(ts, TIMESPEC.size))
+        timeout = sec + nsec / 1e9          # (as timespec64_to_ktime: not checked)
+        if flags & ENTER_ABS_TIMER:
+            timeout -= time.monotonic()
+        timeout = max(0.0, timeout)
+    return timeout, read_sigmask(task, sigmask_addr, sigmask_sz)
+
+
+@syscall("io_uring_enter", "iUUUuu")
+def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
+    """io_uring_enter(2): submit, then with GETEVENTS wait until min_complete CQEs are
+    there (ETIME after EXT_ARG's timeout). Returns the number of SQEs taken, if any."""
+    state = task.resume if isinstance(task.resume, _Enter) else None
+    if state is None:
+        check(not flags & ~ENTER_FLAGS, errno.EINVAL)
+        check(not flags & (ENTER_REGISTERED_RING | ENTER_EXT_ARG_REG), errno.EBADF)  # (none registered)
+        ring = _ring(task, fd)
+        check(ring.enabled, errno.EBADFD)
+        timeout, sigmask = _wait_args(task, flags, argp, argsz) if flags & ENTER_GETEVENTS else (None, None)
+        submitted = submit(task, ring, to_submit) if to_submit else 0
+        state = _Enter(ring, submitted, sigmask)
+        if flags & ENTER_GETEVENTS and timeout is not None:
+            task.deadline = time.monotonic() + timeout
+    ring = state.ring
+    requests = _requests(ring, task)
+    requests.run_ready(host_too=True)
+    ring.flush_overflow()
+    ring._set_sq_flag(IORING_SQ_TASKRUN, False)
+    if flags & ENTER_GETEVENTS and ring.cq_ready() < min_complete:
+        if task.timed_out():
+            task.resume = None
+            return state.submitted or -errno.ETIME
+        task.resume = state
+        task.progress = state.submitted         # a signal ends the wait with the count
+        host = requests.host_waits()
+        raise WouldBlock([ring.cq_posted], timeout=task.remaining(), restart=errno.EINTR,
+                         sigmask=state.sigmask, host=host, recheck=RECHECK if host is None else None)
+    task.resume = None
+    task.progress = 0
+    return state.submitted
+
+
+def _read_buffers(task, addr, nr):
+    """REGISTER_BUFFERS' iovecs, each checked as io_buffer_validate does (and mapped)."""
+    check(0 < nr <= IORING_MAX_REG_BUFFERS, errno.EINVAL)
+    raw = task.mem.read(addr, nr * IOVEC.size)
+    buffers = []
+    for i in range(nr):
+        base, length = IOVEC.unpack_from(raw, i * IOVEC.size)
+        if not base:
+            check(not length, errno.EFAULT)
+        else:
+            check(0 < length <= SZ_1G, errno.EFAULT if length else errno.EFAULT)
+            task.mem.read(base, 1)                  # EFAULT if it is not mapped
+            task.mem.read(base + length - 1, 1)
+        buffers.append((base, length))
+    return buffers
+
+
+def _file_for_table(task, fd):
+    """A file a table slot may hold (io_uring's own rings may not be registered)."""
+    if fd == -1:
+        return None
+    f = task.files.get_file(fd)
+    check(not isinstance(f, Ring), errno.EBADF)
+    f.get()
+    return f
+
+
+def _register_files(task, ring, addr, nr):
+    check(not ring.files, errno.EBUSY)
+    check(0 < nr <= IORING_MAX_FIXED_FILES, errno.EINVAL)
+    check(nr <= task.files.limit, errno.EMFILE)            # RLIMIT_NOFILE
+    fds = struct.unpack(f"<{nr}i", task.mem.read(addr, 4 * nr))
+    files = []
+    try:
+        for fd in fds:
+            files.append(_file_for_table(task, fd))
+    except SyscallError:
+        for f in files:
+            if f is not None:
+                f.put()
+        raise
+    ring.files = files
+    return 0
+
+
+def _update_files(task, ring, addr, nr):
+    """REGISTER_FILES_UPDATE: slots from `offset` on get new files (-1 empties one)."""
+    check(ring.files, errno.ENXIO)
+    offset, resv, fds_addr = FILES_UPDATE.unpack(task.mem.read(addr, FILES_UPDATE.size))
+    check(not resv, errno.EINVAL)
+    check(offset + nr <= len(ring.files), errno.EINVAL)
+    done = 0
+    for i, fd in enumerate(struct.unpack(f"<{nr}i", task.mem.read(fds_addr, 4 * nr))):
+        f = _file_for_table(task, fd)
+        old, ring.files[offset + i] = ring.files[offset + i], f
+        if old is not None:
+            old.put()
+        done += 1
+    return done
+
+
+def _probe(task, ring, addr, nr):
+    """REGISTER_PROBE: the opcodes we run, marked IO_URING_OP_SUPPORTED."""
+    nr = min(nr, IORING_OP_LAST)
+    size = PROBE_HEAD.size + nr * PROBE_OP.size
+    check(not any(task.mem.read(addr, size)), errno.EINVAL)
+    out = PROBE_HEAD.pack(IORING_OP_LAST - 1, nr, 0, 0, 0, 0) + b"".join(
+        PROBE_OP.pack(op, 0, IO_URING_OP_SUPPORTED if op in OPS else 0, 0) for op in range(nr))
+    task.mem.write(addr, out)
+    return 0
+
+
+def _register_eventfd(task, ring, addr, nr, async_only):
+    check(ring.eventfd is None, errno.EBUSY)
+    check(nr == 1, errno.EINVAL)
+    fd = struct.unpack("<i", task.mem.read(addr, 4))[0]
+    f = task.files.get_file(fd)
+    check(isinstance(f, EventFd), errno.EINVAL)
+    f.get()
+    ring.eventfd = (f, async_only)
+    return 0
+
+
+@syscall("io_uring_register", "iUuU")
+def io_uring_register(task, fd, opcode, arg, nr_args):
+    """io_uring_register(2): buffers, files, an eventfd, the probe, enabling the rings."""
+    ring = _ring(task, fd)
+    if opcode == 0:                                 # REGISTER_BUFFERS
+        check(not ring.buffers, errno.EBUSY)
+        ring.buffers = _read_buffers(task, arg, nr_args)
+        return 0
+    if opcode == 1:                                 # UNREGISTER_BUFFERS
+        check(not arg and not nr_args, errno.EINVAL)
+        check(ring.buffers, errno.ENXIO)
+        ring.buffers = []
+        return 0
+    if opcode == 2:                                 # REGISTER_FILES
+        return _register_files(task, ring, arg, nr_args)
+    if opcode == 3:                                 # UNREGISTER_FILES
+        check(not arg and not nr_args, errno.EINVAL)
+        check(ring.files, errno.ENXIO)
+        ring.unregister_files()
+        return 0
+    if opcode in (4, 7):                            # REGISTER_EVENTFD, _ASYNC
+        return _register_eventfd(task, ring, arg, nr_args, opcode == 7)
+    if opcode == 5:                                 # UNREGISTER_EVENTFD
+        check(not arg and not nr_args, errno.EINVAL)
+        check(ring.eventfd is not None, errno.ENXIO)
+        ring.eventfd[0].put()
+        ring.eventfd = None
+        return 0
+    if opcode == 6:                                 # REGISTER_FILES_UPDATE
+        return _update_files(task, ring, arg, nr_args)
+    if opcode == 8:                                 # REGISTER_PROBE
+        return _probe(task, ring, arg, nr_args)
+    if opcode == 12:                                # REGISTER_ENABLE_RINGS
+        check(not ring.enabled, errno.EBADFD)
+        ring.enabled = True
+        return 0
+    raise SyscallError(errno.EINVAL)

@@ -1,0 +1,386 @@
+"""io_uring's opcodes (DESIGN §7): what each SQE asks, as the syscall that does it.
+
+An opcode's function gets the Request (syscalls/io_uring.py): its copied SQE, its ring
+and its worker, a Task of its own over the submitting thread. Most call the handler of
+their syscall with the SQE's fields in that syscall's argument order (READ is read or
+pread64, OPENAT is openat…), so every rule and errno is the syscall's; a function
+returns the result, raises SyscallError (the CQE's -errno) or WouldBlock (the request
+waits), or returns None for a request that completes later by itself (TIMEOUT).
+"""
+import errno
+import time
+
+from pylinuxabi.base.abi import TIMESPEC
+from pylinuxabi.base.errors import SyscallError, WouldBlock, check
+from pylinuxabi.syscalls import attr, epoll as epollsys, fd as fdsys, fs, namei as nameisys, net, splice
+from pylinuxabi.vfs.file import POLLERR, POLLHUP
+from pylinuxabi.vfs.io_uring import Ring
+
+# SQE flags
+IOSQE_FIXED_FILE, IOSQE_IO_DRAIN, IOSQE_IO_LINK, IOSQE_IO_HARDLINK = 1, 2, 4, 8
+IOSQE_ASYNC, IOSQE_BUFFER_SELECT, IOSQE_CQE_SKIP_SUCCESS = 16, 32, 64
+SQE_FLAGS = 0x7F
+FIXED_FD = 1 << 31          # the fd a handler is given for a registered file (no SQE's fd is it)
+
+IORING_FSYNC_DATASYNC = 1
+IORING_CQE_F_SOCK_NONEMPTY = 4
+IORING_TIMEOUT_ABS = 1
+IORING_POLL_ADD_MULTI = 1
+IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_ANY = 1, 2, 4
+RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 1, 2, 4, 8
+RW_FLAGS = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT      # (RWF_APPEND is not built: EOPNOTSUPP)
+
+
+class Op:
+    """One opcode: its name and function, whether it is a read or write (RWF_NOWAIT,
+    a short transfer fails a link) and whether it takes the SQE's fd as a file."""
+
+    __slots__ = ("name", "fn", "rw", "short_fails", "file", "ioprio", "buffer_select")
+
+    def __init__(self, name, fn, rw=False, short_fails=False, file=True, ioprio=False, buffer_select=False):
+        self.name, self.fn, self.rw, self.short_fails, self.file = name, fn, rw, short_fails, file
+        self.ioprio = ioprio or rw      # may the SQE's ioprio be set (io_issue_def.ioprio)?
+        self.buffer_select = buffer_select      # may it take a provided buffer (IOSQE_BUFFER_SELECT)?
+
+
+def s64(v):
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _fd(req):
+    """The fd a handler is given: the SQE's, or FIXED_FD for a registered file."""
+    return FIXED_FD if req.sqe.flags & IOSQE_FIXED_FILE else req.sqe.fd
+
+
+def _rw_offset(req):
+    """The request's offset: -1 (the file's position) for a stream or when asked."""
+    off = s64(req.sqe.off)
+    check(off >= -1, errno.EINVAL)
+    f = req.worker.files.get_file(_fd(req))
+    return -1 if off == -1 or not f.seekable() else off
+
+
+def _rw_flags(req):
+    check(not req.sqe.op_flags & ~RW_FLAGS, errno.EOPNOTSUPP)
+
+
+def _read(req):
+    _rw_flags(req)
+    t, s = req.worker, req.sqe
+    off = _rw_offset(req)
+    if off == -1:
+        return fdsys.read(t, _fd(req), s.addr, s.len)
+    return fdsys.pread64(t, _fd(req), s.addr, s.len, off)
+
+
+def _write(req):
+    _rw_flags(req)
+    t, s = req.worker, req.sqe
+    off = _rw_offset(req)
+    if off == -1:
+        return fdsys.write(t, _fd(req), s.addr, s.len)
+    return fdsys.pwrite64(t, _fd(req), s.addr, s.len, off)
+
+
+def _readv(req):
+    _rw_flags(req)
+    t, s = req.worker, req.sqe
+    off = _rw_offset(req)
+    return fdsys.preadv2(t, _fd(req), s.addr, s.len, off, 0, 0)
+
+
+def _writev(req):
+    _rw_flags(req)
+    t, s = req.worker, req.sqe
+    off = _rw_offset(req)
+    return fdsys.pwritev2(t, _fd(req), s.addr, s.len, off, 0, 0)
+
+
+def _fixed(req):
+    """READ_FIXED, WRITE_FIXED: the range must lie in registered buffer buf_index."""
+    s, buffers = req.sqe, req.ring.buffers
+    check(s.buf_index < len(buffers), errno.EFAULT)
+    base, length = buffers[s.buf_index]
+    check(base <= s.addr and s.addr + s.len <= base + length, errno.EFAULT)
+
+
+def _read_fixed(req):
+    _fixed(req)
+    return _read(req)
+
+
+def _write_fixed(req):
+    _fixed(req)
+    return _write(req)
+
+
+def _nop(req):
+    return 0
+
+
+def _fsync(req):
+    check(not req.sqe.op_flags & ~IORING_FSYNC_DATASYNC, errno.EINVAL)
+    if req.sqe.op_flags & IORING_FSYNC_DATASYNC:
+        return attr.fdatasync(req.worker, _fd(req))
+    return attr.fsync(req.worker, _fd(req))
+
+
+def _sync_file_range(req):
+    s = req.sqe
+    return attr.sync_file_range(req.worker, _fd(req), s64(s.off), s.len, s.op_flags)
+
+
+def _openat(req):
+    s = req.sqe
+    check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)     # (direct opens: not built)
+    return fs.openat(req.worker, s.fd, s.addr, s.op_flags, s.len)
+
+
+def _openat2(req):
+    s = req.sqe
+    check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)
+    return fs.openat2(req.worker, s.fd, s.addr, s.off, s.len)
+
+
+def _close(req):
+    s = req.sqe
+    check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)
+    check(not s.off and not s.addr and not s.len and not s.op_flags, errno.EINVAL)
+    f = req.worker.files.get(s.fd)
+    check(not isinstance(f, Ring), errno.EBADF)         # a ring cannot close itself this way
+    return fdsys.close(req.worker, s.fd)
+
+
+def _statx(req):
+    s = req.sqe
+    return fs.statx(req.worker, s.fd, s.addr, s.op_flags, s.len, s.off)
+
+
+def _renameat(req):
+    s = req.sqe
+    return nameisys.renameat2(req.worker, s.fd, s.addr, s.len, s.off, s.op_flags)
+
+
+def _unlinkat(req):
+    s = req.sqe
+    return nameisys.unlinkat(req.worker, s.fd, s.addr, s.op_flags)
+
+
+def _mkdirat(req):
+    s = req.sqe
+    return nameisys.mkdirat(req.worker, s.fd, s.addr, s.len)
+
+
+def _symlinkat(req):
+    s = req.sqe
+    return nameisys.symlinkat(req.worker, s.addr, s.fd, s.off)
+
+
+def _linkat(req):
+    s = req.sqe
+    return nameisys.linkat(req.worker, s.fd, s.addr, s.len, s.off, s.op_flags)
+
+
+def _ftruncate(req):
+    s = req.sqe
+    return attr.ftruncate(req.worker, _fd(req), s64(s.off))
+
+
+def _fallocate(req):
+    s = req.sqe
+    return attr.fallocate(req.worker, _fd(req), s.len, s64(s.off), s64(s.addr))
+
+
+def _fadvise(req):
+    s = req.sqe
+    return fdsys.fadvise64(req.worker, _fd(req), s64(s.off), s.len, s.op_flags)
+
+
+def _send(req):
+    s = req.sqe
+    return net.sendto(req.worker, _fd(req), s.addr, s.len, s.op_flags, 0, 0)
+
+
+def _recv(req):
+    """recv, and IORING_CQE_F_SOCK_NONEMPTY when data is left behind."""
+    s = req.sqe
+    n = net.recvfrom(req.worker, _fd(req), s.addr, s.len, s.op_flags, 0, 0)
+    try:
+        left = req.worker.files.get_file(_fd(req)).fionread()      # (msg_inq: bytes still queued)
+    except SyscallError:
+        left = 0
+    if left > 0:
+        req.cflags |= IORING_CQE_F_SOCK_NONEMPTY
+    return n
+
+
+def _sendmsg(req):
+    return net.sendmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags)
+
+
+def _recvmsg(req):
+    return net.recvmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags)
+
+
+def _accept(req):
+    s = req.sqe
+    check(not s.ioprio, errno.EINVAL)           # (multishot accept: not built)
+    return net.accept4(req.worker, _fd(req), s.addr, s.off, s.op_flags)
+
+
+def _connect(req):
+    s = req.sqe
+    return net.connect(req.worker, _fd(req), s.addr, s.off)
+
+
+def _shutdown(req):
+    return net.shutdown(req.worker, _fd(req), req.sqe.len)
+
+
+def _socket(req):
+    s = req.sqe
+    check(not s.file_index, errno.EINVAL)
+    return net.socket(req.worker, s.fd, s.off, s.len)
+
+
+def _epoll_ctl(req):
+    s = req.sqe
+    return epollsys.epoll_ctl(req.worker, s.fd, s.len, s.off, s.addr)
+
+
+def _splice(req):
+    s = req.sqe
+    return splice.splice(req.worker, s.file_index, s.addr, _fd(req), s.off, s.len, s.op_flags)
+
+
+def _tee(req):
+    s = req.sqe
+    return splice.tee(req.worker, s.file_index, _fd(req), s.len, s.op_flags)
+
+
+def _poll_add(req):
+    """A one-shot poll: the events that are there (32 bits), else a wait on the file."""
+    s = req.sqe
+    check(not s.len & ~IORING_POLL_ADD_MULTI, errno.EINVAL)
+    check(not s.len, errno.EINVAL)                  # (multishot polls: not built)
+    f = req.worker.files.get_file(_fd(req))
+    events = s.op_flags | POLLERR | POLLHUP
+    ready = f.poll() & events
+    if ready:
+        return ready
+    raise WouldBlock(f.wait_queues(), file=f, host=f.host_waits(events))
+
+
+def _poll_remove(req):
+    target = req.sqe.addr
+    if req.ring.requests.cancel(lambda r: r.op.name == "POLL_ADD" and r.user_data == target):
+        return 0
+    return -errno.ENOENT
+
+
+def _async_cancel(req):
+    """By user_data, or every request on an fd (CANCEL_FD), or any (CANCEL_ANY); ALL
+    cancels every match and returns how many."""
+    s = req.sqe
+    flags = s.op_flags
+    check(not flags & ~(IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ANY), errno.EINVAL)
+    if flags & IORING_ASYNC_CANCEL_ANY:
+        match = lambda r: r is not req
+    elif flags & IORING_ASYNC_CANCEL_FD:
+        match = lambda r: r.sqe.fd == s.fd and r.op.file
+    else:
+        match = lambda r: r.user_data == s.addr
+    requests = req.ring.requests
+    everything = bool(flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY))
+    found = requests.cancel(match, everything)
+    for t in [t for t in requests.timeouts if match(t)][:None if everything else max(0, 1 - found)]:
+        requests.end_timeout(t, -errno.ECANCELED)
+        found += 1
+    if not found:
+        return -errno.ENOENT
+    return found if everything else 0
+
+
+def _timeout(req):
+    """A timer (relative, or IORING_TIMEOUT_ABS on CLOCK_MONOTONIC) that ends with
+    -ETIME, or with 0 once `off` other requests have completed."""
+    s = req.sqe
+    due = time.monotonic() + _read_timeout(req)
+    requests = req.ring.requests
+    if s.off:
+        req.target = requests.completions + s.off
+    requests.timeouts.append(req)
+    req.timer = requests.kernel.timers.add(due, lambda: requests.end_timeout(req, -errno.ETIME))
+    return None
+
+
+def _read_timeout(req):
+    """A TIMEOUT's or LINK_TIMEOUT's struct __kernel_timespec, read at submission."""
+    s = req.sqe
+    check(s.len == 1 and not s.buf_index, errno.EINVAL)
+    check(not s.op_flags & ~IORING_TIMEOUT_ABS, errno.EINVAL)
+    sec, nsec = TIMESPEC.unpack(req.worker.mem.read(s.addr, TIMESPEC.size))
+    check(sec >= 0 and 0 <= nsec < 10**9, errno.EINVAL)
+    when = sec + nsec / 1e9
+    return when - time.monotonic() if s.op_flags & IORING_TIMEOUT_ABS else when
+
+
+def _link_timeout(req):
+    """Checked and read when submitted; armed when the request before it has to wait."""
+    check(not req.sqe.off, errno.EINVAL)
+    req.target = max(0.0, _read_timeout(req))
+    return None
+
+
+def _timeout_remove(req):
+    s = req.sqe
+    check(not s.op_flags, errno.EINVAL)             # (IORING_TIMEOUT_UPDATE: not built)
+    requests = req.ring.requests
+    for t in requests.timeouts:
+        if t.user_data == s.addr:
+            requests.end_timeout(t, -errno.ECANCELED)
+            return 0
+    return -errno.ENOENT
+
+
+OPS = {
+    0: Op("NOP", _nop, file=False),
+    1: Op("READV", _readv, rw=True, buffer_select=True),
+    2: Op("WRITEV", _writev, rw=True),
+    3: Op("FSYNC", _fsync),
+    4: Op("READ_FIXED", _read_fixed, rw=True, short_fails=True),
+    5: Op("WRITE_FIXED", _write_fixed, rw=True, short_fails=True),
+    6: Op("POLL_ADD", _poll_add),
+    7: Op("POLL_REMOVE", _poll_remove, file=False),
+    8: Op("SYNC_FILE_RANGE", _sync_file_range),
+    9: Op("SENDMSG", _sendmsg, ioprio=True),
+    10: Op("RECVMSG", _recvmsg, ioprio=True, buffer_select=True),
+    11: Op("TIMEOUT", _timeout, file=False),
+    12: Op("TIMEOUT_REMOVE", _timeout_remove, file=False),
+    13: Op("ACCEPT", _accept, ioprio=True),
+    14: Op("ASYNC_CANCEL", _async_cancel, file=False),
+    15: Op("LINK_TIMEOUT", _link_timeout, file=False),
+    16: Op("CONNECT", _connect),
+    17: Op("FALLOCATE", _fallocate),
+    18: Op("OPENAT", _openat, file=False),
+    19: Op("CLOSE", _close, file=False),
+    21: Op("STATX", _statx, file=False),
+    22: Op("READ", _read, rw=True, short_fails=True, buffer_select=True),
+    23: Op("WRITE", _write, rw=True, short_fails=True),
+    24: Op("FADVISE", _fadvise),
+    26: Op("SEND", _send, ioprio=True),
+    27: Op("RECV", _recv, ioprio=True, buffer_select=True),
+    28: Op("OPENAT2", _openat2, file=False),
+    29: Op("EPOLL_CTL", _epoll_ctl, file=False),
+    30: Op("SPLICE", _splice),
+    33: Op("TEE", _tee),
+    34: Op("SHUTDOWN", _shutdown),
+    35: Op("RENAMEAT", _renameat, file=False),
+    36: Op("UNLINKAT", _unlinkat, file=False),
+    37: Op("MKDIRAT", _mkdirat, file=False),
+    38: Op("SYMLINKAT", _symlinkat, file=False),
+    39: Op("LINKAT", _linkat, file=False),
+    45: Op("SOCKET", _socket, file=False),
+    55: Op("FTRUNCATE", _ftruncate),
+}
+IORING_OP_LAST = 58         # the kernel's count of opcodes (6.18): PROBE's last_op is one less
