@@ -349,12 +349,14 @@ class PtracePlatform:
         """Take back the fds sent to threads that never received them (each would
         otherwise reach the next thread we pass one to, in its place)."""
         while True:
-            try:
-                _, fds, _, _ = socket.recv_fds(self._ctrl_tracee, 1, 4, socket.MSG_DONTWAIT)
+            try:        # (socket.recv_fds would drop MSG_DONTWAIT: Python 3.11 ignores its flags)
+                _, control, _, _ = self._ctrl_tracee.recvmsg(1, socket.CMSG_SPACE(4), socket.MSG_DONTWAIT)
             except (BlockingIOError, InterruptedError):
                 break
-            for fd in fds:
-                os.close(fd)
+            for level, kind, data in control:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    for fd in struct.unpack(f"<{len(data) // 4}i", data[:len(data) // 4 * 4]):
+                        os.close(fd)
         self.ctrl_unreceived = False
 
     def _seize(self, pid):
