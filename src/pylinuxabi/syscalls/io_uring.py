@@ -69,6 +69,7 @@ FILES_UPDATE = struct.Struct("<IIQ")
 IOVEC = struct.Struct("<QQ")
 SZ_1G = 1 << 30
 IORING_MAX_REG_BUFFERS = 1 << 14
+IN_FLIGHT_MAX = 1 << 16     # requests waiting in all rings, at most (Requests.held)
 TRACE_MAX = 4096            # --strace: SQE and CQE lines kept for the next io_uring_enter's
 IORING_MAX_FIXED_FILES = 1 << 20
 
@@ -100,7 +101,13 @@ class Request:
 
 class Requests:
     """A ring's requests in flight (ring.requests): those waiting, those ready to run
-    again, chains held back by a drain, and the pending TIMEOUTs."""
+    again, chains held back by a drain, and the pending TIMEOUTs.
+
+    `held` counts the requests of every ring that wait or are held back: past
+    IN_FLIGHT_MAX a submission stops (EAGAIN if it took none), as Linux's does when
+    it cannot allocate a request, so the supervisor's memory stays bounded."""
+
+    held = 0
 
     def __init__(self, ring, kernel):
         self.ring, self.kernel = ring, kernel
@@ -118,6 +125,7 @@ class Requests:
         requests before it if it or one before it asked for a drain."""
         if self.drained or (chain[0].sqe.flags & IOSQE_IO_DRAIN and self.in_flight()):
             self.drained.append(chain)
+            Requests.held += len(chain)
             return
         self.start(chain)
 
@@ -183,6 +191,7 @@ class Requests:
                 wait.file.get()
                 req.held = (fd, wait.file)
         req.wait = wait
+        Requests.held += 1
         req.waker = functools.partial(self.wake, req)
         for queue in wait.waitables:
             queue.add(req.waker)
@@ -213,6 +222,7 @@ class Requests:
 
     def unpark(self, req):
         self.waiting.remove(req)
+        Requests.held -= 1
         for queue in req.wait.waitables:
             queue.remove(req.waker)
         req.wait = req.waker = None
@@ -250,6 +260,7 @@ class Requests:
                 self.start(rest)
         if self.drained and not self.in_flight():
             chains, self.drained = self.drained, []
+            Requests.held -= sum(map(len, chains))
             for chain in chains:
                 self.queue(chain)
 
@@ -287,9 +298,14 @@ class Requests:
         self.complete(req, -errno.ECANCELED)
         self.post(lt, -errno.ETIME)
 
+    def add_timeout(self, req):
+        self.timeouts.append(req)
+        Requests.held += 1
+
     def end_timeout(self, req, res):
         if req in self.timeouts:
             self.timeouts.remove(req)
+            Requests.held -= 1
             if req.timer is not None:
                 req.timer.cancel()
             self.complete(req, res)
@@ -304,6 +320,7 @@ class Requests:
         for req in self.timeouts:
             if req.timer is not None:
                 req.timer.cancel()
+        Requests.held -= len(self.timeouts) + sum(map(len, self.drained))
         self.timeouts = []
         self.drained = []
 
@@ -369,6 +386,9 @@ def _take(ring, requests, task, count):
     submitted = 0
     chain = []
     while submitted < count:
+        if Requests.held >= IN_FLIGHT_MAX:
+            check(submitted, errno.EAGAIN)
+            break
         sqe = ring.next_sqe()
         if sqe is None:
             break

@@ -53,7 +53,7 @@ def _wait_writable(task, p, nonblock, f):
         raise
 
 
-def _notify(fin, fout, n):
+def notify_splice(fin, fout, n):
     """fsnotify_access and fsnotify_modify after a splice or tee that moved bytes."""
     if n and fsnotify.active:
         fsnotify.file_event(fin, fsnotify.IN_ACCESS)
@@ -126,37 +126,49 @@ def splice(task, fd_in, off_in, fd_out, off_out, count, flags):
     check(not flags & ~SPLICE_F_ALL, errno.EINVAL)
     fin = task.files.get_file(fd_in)
     fout = task.files.get_file(fd_out)
-    ipipe, opipe = _pipe_of(fin), _pipe_of(fout)
-    check(not (ipipe and off_in) and not (opipe and off_out), errno.ESPIPE)
+    check(not (_pipe_of(fin) and off_in) and not (_pipe_of(fout) and off_out), errno.ESPIPE)
     pos_out = read_offset(task, off_out) if off_out else None
     pos_in = read_offset(task, off_in) if off_in else None
+    n, end = splice_files(task, fin, fout, pos_in, pos_out, count, flags)
+    if end is not None:
+        check(put_offset(task, off_in or off_out, end), errno.EFAULT)     # the bytes moved all the same
+    return notify_splice(fin, fout, n)
+
+
+def splice_files(task, fin, fout, pos_in, pos_out, count, flags):
+    """The body of splice(2) and of io_uring's SPLICE, between open files: pos_in and
+    pos_out are the offsets given (None: the file's own, which moves). Returns (bytes
+    moved, where a given offset ends), fsnotify's events left to the caller."""
+    ipipe, opipe = _pipe_of(fin), _pipe_of(fout)
+    check(not (ipipe and pos_in is not None) and not (opipe and pos_out is not None), errno.ESPIPE)
     check(fin.readable and fout.writable, errno.EBADF)
     nonblock = flags & SPLICE_F_NONBLOCK
     if ipipe and opipe:
         check(ipipe is not opipe, errno.EINVAL)
         nonblock |= (fin.flags | fout.flags) & os.O_NONBLOCK
-        return _notify(fin, fout, _pipe_to_pipe(task, fin, fout, count, nonblock))
+        return _pipe_to_pipe(task, fin, fout, count, nonblock), None
     if ipipe:
-        f, pos, addr = fout, pos_out, off_out
+        f, pos = fout, pos_out
         check(pos is None or fout.seekable(), errno.EINVAL)        # FMODE_PWRITE
         check(not fout.flags & os.O_APPEND, errno.EINVAL)
     elif opipe:
-        f, pos, addr = fin, pos_in, off_in
+        f, pos = fin, pos_in
         check(pos is None or fin.seekable(), errno.EINVAL)         # FMODE_PREAD
     else:
         raise SyscallError(errno.EINVAL)
-    if pos is None:
+    given = pos is not None
+    if not given:
         pos = f.offset
     _verify_area(pos, count)
     if ipipe:
         n = _pipe_to_file(task, fin, fout, pos, count, nonblock | fin.flags & os.O_NONBLOCK)
     else:
         n = _file_to_pipe(task, fin, fout, pos, count, nonblock | fout.flags & os.O_NONBLOCK)
-    if addr:
-        check(put_offset(task, addr, pos + n), errno.EFAULT)      # the bytes moved all the same
-    elif f.seekable():
+    if given:
+        return n, pos + n
+    if f.seekable():
         f.offset = pos + n
-    return _notify(fin, fout, n)
+    return n, None
 
 
 @syscall("tee", "iiuU")
@@ -165,8 +177,11 @@ def tee(task, fd_in, fd_out, count, flags):
     check(not flags & ~SPLICE_F_ALL, errno.EINVAL)
     if count == 0:
         return 0
-    fin = task.files.get_file(fd_in)
-    fout = task.files.get_file(fd_out)
+    return tee_files(task, task.files.get_file(fd_in), task.files.get_file(fd_out), count, flags)
+
+
+def tee_files(task, fin, fout, count, flags):
+    """The body of tee(2) and of io_uring's TEE, between open files."""
     ipipe, opipe = _pipe_of(fin), _pipe_of(fout)
     check(fin.readable and fout.writable, errno.EBADF)
     check(ipipe and opipe and ipipe is not opipe, errno.EINVAL)
@@ -175,7 +190,7 @@ def tee(task, fd_in, fd_out, count, flags):
     _wait_writable(task, opipe, nonblock, fout)
     data = ipipe.peek(min(count, opipe.room()))
     opipe.push(data)
-    return _notify(fin, fout, len(data))
+    return notify_splice(fin, fout, len(data))
 
 
 def _to_pipe(task, f, vec, total, nonblock):

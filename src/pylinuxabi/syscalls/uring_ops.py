@@ -12,7 +12,9 @@ import time
 
 from pylinuxabi.base.abi import TIMESPEC
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
+from pylinuxabi.base.abi import signed32
 from pylinuxabi.syscalls import attr, epoll as epollsys, fd as fdsys, fs, namei as nameisys, net, splice
+from pylinuxabi.syscalls.splice import SPLICE_F_ALL
 from pylinuxabi.vfs.file import POLLERR, POLLHUP
 from pylinuxabi.vfs.io_uring import Ring
 
@@ -28,6 +30,7 @@ IORING_TIMEOUT_ABS = 1
 IORING_POLL_ADD_MULTI = 1
 IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_ANY = 1, 2, 4
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 1, 2, 4, 8
+SPLICE_F_FD_IN_FIXED = 1 << 31
 RW_FLAGS = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT      # (RWF_APPEND is not built: EOPNOTSUPP)
 
 
@@ -133,7 +136,7 @@ def _sync_file_range(req):
 def _openat(req):
     s = req.sqe
     check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)     # (direct opens: not built)
-    return fs.openat(req.worker, s.fd, s.addr, s.op_flags, s.len)
+    return fs.openat(req.worker, s.fd, s.addr, signed32(s.op_flags), s.len)
 
 
 def _openat2(req):
@@ -153,17 +156,17 @@ def _close(req):
 
 def _statx(req):
     s = req.sqe
-    return fs.statx(req.worker, s.fd, s.addr, s.op_flags, s.len, s.off)
+    return fs.statx(req.worker, s.fd, s.addr, signed32(s.op_flags), s.len, s.off)
 
 
 def _renameat(req):
     s = req.sqe
-    return nameisys.renameat2(req.worker, s.fd, s.addr, s.len, s.off, s.op_flags)
+    return nameisys.renameat2(req.worker, s.fd, s.addr, signed32(s.len), s.off, s.op_flags)
 
 
 def _unlinkat(req):
     s = req.sqe
-    return nameisys.unlinkat(req.worker, s.fd, s.addr, s.op_flags)
+    return nameisys.unlinkat(req.worker, s.fd, s.addr, signed32(s.op_flags))
 
 
 def _mkdirat(req):
@@ -178,7 +181,7 @@ def _symlinkat(req):
 
 def _linkat(req):
     s = req.sqe
-    return nameisys.linkat(req.worker, s.fd, s.addr, s.len, s.off, s.op_flags)
+    return nameisys.linkat(req.worker, s.fd, s.addr, signed32(s.len), s.off, signed32(s.op_flags))
 
 
 def _ftruncate(req):
@@ -188,12 +191,12 @@ def _ftruncate(req):
 
 def _fallocate(req):
     s = req.sqe
-    return attr.fallocate(req.worker, _fd(req), s.len, s64(s.off), s64(s.addr))
+    return attr.fallocate(req.worker, _fd(req), signed32(s.len), s64(s.off), s64(s.addr))
 
 
 def _fadvise(req):
     s = req.sqe
-    return fdsys.fadvise64(req.worker, _fd(req), s64(s.off), s.len, s.op_flags)
+    return fdsys.fadvise64(req.worker, _fd(req), s64(s.off), s64(s.addr) or s.len, signed32(s.op_flags))
 
 
 def _send(req):
@@ -225,37 +228,59 @@ def _recvmsg(req):
 def _accept(req):
     s = req.sqe
     check(not s.ioprio, errno.EINVAL)           # (multishot accept: not built)
-    return net.accept4(req.worker, _fd(req), s.addr, s.off, s.op_flags)
+    return net.accept4(req.worker, _fd(req), s.addr, s.off, signed32(s.op_flags))
 
 
 def _connect(req):
     s = req.sqe
-    return net.connect(req.worker, _fd(req), s.addr, s.off)
+    return net.connect(req.worker, _fd(req), s.addr, signed32(s.off))
 
 
 def _shutdown(req):
-    return net.shutdown(req.worker, _fd(req), req.sqe.len)
+    return net.shutdown(req.worker, _fd(req), signed32(req.sqe.len))
 
 
 def _socket(req):
     s = req.sqe
     check(not s.file_index, errno.EINVAL)
-    return net.socket(req.worker, s.fd, s.off, s.len)
+    return net.socket(req.worker, s.fd, signed32(s.off), signed32(s.len))
 
 
 def _epoll_ctl(req):
     s = req.sqe
-    return epollsys.epoll_ctl(req.worker, s.fd, s.len, s.off, s.addr)
+    return epollsys.epoll_ctl(req.worker, s.fd, signed32(s.len), signed32(s.off), s.addr)
+
+
+def _splice_in(req):
+    """SPLICE's and TEE's input: splice_fd_in, a registered file with SPLICE_F_FD_IN_FIXED."""
+    s = req.sqe
+    if s.op_flags & SPLICE_F_FD_IN_FIXED:
+        files = req.ring.files
+        check(0 <= s.file_index < len(files) and files[s.file_index] is not None, errno.EBADF)
+        return files[s.file_index]
+    return req.worker.files.get_file(s.file_index)
 
 
 def _splice(req):
+    """splice between files with offsets given as values (-1: the file's own)."""
     s = req.sqe
-    return splice.splice(req.worker, s.file_index, s.addr, _fd(req), s.off, s.len, s.op_flags)
+    check(not s.op_flags & ~(SPLICE_F_ALL | SPLICE_F_FD_IN_FIXED), errno.EINVAL)
+    if not s.len:
+        return 0
+    fin, fout = _splice_in(req), req.worker.files.get_file(_fd(req))
+    off_in, off_out = s64(s.addr), s64(s.off)
+    n, _ = splice.splice_files(req.worker, fin, fout, None if off_in == -1 else off_in,
+                               None if off_out == -1 else off_out, s.len, s.op_flags & SPLICE_F_ALL)
+    return splice.notify_splice(fin, fout, n)
 
 
 def _tee(req):
     s = req.sqe
-    return splice.tee(req.worker, s.file_index, _fd(req), s.len, s.op_flags)
+    check(not s.op_flags & ~(SPLICE_F_ALL | SPLICE_F_FD_IN_FIXED), errno.EINVAL)
+    if not s.len:
+        return 0
+    fin, fout = _splice_in(req), req.worker.files.get_file(_fd(req))
+    return splice.tee_files(req.worker, fin, fout, s.len, s.op_flags & SPLICE_F_ALL)
 
 
 def _poll_add(req):
@@ -309,7 +334,7 @@ def _timeout(req):
     requests = req.ring.requests
     if s.off:
         req.target = requests.completions + s.off
-    requests.timeouts.append(req)
+    requests.add_timeout(req)
     req.timer = requests.kernel.timers.add(due, lambda: requests.end_timeout(req, -errno.ETIME))
     return None
 
