@@ -28,7 +28,8 @@ from pylinuxabi.kernel.task import Task
 from pylinuxabi.platform import ThreadGone
 from pylinuxabi.syscalls.poll import RECHECK, read_sigmask
 from pylinuxabi.syscalls.registry import syscall
-from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_OP_LAST, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
+from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER,
+                                           IORING_CQE_F_MORE, IORING_OP_LAST, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
                                            IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
                                            IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPS, RWF_NOWAIT, SQE_FLAGS, s64)
 from pylinuxabi.vfs.eventfd import EventFd
@@ -80,7 +81,7 @@ class Request:
     its link chain, and, while it waits, the WouldBlock it waits with."""
 
     __slots__ = ("ring", "sqe", "op", "worker", "held", "rest", "wait", "waker", "timer", "target", "queued",
-                 "link_timeout", "cflags")
+                 "link_timeout", "cflags", "in_buffer", "reported")
 
     def __init__(self, ring, sqe, op, worker):
         self.ring, self.sqe, self.op, self.worker = ring, sqe, op, worker
@@ -93,6 +94,8 @@ class Request:
         self.queued = False     # on the ready list
         self.link_timeout = None    # the LINK_TIMEOUT linked right after it
         self.cflags = 0             # its CQE's flags (IORING_CQE_F_*)
+        self.in_buffer = False      # running with a provided buffer in its SQE's place
+        self.reported = False       # a multishot poll that has reported this readiness
 
     @property
     def user_data(self):
@@ -140,9 +143,14 @@ class Requests:
         self.issue(req)
 
     def issue(self, req):
-        """Run the request; it completes now, or waits."""
+        """Run the request; it completes now, or waits. A multishot request posts each
+        result with IORING_CQE_F_MORE and runs again until it must wait or fails."""
         try:
             res = self.run(req)
+            while req.op.multishot(req) and res >= 0 and not (res == 0 and req.op.name == "RECV"):
+                self.post(req, res, req.cflags | IORING_CQE_F_MORE)
+                req.cflags = 0
+                res = self.run(req)
         except WouldBlock as wait:
             if req.sqe.op_flags & RWF_NOWAIT and req.op.rw:
                 res = -errno.EAGAIN
@@ -161,8 +169,8 @@ class Requests:
         worker, kernel = req.worker, self.kernel
         if worker.tid not in kernel.tasks and not _move_worker(worker):
             return -errno.ECANCELED
-        if req.sqe.flags & IOSQE_BUFFER_SELECT:
-            return -errno.ENOBUFS       # no buffer group was ever provided (PROVIDE_BUFFERS is not built)
+        if req.sqe.flags & IOSQE_BUFFER_SELECT and not req.in_buffer:
+            return self.run_with_buffer(req)
         files = worker.files
         saved, files.held = files.held, req.held
         current, kernel.current = kernel.current, worker
@@ -183,6 +191,32 @@ class Requests:
         finally:
             files.held = saved
             kernel.current = current
+
+    def run_with_buffer(self, req):
+        """IOSQE_BUFFER_SELECT: the first buffer of group buf_index (-ENOBUFS if it has
+        none) stands for the SQE's address and length (a length of 0: the buffer's); it
+        is used up when the request succeeds (IORING_CQE_F_BUFFER | bid << 16), else
+        goes back to the head of its group."""
+        sqe, group = req.sqe, self.ring.buffer_groups.get(req.sqe.buf_index)
+        if not group:
+            return -errno.ENOBUFS
+        addr, length, bid = group.popleft()
+        keep = sqe.addr, sqe.len
+        sqe.addr, sqe.len = addr, min(sqe.len, length) if sqe.len else length
+        req.in_buffer = True
+        try:
+            res = self.run(req)
+        except WouldBlock:
+            group.appendleft((addr, length, bid))
+            raise
+        finally:
+            sqe.addr, sqe.len = keep
+            req.in_buffer = False
+        if res < 0 or (res == 0 and req.op.multishot(req)):     # (EOF ends a multishot recv unused)
+            group.appendleft((addr, length, bid))
+        else:
+            req.cflags |= IORING_CQE_F_BUFFER | bid << IORING_CQE_BUFFER_SHIFT
+        return res
 
     def park(self, req, wait):
         if req.held is None and wait.file is not None:
@@ -357,6 +391,8 @@ def _prepare(ring, task, sqe):
     check(not sqe.personality, errno.EINVAL)                     # (personalities: not built)
     worker = Task(task.tid, task.process, task.thread)
     req = Request(ring, sqe, op, worker)
+    if op.prep is not None:
+        op.prep(req)
     if sqe.flags & IOSQE_BUFFER_SELECT:
         check(op.buffer_select, errno.EOPNOTSUPP)
     if sqe.flags & IOSQE_FIXED_FILE and op.file:          # (an op with no file ignores the flag)

@@ -7,6 +7,7 @@ pread64, OPENAT is openat…), so every rule and errno is the syscall's; a funct
 returns the result, raises SyscallError (the CQE's -errno) or WouldBlock (the request
 waits), or returns None for a request that completes later by itself (TIMEOUT).
 """
+import collections
 import errno
 import time
 
@@ -25,7 +26,12 @@ SQE_FLAGS = 0x7F
 FIXED_FD = 1 << 31          # the fd a handler is given for a registered file (no SQE's fd is it)
 
 IORING_FSYNC_DATASYNC = 1
-IORING_CQE_F_SOCK_NONEMPTY = 4
+IORING_CQE_F_BUFFER, IORING_CQE_F_MORE, IORING_CQE_F_SOCK_NONEMPTY = 1, 2, 4
+IORING_CQE_BUFFER_SHIFT = 16
+IORING_RECV_MULTISHOT = 2           # (in ioprio)
+IORING_ACCEPT_MULTISHOT = 1         # (in ioprio)
+MAX_BIDS_PER_BGID = 1 << 16
+PROVIDED_MAX = 1 << 20              # provided buffers a ring holds, at most (ENOMEM past it)
 IORING_TIMEOUT_ABS = 1
 IORING_POLL_ADD_MULTI = 1
 IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_ANY = 1, 2, 4
@@ -38,12 +44,15 @@ class Op:
     """One opcode: its name and function, whether it is a read or write (RWF_NOWAIT,
     a short transfer fails a link) and whether it takes the SQE's fd as a file."""
 
-    __slots__ = ("name", "fn", "rw", "short_fails", "file", "ioprio", "buffer_select")
+    __slots__ = ("name", "fn", "rw", "short_fails", "file", "ioprio", "buffer_select", "multishot", "prep")
 
-    def __init__(self, name, fn, rw=False, short_fails=False, file=True, ioprio=False, buffer_select=False):
+    def __init__(self, name, fn, rw=False, short_fails=False, file=True, ioprio=False, buffer_select=False,
+                 multishot=lambda req: False, prep=None):
         self.name, self.fn, self.rw, self.short_fails, self.file = name, fn, rw, short_fails, file
         self.ioprio = ioprio or rw      # may the SQE's ioprio be set (io_issue_def.ioprio)?
         self.buffer_select = buffer_select      # may it take a provided buffer (IOSQE_BUFFER_SELECT)?
+        self.multishot = multishot      # does this request stay armed after a result (CQE_F_MORE)?
+        self.prep = prep                # checks made when it is submitted (refused: the submission ends)
 
 
 def s64(v):
@@ -205,8 +214,11 @@ def _send(req):
 
 
 def _recv(req):
-    """recv, and IORING_CQE_F_SOCK_NONEMPTY when data is left behind."""
+    """recv, and IORING_CQE_F_SOCK_NONEMPTY when data is left behind; a multishot one
+    (IORING_RECV_MULTISHOT) takes a provided buffer each time."""
     s = req.sqe
+    check(not s.ioprio & ~IORING_RECV_MULTISHOT, errno.EINVAL)
+    check(not s.ioprio or s.flags & IOSQE_BUFFER_SELECT, errno.EINVAL)
     n = net.recvfrom(req.worker, _fd(req), s.addr, s.len, s.op_flags, 0, 0)
     try:
         left = req.worker.files.get_file(_fd(req)).fionread()      # (msg_inq: bytes still queued)
@@ -227,7 +239,7 @@ def _recvmsg(req):
 
 def _accept(req):
     s = req.sqe
-    check(not s.ioprio, errno.EINVAL)           # (multishot accept: not built)
+    check(not s.ioprio & ~IORING_ACCEPT_MULTISHOT, errno.EINVAL)
     return net.accept4(req.worker, _fd(req), s.addr, s.off, signed32(s.op_flags))
 
 
@@ -284,16 +296,62 @@ def _tee(req):
 
 
 def _poll_add(req):
-    """A one-shot poll: the events that are there (32 bits), else a wait on the file."""
+    """A poll: the events that are there (32 bits), else a wait on the file. A multishot
+    one (IORING_POLL_ADD_MULTI) reports again at each wake-up that finds events."""
     s = req.sqe
     check(not s.len & ~IORING_POLL_ADD_MULTI, errno.EINVAL)
-    check(not s.len, errno.EINVAL)                  # (multishot polls: not built)
     f = req.worker.files.get_file(_fd(req))
     events = s.op_flags | POLLERR | POLLHUP
     ready = f.poll() & events
-    if ready:
+    if ready and not req.reported:
+        req.reported = True     # (a multishot poll's next report waits for a wake-up)
         return ready
+    req.reported = False
     raise WouldBlock(f.wait_queues(), file=f, host=f.host_waits(events))
+
+
+def _provide_buffers_prep(req):
+    """io_provide_buffers_prep: nbufs (the fd field) buffers of len bytes from addr, ids
+    from off up; refused when the request is prepared."""
+    s = req.sqe
+    check(not s.op_flags and not s.file_index, errno.EINVAL)
+    check(0 < s.fd <= MAX_BIDS_PER_BGID, errno.E2BIG)
+    check(s.len, errno.EINVAL)
+    check(s.addr + s.len * s.fd < 1 << 64, errno.EOVERFLOW)
+    fdsys.access_ok(s.addr, s.len * s.fd)
+    check(s.off <= 0xFFFF, errno.E2BIG)
+    check(s.off + s.fd <= MAX_BIDS_PER_BGID, errno.EINVAL)
+
+
+def _provide_buffers(req):
+    """The buffers join group buf_index, after those it has (ENOMEM past what a ring
+    may hold, PROVIDED_MAX)."""
+    s, ring = req.sqe, req.ring
+    check(ring.provided + s.fd <= PROVIDED_MAX, errno.ENOMEM)
+    group = ring.buffer_groups.setdefault(s.buf_index, collections.deque())
+    group.extend((s.addr + i * s.len, s.len, s.off + i) for i in range(s.fd))
+    ring.provided += s.fd
+    return 0
+
+
+def _remove_buffers_prep(req):
+    s = req.sqe
+    check(not (s.op_flags or s.addr or s.len or s.off or s.file_index), errno.EINVAL)
+    check(0 < s.fd <= MAX_BIDS_PER_BGID, errno.EINVAL)
+
+
+def _remove_buffers(req):
+    """Up to nbufs buffers of group buf_index gone (the last given first): how many;
+    -ENOENT for a group never given any."""
+    s, ring = req.sqe, req.ring
+    group = ring.buffer_groups.get(s.buf_index)
+    if group is None:
+        return -errno.ENOENT
+    n = min(s.fd, len(group))
+    for _ in range(n):
+        group.pop()
+    ring.provided -= n
+    return n
 
 
 def _poll_remove(req):
@@ -370,19 +428,19 @@ def _timeout_remove(req):
 
 OPS = {
     0: Op("NOP", _nop, file=False),
-    1: Op("READV", _readv, rw=True, buffer_select=True),
+    1: Op("READV", _readv, rw=True),
     2: Op("WRITEV", _writev, rw=True),
     3: Op("FSYNC", _fsync),
     4: Op("READ_FIXED", _read_fixed, rw=True, short_fails=True),
     5: Op("WRITE_FIXED", _write_fixed, rw=True, short_fails=True),
-    6: Op("POLL_ADD", _poll_add),
+    6: Op("POLL_ADD", _poll_add, multishot=lambda req: req.sqe.len & IORING_POLL_ADD_MULTI),
     7: Op("POLL_REMOVE", _poll_remove, file=False),
     8: Op("SYNC_FILE_RANGE", _sync_file_range),
     9: Op("SENDMSG", _sendmsg, ioprio=True),
-    10: Op("RECVMSG", _recvmsg, ioprio=True, buffer_select=True),
+    10: Op("RECVMSG", _recvmsg, ioprio=True),
     11: Op("TIMEOUT", _timeout, file=False),
     12: Op("TIMEOUT_REMOVE", _timeout_remove, file=False),
-    13: Op("ACCEPT", _accept, ioprio=True),
+    13: Op("ACCEPT", _accept, ioprio=True, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT),
     14: Op("ASYNC_CANCEL", _async_cancel, file=False),
     15: Op("LINK_TIMEOUT", _link_timeout, file=False),
     16: Op("CONNECT", _connect),
@@ -394,10 +452,13 @@ OPS = {
     23: Op("WRITE", _write, rw=True, short_fails=True),
     24: Op("FADVISE", _fadvise),
     26: Op("SEND", _send, ioprio=True),
-    27: Op("RECV", _recv, ioprio=True, buffer_select=True),
+    27: Op("RECV", _recv, ioprio=True, buffer_select=True,
+           multishot=lambda req: req.sqe.ioprio & IORING_RECV_MULTISHOT),
     28: Op("OPENAT2", _openat2, file=False),
     29: Op("EPOLL_CTL", _epoll_ctl, file=False),
     30: Op("SPLICE", _splice),
+    31: Op("PROVIDE_BUFFERS", _provide_buffers, file=False, prep=_provide_buffers_prep),
+    32: Op("REMOVE_BUFFERS", _remove_buffers, file=False, prep=_remove_buffers_prep),
     33: Op("TEE", _tee),
     34: Op("SHUTDOWN", _shutdown),
     35: Op("RENAMEAT", _renameat, file=False),

@@ -84,7 +84,10 @@ class Ring(StreamFile):
         self.sqes_at = _align(self.rings_size, PAGE)
         self.sqes_size = sq_entries * sqe_size
         size = self.sqes_at + _align(self.sqes_size, PAGE)
-        self.memfd = os.memfd_create("[io_uring]", os.MFD_CLOEXEC)
+        try:        # (the supervisor's own fds and memory running out: ENOMEM, as io_mem_alloc's)
+            self.memfd = os.memfd_create("[io_uring]", os.MFD_CLOEXEC)
+        except OSError:
+            raise SyscallError(errno.ENOMEM) from None
         try:
             os.ftruncate(self.memfd, size)
             self.mem = mmap.mmap(self.memfd, size)
@@ -100,6 +103,9 @@ class Ring(StreamFile):
         self.cq_posted = WaitQueue()
         self.files = []             # registered files (IORING_REGISTER_FILES): OpenFile or None
         self.buffers = []           # registered buffers: (address, length)
+        self.buffer_groups = {}     # provided buffers (PROVIDE_BUFFERS): group id -> deque of
+                                    # (address, length, buffer id), taken from the left
+        self.provided = 0           # how many buffers the groups hold
         self.eventfd = None         # (EventFd, only for async completions) of REGISTER_EVENTFD
         self.enabled = not setup_flags & (1 << 6)       # IORING_SETUP_R_DISABLED
         self.requests = None        # the syscall layer's state of requests in flight
