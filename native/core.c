@@ -952,6 +952,155 @@ int host_renameat2(int olddirfd, const char *oldname, int newdirfd, const char *
     return syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags) < 0 ? -errno : 0;
 }
 
+/* --------------------------------------------------------------- sqpoll */
+
+/*
+ * io_uring's SQPOLL, emulated: a thread that watches the SQ tails of the rings
+ * set up with IORING_SETUP_SQPOLL (in the supervisor's own mapping of their
+ * memory). While a ring has SQEs past the head we took, it signals the
+ * supervisor's main thread (which takes them at its next look, between stops)
+ * every SQPOLL_TICK; a ring idle for its sq_thread_idle gets IORING_SQ_NEED_WAKEUP
+ * and is no longer looked at until io_uring_enter(IORING_ENTER_SQ_WAKEUP).
+ * It reads the program's memory and sets one flag bit: it acts on nothing else.
+ */
+#define SQPOLL_MAX 256
+#define SQPOLL_TICK_NS 50000
+#define IORING_SQ_NEED_WAKEUP_BIT 1u
+
+struct sqpoll_ring {
+    volatile uint32_t *tail, *head, *flags;
+    uint64_t idle_ns, last;
+    int used, asleep;
+};
+
+static struct sqpoll_ring sqpoll_rings[SQPOLL_MAX];
+static pthread_mutex_t sqpoll_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sqpoll_cond = PTHREAD_COND_INITIALIZER;
+static int sqpoll_started, sqpoll_main_tid, sqpoll_sig;
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void ring_flags(uint32_t *word, uint32_t set, uint32_t clear)
+{
+    if (set)
+        __atomic_fetch_or(word, set, __ATOMIC_SEQ_CST);
+    if (clear)
+        __atomic_fetch_and(word, ~clear, __ATOMIC_SEQ_CST);
+}
+
+static void *sqpoll_main(void *arg)
+{
+    pthread_mutex_lock(&sqpoll_lock);
+    for (;;) {
+        int awake = 0, pending = 0;
+        uint64_t now = now_ns();
+        for (int i = 0; i < SQPOLL_MAX; i++) {
+            struct sqpoll_ring *r = &sqpoll_rings[i];
+            if (!r->used || r->asleep)
+                continue;
+            if (__atomic_load_n(r->tail, __ATOMIC_ACQUIRE) != *r->head) {
+                pending = 1;
+                r->last = now;
+            } else if (now - r->last > r->idle_ns) {
+                ring_flags((uint32_t *)r->flags, IORING_SQ_NEED_WAKEUP_BIT, 0);
+                /* as io_sqpoll_wait_sq: look once more after the flag is set */
+                if (__atomic_load_n(r->tail, __ATOMIC_SEQ_CST) != *r->head) {
+                    ring_flags((uint32_t *)r->flags, 0, IORING_SQ_NEED_WAKEUP_BIT);
+                    pending = 1;
+                    r->last = now;
+                } else {
+                    r->asleep = 1;
+                    continue;
+                }
+            }
+            awake = 1;
+        }
+        if (pending)
+            syscall(SYS_tgkill, getpid(), sqpoll_main_tid, sqpoll_sig);
+        if (!awake) {
+            pthread_cond_wait(&sqpoll_cond, &sqpoll_lock);
+            continue;
+        }
+        pthread_mutex_unlock(&sqpoll_lock);
+        struct timespec tick = {0, SQPOLL_TICK_NS};
+        nanosleep(&tick, NULL);
+        pthread_mutex_lock(&sqpoll_lock);
+    }
+    return arg;
+}
+
+/* Watch a ring (its SQ tail, the head we took, its flags word) from now on, with
+ * `sig` telling the calling (main) thread: the slot, or -errno. */
+int sqpoll_add(uint32_t *tail, uint32_t *head, uint32_t *flags, uint32_t idle_ms, int sig)
+{
+    int slot = -ENOMEM;
+    pthread_mutex_lock(&sqpoll_lock);
+    if (!sqpoll_started) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        sigset_t all, old;
+        sqpoll_main_tid = (int)syscall(SYS_gettid);
+        sqpoll_sig = sig;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        int r = pthread_create(&thread, &attr, sqpoll_main, NULL);
+        pthread_attr_destroy(&attr);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (r != 0) {
+            pthread_mutex_unlock(&sqpoll_lock);
+            return -r;
+        }
+        sqpoll_started = 1;
+    }
+    for (int i = 0; i < SQPOLL_MAX; i++) {
+        struct sqpoll_ring *r = &sqpoll_rings[i];
+        if (r->used)
+            continue;
+        r->tail = tail;
+        r->head = head;
+        r->flags = flags;
+        r->idle_ns = (uint64_t)idle_ms * 1000000u;
+        r->last = now_ns();
+        r->asleep = 0;
+        r->used = 1;
+        slot = i;
+        pthread_cond_signal(&sqpoll_cond);
+        break;
+    }
+    pthread_mutex_unlock(&sqpoll_lock);
+    return slot;
+}
+
+/* Stop watching a ring (before its memory goes). */
+void sqpoll_remove(int slot)
+{
+    pthread_mutex_lock(&sqpoll_lock);
+    sqpoll_rings[slot].used = 0;
+    pthread_mutex_unlock(&sqpoll_lock);
+}
+
+/* IORING_ENTER_SQ_WAKEUP: watch the ring again, its NEED_WAKEUP flag cleared. */
+void sqpoll_wake(int slot)
+{
+    pthread_mutex_lock(&sqpoll_lock);
+    struct sqpoll_ring *r = &sqpoll_rings[slot];
+    if (r->used) {
+        ring_flags((uint32_t *)r->flags, 0, IORING_SQ_NEED_WAKEUP_BIT);
+        r->asleep = 0;
+        r->last = now_ns();
+        pthread_cond_signal(&sqpoll_cond);
+    }
+    pthread_mutex_unlock(&sqpoll_lock);
+}
+
 /* --------------------------------------------------------------- launch */
 
 /*

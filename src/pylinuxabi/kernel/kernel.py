@@ -72,6 +72,7 @@ class Kernel:
         self.main_pid = None
         self.main_status = None
         self.tracer = None              # strace-style logger, if asked for
+        self.idle_hooks = []            # called when the wait for a stop is interrupted (io_uring's SQPOLL)
         self.orphan_stops = set()       # new children whose first stop beat their parent's event
         self.current = None             # the task whose syscall is being served
         self.filesystems = {}           # what mount(2) can make: type name -> make(source, data)
@@ -209,6 +210,8 @@ class Kernel:
         if kind == STOP_NONE:
             if pid == -errno.ECHILD:
                 return None
+            for hook in self.idle_hooks:
+                hook()
             return platform.wait()
         task = self.tasks.get(pid)
         if kind == STOP_DEAD:

@@ -18,6 +18,8 @@ import collections
 import errno
 import functools
 import logging
+import os
+import signal
 import struct
 import time
 import traceback
@@ -43,15 +45,18 @@ SETUP_IOPOLL, SETUP_SQPOLL, SETUP_SQ_AFF, SETUP_CQSIZE, SETUP_CLAMP = 1, 2, 4, 8
 SETUP_ATTACH_WQ, SETUP_R_DISABLED, SETUP_SUBMIT_ALL = 32, 64, 128
 SETUP_COOP_TASKRUN, SETUP_TASKRUN_FLAG, SETUP_SQE128, SETUP_CQE32 = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 SETUP_SINGLE_ISSUER, SETUP_DEFER_TASKRUN, SETUP_NO_MMAP = 1 << 12, 1 << 13, 1 << 14
-# the flags we honour: SQPOLL, IOPOLL, ATTACH_WQ and NO_MMAP are not built (EINVAL, as a
-# kernel without them); SQ_AFF needs SQPOLL there too
-SETUP_FLAGS = (SETUP_CQSIZE | SETUP_CLAMP | SETUP_R_DISABLED | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN
-               | SETUP_TASKRUN_FLAG | SETUP_SQE128 | SETUP_CQE32 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN)
+# the flags we honour: IOPOLL, ATTACH_WQ and NO_MMAP are not built (EINVAL, as a kernel
+# without them); SQPOLL is the poller thread of native/core.c (sqpoll_add)
+SETUP_FLAGS = (SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_CQSIZE | SETUP_CLAMP | SETUP_R_DISABLED | SETUP_SUBMIT_ALL
+               | SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG | SETUP_SQE128 | SETUP_CQE32 | SETUP_SINGLE_ISSUER
+               | SETUP_DEFER_TASKRUN)
+SQ_THREAD_IDLE_MS = 1000    # an SQPOLL ring's idle time before NEED_WAKEUP, unless sq_thread_idle says
+SQPOLL_SIGNAL = signal.SIGRTMIN + 3     # the poller's word to the supervisor's main thread
 # the features we honour (IORING_FEAT_*): SINGLE_MMAP, NODROP, SUBMIT_STABLE (SQEs are
 # copied at submission), RW_CUR_POS, CUR_PERSONALITY, FAST_POLL (a request that would
 # block waits for readiness), POLL_32BITS, EXT_ARG, CQE_SKIP, LINKED_FILE (a linked
-# request finds its file when it runs)
-FEATURES = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 256 | 2048 | 4096
+# request finds its file when it runs), SQPOLL_NONFIXED
+FEATURES = 1 | 2 | 4 | 8 | 16 | 32 | 64 | 128 | 256 | 2048 | 4096
 # struct io_uring_params: sq_entries cq_entries flags sq_thread_cpu sq_thread_idle features
 # wq_fd resv[3] | sq_off (head tail ring_mask ring_entries flags dropped array resv1 user_addr)
 # | cq_off (head tail ring_mask ring_entries overflow cqes flags resv1 user_addr)
@@ -518,6 +523,9 @@ def io_uring_setup(task, entries, params_addr):
         cq = 2 * sq
     check(not flags & SETUP_TASKRUN_FLAG or flags & (SETUP_COOP_TASKRUN | SETUP_DEFER_TASKRUN), errno.EINVAL)
     check(not flags & SETUP_DEFER_TASKRUN or flags & SETUP_SINGLE_ISSUER, errno.EINVAL)
+    if flags & SETUP_SQ_AFF:
+        check(flags & SETUP_SQPOLL and p[3] < (os.cpu_count() or 1), errno.EINVAL)
+    check(not flags & SETUP_SQPOLL or not flags & (SETUP_COOP_TASKRUN | SETUP_DEFER_TASKRUN), errno.EINVAL)
     ring = Ring(sq, cq, flags, 128 if flags & SETUP_SQE128 else 64, 32 if flags & SETUP_CQE32 else 16)
     if task.process.kernel.tracer:
         ring.trace = collections.deque(maxlen=TRACE_MAX)
@@ -529,7 +537,41 @@ def io_uring_setup(task, entries, params_addr):
     except SyscallError:
         ring.release()
         raise
+    ring.owner = task
+    _requests(ring, task)
+    if flags & SETUP_SQPOLL:
+        ring.sq_idle_ms = p[4] or SQ_THREAD_IDLE_MS
+        if ring.enabled and not _start_sqpoll(task, ring):
+            ring.release()
+            raise SyscallError(errno.ENOMEM)
     return task.files.install_new(ring, cloexec=True)
+
+
+_sqpoll_rings = set()
+
+
+def _start_sqpoll(task, ring):
+    """The poller watches the ring's SQ; the supervisor takes what it finds whenever its
+    wait for a stop is interrupted by SQPOLL_SIGNAL (Kernel.idle_hooks)."""
+    kernel = task.process.kernel
+    if not _sqpoll_rings and _sqpoll_submit not in kernel.idle_hooks:
+        signal.signal(SQPOLL_SIGNAL, lambda sig, frame: None)      # (only to interrupt the wait)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {SQPOLL_SIGNAL})
+        kernel.idle_hooks.append(_sqpoll_submit)
+    if not ring.watch_sq(ring.sq_idle_ms, SQPOLL_SIGNAL):
+        return False
+    _sqpoll_rings.add(ring)
+    return True
+
+
+def _sqpoll_submit():
+    """The SQPOLL thread's work: what the program queued on each watched ring, submitted
+    as the task that set the ring up."""
+    for ring in list(_sqpoll_rings):
+        if ring.sqpoll is None:
+            _sqpoll_rings.discard(ring)         # (closed)
+        elif ring.sq_ready():
+            submit(ring.owner, ring, ring.sq_ready())
 
 
 def _ring(task, fd):
@@ -577,7 +619,13 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
         ring = _ring(task, fd)
         check(ring.enabled, errno.EBADFD)
         timeout, sigmask = _wait_args(task, flags, argp, argsz) if flags & ENTER_GETEVENTS else (None, None)
-        submitted = submit(task, ring, to_submit) if to_submit else 0
+        if ring.sqpoll is not None:
+            if flags & ENTER_SQ_WAKEUP:
+                ring.wake_sq()
+            submit(task, ring, ring.sq_ready())     # what the poller has not taken yet
+            submitted = to_submit                   # (as Linux answers for an SQPOLL ring)
+        else:
+            submitted = submit(task, ring, to_submit) if to_submit else 0
         state = _Enter(ring, submitted, sigmask)
         if flags & ENTER_GETEVENTS and timeout is not None:
             task.deadline = time.monotonic() + timeout
@@ -718,5 +766,7 @@ def io_uring_register(task, fd, opcode, arg, nr_args):
     if opcode == 12:                                # REGISTER_ENABLE_RINGS
         check(not ring.enabled, errno.EBADFD)
         ring.enabled = True
+        if ring.setup_flags & SETUP_SQPOLL and not _start_sqpoll(task, ring):
+            raise SyscallError(errno.ENOMEM)
         return 0
     raise SyscallError(errno.EINVAL)

@@ -23,6 +23,7 @@ import mmap
 import os
 import struct
 
+from pylinuxabi._native import ffi, lib
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
@@ -41,7 +42,6 @@ CQES = 64
 IORING_SQ_NEED_WAKEUP, IORING_SQ_CQ_OVERFLOW, IORING_SQ_TASKRUN = 1, 2, 4
 IORING_CQ_EVENTFD_DISABLED = 1
 
-U32 = struct.Struct("<I")
 CQE = struct.Struct("<QiI")         # user_data, res, flags (16 bytes; CQE32 adds 16 zero bytes)
 # struct io_uring_sqe, 64 bytes: opcode flags ioprio fd | off | addr | len op_flags |
 # user_data | buf_index personality file_index | addr3 | pad
@@ -94,6 +94,11 @@ class Ring(StreamFile):
         except OSError:
             os.close(self.memfd)
             raise SyscallError(errno.ENOMEM) from None
+        self.buffer = ffi.from_buffer(self.mem)
+        self.words = ffi.cast("uint32_t *", self.buffer)       # (for atomic updates)
+        self.sqpoll = None          # the SQPOLL poller's slot (native sqpoll_add), if one watches
+        self.owner = None           # the task that set it up (SQPOLL submits as it)
+        self.sq_idle_ms = 0         # SQPOLL: idle time before IORING_SQ_NEED_WAKEUP
         self.sq_head = 0            # ours: the next SQE to take (ctx->cached_sq_head)
         self.cq_tail = 0            # ours: where the next CQE goes
         self.sq_flags = 0
@@ -112,14 +117,18 @@ class Ring(StreamFile):
         self.trace = None           # --strace: a deque of SQE and CQE lines not shown yet
         for at, value in ((SQ_RING_MASK, sq_entries - 1), (CQ_RING_MASK, cq_entries - 1),
                           (SQ_RING_ENTRIES, sq_entries), (CQ_RING_ENTRIES, cq_entries)):
-            U32.pack_into(self.mem, at, value)
+            self._set(at, value)
 
     # -- the shared memory ----------------------------------------------------------
     def _u32(self, at):
-        return U32.unpack_from(self.mem, at)[0]
+        """A word the program shares with us, read in one load (struct would read it a
+        byte at a time, and the program may be changing it meanwhile)."""
+        return self.words[at >> 2]
 
     def _set(self, at, value):
-        U32.pack_into(self.mem, at, value & 0xFFFFFFFF)
+        """A word the program reads, written in one store (a torn tail once let a
+        program reap CQEs we had not posted)."""
+        self.words[at >> 2] = value & 0xFFFFFFFF
 
     def sq_ready(self):
         """SQEs the program has queued for us: its tail past our head, at most the ring."""
@@ -179,10 +188,26 @@ class Ring(StreamFile):
         self._set(CQ_TAIL, self.cq_tail)
 
     def _set_sq_flag(self, flag, on):
+        """One bit of the SQ flags (the SQPOLL poller sets NEED_WAKEUP in the same word)."""
         flags = self.sq_flags | flag if on else self.sq_flags & ~flag
         if flags != self.sq_flags:
             self.sq_flags = flags
-            self._set(SQ_FLAGS, flags)
+            lib.ring_flags(self.words + SQ_FLAGS // 4, flag if on else 0, 0 if on else flag)
+
+    def watch_sq(self, idle_ms, sig):
+        """IORING_SETUP_SQPOLL: the poller watches our SQ tail from now on (sig tells the
+        main thread of SQEs); False if it watches too many rings already."""
+        slot = lib.sqpoll_add(self.words + SQ_TAIL // 4, self.words + SQ_HEAD // 4, self.words + SQ_FLAGS // 4,
+                              idle_ms, sig)
+        if slot < 0:
+            return False
+        self.sqpoll = slot
+        return True
+
+    def wake_sq(self):
+        """IORING_ENTER_SQ_WAKEUP: the poller looks again (NEED_WAKEUP cleared)."""
+        if self.sqpoll is not None:
+            lib.sqpoll_wake(self.sqpoll)
 
     def note(self, line):
         self.trace.append(line)
@@ -242,12 +267,16 @@ class Ring(StreamFile):
     def release(self):
         """The last reference: requests in flight are cancelled (by the syscall layer's
         hook), registered files and the eventfd let go, the memory unmapped."""
+        if self.sqpoll is not None:
+            lib.sqpoll_remove(self.sqpoll)
+            self.sqpoll = None
         if self.requests is not None:
             self.requests.ring_closed()
         self.unregister_files()
         if self.eventfd is not None:
             self.eventfd[0].put()
             self.eventfd = None
+        ffi.release(self.buffer)
         self.mem.close()
         os.close(self.memfd)
 

@@ -1,0 +1,57 @@
+"""io_uring's provided buffers, multishot requests and SQPOLL (issue 13):
+tests/programs/io_uring_multi.c and io_uring_sqpoll.c natively and under `pylinuxabi
+run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
+--sqthread_poll."""
+import shutil
+import tempfile
+
+import pytest
+
+from conftest import assert_same_behaviour, reachable, run_native, run_sandboxed
+from test_io_uring import FIO, fio_summary, io_uring_usable, native
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.mark.parametrize("variant", ["dynamic", "static"])
+def test_provided_buffers_and_multishot_requests_as_natively(build, variant):
+    binary = build("io_uring_multi", variant)
+    expected = native([binary])
+    assert 'cqe 5 5 buffer 10  holds: "first"' in expected.stdout
+    assert "cqe 1 1 flags 2\n  cqe 1 1 flags 2\n  cqe 1 1 flags 2" in expected.stdout     # multishot poll
+    assert "cqe 1000 fd flags 2" in expected.stdout                                      # multishot accept
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
+
+
+def test_provided_buffers_as_a_user(build):
+    binary = reachable(build("io_uring_multi"))
+    expected = native([binary], user=True)
+    argv = ["--user", "1000:1000", binary]
+    assert_same_behaviour(argv, expected, run_sandboxed(argv))
+
+
+def test_sqpoll_takes_sqes_queued_without_io_uring_enter(build):
+    """SQEs published with no io_uring_enter complete; after sq_thread_idle the ring
+    says IORING_SQ_NEED_WAKEUP, and io_uring_enter(SQ_WAKEUP) clears it."""
+    binary = build("io_uring_sqpoll")
+    expected = native([binary])
+    assert 'read: "hello"' in expected.stdout and "NEED_WAKEUP after idle: yes" in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
+
+
+def test_fio_with_sqthread_poll_verifies_its_data():
+    """fio --sqthread_poll=1 submits by writing the SQ tail alone (it enters only to wake
+    the poller or to wait): 4 MiB written and read back with crc32c, as natively."""
+    if shutil.which("fio") is None:
+        pytest.skip("fio is not installed (scripts/test installs it)")
+    if not io_uring_usable():
+        pytest.skip("io_uring is disabled on this host (kernel.io_uring_disabled)")
+    argv = [*FIO, "--sqthread_poll=1"]
+    where = tempfile.mkdtemp(prefix="pylinuxabi-fio-")
+    try:
+        expected = run_native([*argv, f"--directory={where}"], timeout=60)
+    finally:
+        shutil.rmtree(where)
+    assert fio_summary(expected) == (0, [("uring", 0, 4096, 4096)]), expected.stderr
+    sandboxed = run_sandboxed([*argv, "--directory=/tmp"], timeout=120)
+    assert fio_summary(sandboxed) == fio_summary(expected), sandboxed.stderr[-3000:]
