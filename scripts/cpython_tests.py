@@ -22,7 +22,8 @@ import time
 
 MODULES = ("test_os test_posix test_io test_fileio test_file test_fcntl "
            "test_resource test_mmap test_shutil test_tempfile test_pathlib "
-           "test_stat test_subprocess test_signal test_threading").split()
+           "test_stat test_subprocess test_signal test_threading test_asyncio test_selectors "
+           "test_epoll test_poll test_select").split()
 
 # regrtest's --timeout: a test running longer dumps every thread's stack and ends the
 # run (it says which test hung and where); no test here takes a tenth of it
