@@ -42,6 +42,17 @@ static void print_buffer_cqes(struct ring *r, unsigned n)
         printf("  (%u CQEs, %u expected)\n", got, n);
 }
 
+/* A READ of fd taking a buffer of group `group` (at most len bytes; 0: the buffer's),
+ * run alone, its CQE printed. */
+static void read_selected(struct ring *r, int fd, unsigned len, unsigned group, uint64_t ud)
+{
+    struct io_uring_sqe *sqe = ring_prep(r, IORING_OP_READ, fd, NULL, len, 0, ud);
+    sqe->flags = IOSQE_BUFFER_SELECT;
+    sqe->buf_group = group;
+    ring_submit_wait(r, 1);
+    print_buffer_cqes(r, 1);
+}
+
 static void provided_buffers(void)
 {
     printf("== PROVIDE_BUFFERS, REMOVE_BUFFERS\n");
@@ -77,32 +88,12 @@ static void provided_buffers(void)
     int p[2];
     pipe(p);
     write(p[1], "first", 5);
-    sqe = ring_prep(&r, IORING_OP_READ, p[0], NULL, 0, 0, 5);
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 7;
-    ring_submit_wait(&r, 1);
-    print_buffer_cqes(&r, 1);
+    read_selected(&r, p[0], 0, 7, 5);
     write(p[1], "second!!", 8);
-    sqe = ring_prep(&r, IORING_OP_READ, p[0], NULL, 3, 0, 6);      /* len 3: at most 3 of the 8 */
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 7;
-    ring_submit_wait(&r, 1);
-    print_buffer_cqes(&r, 1);
-    sqe = ring_prep(&r, IORING_OP_READ, p[0], NULL, 0, 0, 7);
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 99;                                           /* no such group */
-    ring_submit_wait(&r, 1);
-    print_buffer_cqes(&r, 1);
-    sqe = ring_prep(&r, IORING_OP_READ, BADFD, NULL, 0, 0, 8);     /* fails: its buffer goes back */
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 7;
-    ring_submit_wait(&r, 1);
-    print_buffer_cqes(&r, 1);
-    sqe = ring_prep(&r, IORING_OP_READ, p[0], NULL, 0, 0, 9);
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 7;
-    ring_submit_wait(&r, 1);
-    print_buffer_cqes(&r, 1);
+    read_selected(&r, p[0], 3, 7, 6);                              /* len 3: at most 3 of the 8 */
+    read_selected(&r, p[0], 0, 99, 7);                             /* no such group */
+    read_selected(&r, BADFD, 0, 7, 8);                             /* fails: its buffer goes back */
+    read_selected(&r, p[0], 0, 7, 9);
 
     printf("-- REMOVE_BUFFERS\n");
     sqe = ring_prep(&r, IORING_OP_REMOVE_BUFFERS, 5, NULL, 0, 0, 10);
@@ -115,11 +106,7 @@ static void provided_buffers(void)
     sqe->buf_group = 7;
     ring_run(&r, 4, 0);
     write(p[1], "x", 1);
-    sqe = ring_prep(&r, IORING_OP_READ, p[0], NULL, 0, 0, 14);     /* the group is empty */
-    sqe->flags = IOSQE_BUFFER_SELECT;
-    sqe->buf_group = 7;
-    ring_submit_wait(&r, 1);
-    print_buffer_cqes(&r, 1);
+    read_selected(&r, p[0], 0, 7, 14);                             /* the group is empty */
     sqe = ring_prep(&r, IORING_OP_WRITE, p[1], "y", 1, 0, 15);     /* WRITE takes no buffer */
     sqe->flags = IOSQE_BUFFER_SELECT;
     ring_run(&r, 1, 0);

@@ -9,6 +9,7 @@ waits), or returns None for a request that completes later by itself (TIMEOUT).
 """
 import collections
 import errno
+import functools
 import time
 
 from pylinuxabi.base.abi import TIMESPEC
@@ -72,40 +73,28 @@ def _rw_offset(req):
     return -1 if off == -1 or not f.seekable() else off
 
 
-def _rw_flags(req):
-    check(not req.sqe.op_flags & ~RW_FLAGS, errno.EOPNOTSUPP)
-
-
-def _read(req):
-    _rw_flags(req)
-    t, s = req.worker, req.sqe
+def _transfer(stream, positioned, req):
+    """READ and WRITE: the stream call (read, write) at the file's position for offset
+    -1 or a stream, else the positioned one (pread64, pwrite64)."""
+    s = req.sqe
+    check(not s.op_flags & ~RW_FLAGS, errno.EOPNOTSUPP)
     off = _rw_offset(req)
     if off == -1:
-        return fdsys.read(t, _fd(req), s.addr, s.len)
-    return fdsys.pread64(t, _fd(req), s.addr, s.len, off)
+        return stream(req.worker, _fd(req), s.addr, s.len)
+    return positioned(req.worker, _fd(req), s.addr, s.len, off)
 
 
-def _write(req):
-    _rw_flags(req)
-    t, s = req.worker, req.sqe
-    off = _rw_offset(req)
-    if off == -1:
-        return fdsys.write(t, _fd(req), s.addr, s.len)
-    return fdsys.pwrite64(t, _fd(req), s.addr, s.len, off)
+def _vectored(call, req):
+    """READV and WRITEV: preadv2 or pwritev2, offset -1 meaning the file's position."""
+    s = req.sqe
+    check(not s.op_flags & ~RW_FLAGS, errno.EOPNOTSUPP)
+    return call(req.worker, _fd(req), s.addr, s.len, _rw_offset(req), 0, 0)
 
 
-def _readv(req):
-    _rw_flags(req)
-    t, s = req.worker, req.sqe
-    off = _rw_offset(req)
-    return fdsys.preadv2(t, _fd(req), s.addr, s.len, off, 0, 0)
-
-
-def _writev(req):
-    _rw_flags(req)
-    t, s = req.worker, req.sqe
-    off = _rw_offset(req)
-    return fdsys.pwritev2(t, _fd(req), s.addr, s.len, off, 0, 0)
+_read = functools.partial(_transfer, fdsys.read, fdsys.pread64)
+_write = functools.partial(_transfer, fdsys.write, fdsys.pwrite64)
+_readv = functools.partial(_vectored, fdsys.preadv2)
+_writev = functools.partial(_vectored, fdsys.pwritev2)
 
 
 def _fixed(req):
