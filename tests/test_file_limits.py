@@ -72,10 +72,26 @@ def test_inode_flags_on_tmpfs(build, run_native, run_sandboxed, assert_same_beha
 def test_chattr_and_lsattr(run_native, run_sandboxed):
     """What chattr and lsattr users do: flags on tmpfs, and the host's flags of the
     overlay's lower files shown as they are."""
-    script = ("lsattr /etc/hostname; lsattr -d /etc; f=/dev/shm/pylinuxabi-chattr-test; echo x > $f; chattr +i $f; lsattr $f; "
+    script = ("lsattr /etc/passwd; lsattr -d /etc; f=/dev/shm/pylinuxabi-chattr-test; echo x > $f; chattr +i $f; lsattr $f; "
               "rm -f $f; echo y >> $f; chattr -i +a $f; echo z >> $f; echo w > $f; lsattr $f; cat $f; "
               "chattr -a $f; rm $f && echo gone")
     native, sandboxed = run_native(["sh", "-c", script]), run_sandboxed(["sh", "-c", script])
     assert "gone" in native.stdout, native
     assert (sandboxed.stdout, sandboxed.returncode) == (native.stdout, native.returncode), sandboxed
     assert sandboxed.stderr.count("Operation not permitted") == native.stderr.count("Operation not permitted") == 3
+
+
+def test_tmpfs_space_counts_pages_allocated_past_the_end(run_native, run_sandboxed, assert_same_behaviour):
+    """fallocate(FALLOC_FL_KEEP_SIZE) past the end of a tmpfs file takes space from the
+    filesystem as Linux's does: 1 MiB fits, 128 TiB is ENOSPC (it once reached the host's
+    memory unaccounted, filling the machine), and the size stays."""
+    code = ("import ctypes, os\n"
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "fd = os.open('/dev/shm/keep', os.O_CREAT | os.O_RDWR)\n"
+            "for n in (1 << 20, 1 << 47):\n"
+            "    r = libc.fallocate(fd, 1, ctypes.c_long(0), ctypes.c_long(n))\n"
+            "    print(n, os.strerror(ctypes.get_errno()) if r else 'ok', os.fstat(fd).st_size,\n"
+            "          os.fstat(fd).st_blocks)\n"
+            "os.unlink('/dev/shm/keep')\n")
+    argv = ["/usr/bin/python3", "-c", code]
+    assert_same_behaviour(argv, run_native(argv), run_sandboxed(argv))

@@ -30,9 +30,10 @@ def test_provided_buffers_as_a_user(build):
     assert_same_behaviour(argv, expected, run_sandboxed(argv))
 
 
-def test_sqpoll_takes_sqes_queued_without_io_uring_enter(build):
-    """SQEs published with no io_uring_enter complete; after sq_thread_idle the ring
-    says IORING_SQ_NEED_WAKEUP, and io_uring_enter(SQ_WAKEUP) clears it."""
+def test_sqpoll_takes_the_sqes_a_program_publishes(build):
+    """SQEs published complete with no io_uring_enter but SQ_WAKEUP for a poller that
+    sleeps (ours polls until its idle time is up); after sq_thread_idle the ring says
+    IORING_SQ_NEED_WAKEUP, and io_uring_enter(SQ_WAKEUP) clears it."""
     binary = build("io_uring_sqpoll")
     expected = native([binary])
     assert 'read: "hello"' in expected.stdout and "NEED_WAKEUP after idle: yes" in expected.stdout

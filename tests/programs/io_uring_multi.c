@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #define IORING_RECV_MULTISHOT_FLAG 2
@@ -202,11 +203,46 @@ static void multishot_accept_and_recv(void)
     ring_free(&r);
 }
 
+static struct ring exit_ring;
+static int exit_pipe[2];
+static char exit_buf[8];
+
+static void *submit_and_exit(void *arg)
+{
+    ring_prep(&exit_ring, IORING_OP_READ, exit_pipe[0], exit_buf, 4, 0, 1);
+    ring_prep(&exit_ring, IORING_OP_NOP, -1, NULL, 0, 0, 2);
+    printf("  the thread submits: %ld\n", ring_submit(&exit_ring, 0, 0));
+    return arg;
+}
+
+/* A thread that exits leaves its requests to go on (io_uring_cancel_generic cancels
+ * them only at exec, or with the ring): its pipe read completes after a later write. */
+static void requests_of_an_exiting_thread(void)
+{
+    printf("== a thread exits with a request waiting\n");
+    ring_must(&exit_ring, 4, 0, 0);
+    pipe(exit_pipe);
+    pthread_t t;
+    pthread_create(&t, NULL, submit_and_exit, NULL);
+    pthread_join(t, NULL);
+    SHOW(ring_wait(&exit_ring, 1));
+    reap_all(&exit_ring);
+    write(exit_pipe[1], "late", 4);
+    for (int i = 0; i < 2000 && ring_ready(&exit_ring) < 1; i++)
+        usleep(1000);
+    reap_all(&exit_ring);
+    show_buf("read", exit_buf, 4);
+    close(exit_pipe[0]);
+    close(exit_pipe[1]);
+    ring_free(&exit_ring);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     provided_buffers();
     multishot_poll();
     multishot_accept_and_recv();
+    requests_of_an_exiting_thread();
     return 0;
 }

@@ -1,4 +1,5 @@
-/* SQPOLL: SQEs queued with no io_uring_enter complete; NEED_WAKEUP after the idle time. */
+/* SQPOLL: SQEs published with at most an SQ_WAKEUP complete; NEED_WAKEUP after the idle
+ * time; SQ_AFF's checks. */
 #include "common.h"
 #include "uring.h"
 #include <time.h>
@@ -21,7 +22,11 @@ int main(void)
     char buf[8] = {0};
     ring_prep(&r, IORING_OP_NOP, -1, NULL, 0, 0, 1);
     ring_prep(&r, IORING_OP_READ, pfd[0], buf, 5, 0, 2);
-    __atomic_store_n(r.sq_tail, r.sqe_tail, __ATOMIC_RELEASE);     /* no io_uring_enter */
+    /* liburing's protocol: publish the tail, then enter only to wake a poller that sleeps
+     * (a kernel's may sleep from the start; ours polls until its idle time is up) */
+    __atomic_store_n(r.sq_tail, r.sqe_tail, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(r.sq_flags, __ATOMIC_SEQ_CST) & IORING_SQ_NEED_WAKEUP)
+        uring_enter(r.fd, 2, 0, IORING_ENTER_SQ_WAKEUP, NULL, 0);
     for (int i = 0; i < 2000 && ring_ready(&r) < 2; i++)
         usleep(1000);
     reap_all(&r);

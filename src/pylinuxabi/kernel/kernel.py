@@ -73,6 +73,8 @@ class Kernel:
         self.main_status = None
         self.tracer = None              # strace-style logger, if asked for
         self.idle_hooks = []            # called when the wait for a stop is interrupted (io_uring's SQPOLL)
+        self.exec_hooks = []            # called with a task that execs (io_uring cancels its requests)
+        self.deferred = []              # work to run between stops (defer)
         self.orphan_stops = set()       # new children whose first stop beat their parent's event
         self.current = None             # the task whose syscall is being served
         self.filesystems = {}           # what mount(2) can make: type name -> make(source, data)
@@ -155,7 +157,10 @@ class Kernel:
         platform = self.platform
         strict = self.options.strict
         tracer = self.tracer
+        deferred = self.deferred
         while True:
+            if deferred:
+                self.run_deferred()
             kind = stop.kind
             if kind == STOP_SECCOMP:
                 task = tasks.get(stop.pid)
@@ -183,6 +188,8 @@ class Kernel:
                         raise
                     log.error("handler %s crashed:\n%s", entry.name, traceback.format_exc())
                     result = -errno.EIO
+                if deferred:
+                    self.run_deferred()
                 if result.__class__ is int:
                     if tracer:
                         tracer.syscall(task, entry, stop.args, result)
@@ -320,7 +327,23 @@ class Kernel:
         except ThreadGone:
             self.stop_waiting(task)
             self.parked_until.pop(task, None)
+        if self.deferred:
+            self.run_deferred()         # (now that a wake-up they make cannot be missed)
         return platform.wait()
+
+    def defer(self, work):
+        """Run work() between stops: after the handler that asked, before its thread goes
+        on (io_uring's requests woken by another syscall complete there, never inside
+        the handler whose notify woke them)."""
+        self.deferred.append(work)
+
+    def run_deferred(self):
+        deferred = self.deferred
+        while deferred:
+            work = deferred[:]
+            deferred.clear()            # (in place: run() keeps the list itself)
+            for fn in work:
+                fn()
 
     def set_park_mask(self, task, wait):
         """The signal mask the thread waits under: its own, or the wait's (pselect6, ppoll),
@@ -738,6 +761,8 @@ class Kernel:
         proc.envp = image.envp
         task.comm = image.comm[:15]
         proc.argv = image.argv
+        for hook in self.exec_hooks:
+            hook(task)
         proc.files = proc.files.unshare()   # the fds of a CLONE_FILES parent stay its own
         proc.files.close_on_exec()
         proc.sig_handlers = {s: h for s, h in proc.sig_handlers.items() if h == 1}

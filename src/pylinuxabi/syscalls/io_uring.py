@@ -8,8 +8,8 @@ process's files, memory and credentials), so that a request that must wait keeps
 its state apart from the thread's own syscalls.
 
 A request that would block (WouldBlock) waits on the same queues a syscall would;
-when one is told, the request is put on its ring's ready list and run again from a
-kernel timer, that is, between two stops and never from inside another handler.
+when one is told, the request is put on its ring's ready list and run again by
+Kernel.defer, between two stops and never from inside another handler.
 Requests whose readiness only a host fd knows (sockets, the terminal) are run again
 when a thread enters io_uring_enter, and a thread waiting there waits on their host
 fds too. Link chains, drains and CQE_SKIP_SUCCESS follow io_uring/io_uring.c.
@@ -23,6 +23,7 @@ import signal
 import struct
 import time
 import traceback
+import weakref
 
 from pylinuxabi.base.abi import TIMESPEC
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
@@ -116,9 +117,13 @@ class Requests:
     it cannot allocate a request, so the supervisor's memory stays bounded."""
 
     held = 0
+    everywhere = weakref.WeakSet()      # every ring's Requests (task_gone cancels in each)
 
     def __init__(self, ring, kernel):
         self.ring, self.kernel = ring, kernel
+        Requests.everywhere.add(self)
+        if _task_execs not in kernel.exec_hooks:
+            kernel.exec_hooks.append(_task_execs)
         self.waiting = []
         self.ready = []
         self.drained = []       # chains waiting for every request before them (IOSQE_IO_DRAIN)
@@ -170,9 +175,10 @@ class Requests:
 
     def run(self, req):
         """The opcode's function as the worker, with the file the request holds;
-        -ECANCELED once its process has no thread left to run it."""
+        -ECANCELED once the thread that submitted it is gone (an SQPOLL ring's go on
+        over another thread of the process while there is one)."""
         worker, kernel = req.worker, self.kernel
-        if worker.tid not in kernel.tasks and not _move_worker(worker):
+        if worker.tid not in kernel.tasks and (self.ring.sqpoll is None or not _move_worker(worker)):
             return -errno.ECANCELED
         if req.sqe.flags & IOSQE_BUFFER_SELECT and not req.in_buffer:
             return self.run_with_buffer(req)
@@ -244,7 +250,7 @@ class Requests:
         self.ready.append(req)
         if not self.scheduled:
             self.scheduled = True
-            self.kernel.timers.add(time.monotonic(), self.run_ready)
+            self.kernel.defer(self.run_ready)
 
     def run_ready(self, host_too=False):
         """Run again the requests whose queues were told (and, from io_uring_enter, those
@@ -364,9 +370,22 @@ class Requests:
         self.drained = []
 
 
+def _task_execs(task):
+    """A thread execs: the requests it submitted are cancelled (-ECANCELED), as
+    io_uring_task_cancel does; an SQPOLL ring's belong to its poller and go on. (A
+    thread that exits leaves its requests waiting; each ends -ECANCELED when it would
+    have run: Requests.run.)"""
+    for requests in list(Requests.everywhere):
+        if requests.ring.sqpoll is None:
+            mine = lambda r: r.worker.tid == task.tid
+            requests.cancel(mine, everything=True)
+            for t in [t for t in requests.timeouts if mine(t)]:
+                requests.end_timeout(t, -errno.ECANCELED)
+
+
 def _move_worker(worker):
-    """The submitting thread is gone: the worker goes on over another thread of its
-    process (its memory is the same), if one is left."""
+    """The thread that set an SQPOLL ring up is gone: the worker goes on over another
+    thread of its process (its memory is the same), if one is left."""
     alive = next(iter(worker.process.tasks.values()), None)
     if alive is None:
         return False
@@ -637,6 +656,7 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
     if flags & ENTER_GETEVENTS and ring.cq_ready() < min_complete:
         if task.timed_out():
             task.resume = None
+            task.progress = 0       # (a write after would take it for bytes already written)
             return state.submitted or -errno.ETIME
         task.resume = state
         task.progress = state.submitted         # a signal ends the wait with the count

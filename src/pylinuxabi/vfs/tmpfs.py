@@ -247,8 +247,9 @@ class TmpInode(Inode):
                 if fits == 0:
                     raise SyscallError(errno.EPERM)
                 data, end = data[:fits], offset + fits
-        if end > size:
-            self.fs.charge(size, end)
+        extent = self.extent()
+        if end > extent:
+            self.fs.charge(extent, end)
         n = os.pwrite(self.data_fd(), data, offset)
         if offset + n > size:
             self._stat.size = offset + n
@@ -261,16 +262,25 @@ class TmpInode(Inode):
         if size == old:
             return
         self.may_resize(old, size)
-        self.fs.charge(old, size)
+        extent = self.extent()
+        self.fs.charge(extent, size)    # (pages allocated past the old end go too)
         if self.memfd is not None or size:
             try:
                 os.ftruncate(self.data_fd(), size)
             except OSError as e:
-                self.fs.charge(size, old)
+                self.fs.charge(size, extent)
                 raise SyscallError(e.errno)
             self._blocks_stale = True
         self._stat.size = size
+        self.alloc_end = 0
         self.touch()                # shmem_setattr: a new size is a change of the data
+
+    alloc_end = 0       # where pages fallocate(FALLOC_FL_KEEP_SIZE) gave past the size end
+
+    def extent(self):
+        """The bytes the filesystem charges the file for: its size, or further with
+        pages allocated past it (an upper bound of what it uses)."""
+        return max(self._stat.size, self.alloc_end)
 
     def may_resize(self, old, size):
         """EPERM if the seals forbid going from old to size bytes."""
@@ -286,13 +296,16 @@ class TmpInode(Inode):
             raise SyscallError(errno.EPERM)
         if self.seals & F_SEAL_GROW and end > old:         # even with FALLOC_FL_KEEP_SIZE
             raise SyscallError(errno.EPERM)
-        if end > old and not mode & FALLOC_FL_KEEP_SIZE:
-            self.fs.charge(old, end)
+        extent = self.extent()
+        if end > extent:                # KEEP_SIZE's pages past the end are charged too
+            self.fs.charge(extent, end)
         r = lib.host_fallocate(self.data_fd(), mode, offset, length)
         if r < 0:
-            if end > old and not mode & FALLOC_FL_KEEP_SIZE:
-                self.fs.charge(end, old)
+            if end > extent:
+                self.fs.charge(end, extent)
             raise SyscallError(-r)
+        if mode & FALLOC_FL_KEEP_SIZE and not mode & FALLOC_FL_PUNCH_HOLE:
+            self.alloc_end = max(self.alloc_end, end)
         self._stat.size = os.fstat(self.memfd).st_size
         self._blocks_stale = True
         self.touch()
@@ -316,7 +329,7 @@ class TmpInode(Inode):
     def release_data(self):
         """The last name and the last open file are gone: give back the pages."""
         if self.memfd is not None:
-            self.fs.charge(self._stat.size, 0)
+            self.fs.charge(self.extent(), 0)
             os.close(self.memfd)
             self.memfd = None
         if self.ro_fd is not None:
