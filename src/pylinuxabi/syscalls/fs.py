@@ -189,15 +189,20 @@ def creat(task, path, mode):
     return do_open(task, AT_FDCWD, read_path(task, path), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, mode)
 
 
-def read_open_how(task, addr, size):
+HOW_CHUNK = 1 << 20         # the bytes past an open_how read at once to check they are zero
+
+
+def read_open_how(task, addr, size, limit=PAGE):
     """(flags, mode, resolve) of a struct open_how of `size` bytes, as
     copy_struct_from_user takes it: a newer, larger struct is fine if the
-    fields we do not know are zero (E2BIG otherwise), an older one is not."""
+    fields we do not know are zero (E2BIG otherwise), an older one is not.
+    openat2 takes a page at most (E2BIG); io_uring's OPENAT2 has no limit."""
     check(size >= OPEN_HOW.size, errno.EINVAL)
-    check(size <= PAGE, errno.E2BIG)
+    check(limit is None or size <= limit, errno.E2BIG)
     check(addr + size <= 1 << 64, errno.EFAULT)
-    if size > OPEN_HOW.size and task.mem.read(addr + OPEN_HOW.size, size - OPEN_HOW.size).strip(b"\0"):
-        raise SyscallError(errno.E2BIG)
+    for at in range(addr + OPEN_HOW.size, addr + size, HOW_CHUNK):     # (a chunk at a time)
+        if task.mem.read(at, min(HOW_CHUNK, addr + size - at)).strip(b"\0"):
+            raise SyscallError(errno.E2BIG)
     return OPEN_HOW.unpack(task.mem.read(addr, OPEN_HOW.size))
 
 
@@ -218,9 +223,9 @@ def openat2_flags(flags, mode, resolve_flags):
 
 
 @syscall("openat2", "iuuu")
-def openat2(task, dirfd, path, how, size):
+def openat2(task, dirfd, path, how, size, limit=PAGE):
     """openat2(2): openat with strict flags and RESOLVE_* limits on the path walk."""
-    flags, mode, resolve_flags = read_open_how(task, how, size)
+    flags, mode, resolve_flags = read_open_how(task, how, size, limit)
     flags = openat2_flags(flags, mode, resolve_flags)
     return do_open(task, dirfd, read_path(task, path), flags, mode, resolve_flags)
 

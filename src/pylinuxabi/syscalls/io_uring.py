@@ -79,6 +79,7 @@ IORING_MAX_REG_BUFFERS = 1 << 14
 IN_FLIGHT_MAX = 1 << 16     # requests waiting in all rings, at most (Requests.held)
 TRACE_MAX = 4096            # --strace: SQE and CQE lines kept for the next io_uring_enter's
 IORING_MAX_FIXED_FILES = 1 << 20
+IORING_REGISTER_FILES_SKIP = -2
 
 
 # -- requests ------------------------------------------------------------------------
@@ -714,18 +715,28 @@ def _register_files(task, ring, addr, nr):
 
 
 def _update_files(task, ring, addr, nr):
-    """REGISTER_FILES_UPDATE: slots from `offset` on get new files (-1 empties one)."""
-    check(ring.files, errno.ENXIO)
+    """REGISTER_FILES_UPDATE: slots from `offset` on get new files (-1 empties one,
+    IORING_REGISTER_FILES_SKIP leaves it); how many were done, or the error that
+    stopped the first (__io_sqe_files_update)."""
+    check(nr, errno.EINVAL)
     offset, resv, fds_addr = FILES_UPDATE.unpack(task.mem.read(addr, FILES_UPDATE.size))
     check(not resv, errno.EINVAL)
+    check(ring.files, errno.ENXIO)
     check(offset + nr <= len(ring.files), errno.EINVAL)
     done = 0
-    for i, fd in enumerate(struct.unpack(f"<{nr}i", task.mem.read(fds_addr, 4 * nr))):
-        f = _file_for_table(task, fd)
-        old, ring.files[offset + i] = ring.files[offset + i], f
-        if old is not None:
-            old.put()
-        done += 1
+    try:
+        for done in range(nr):
+            fd = struct.unpack("<i", task.mem.read(fds_addr + 4 * done, 4))[0]
+            if fd == IORING_REGISTER_FILES_SKIP:
+                continue
+            f = _file_for_table(task, fd)
+            old, ring.files[offset + done] = ring.files[offset + done], f
+            if old is not None:
+                old.put()
+        done = nr
+    except SyscallError:
+        if not done:
+            raise
     return done
 
 

@@ -36,6 +36,8 @@ PROVIDED_MAX = 1 << 20              # provided buffers a ring holds, at most (EN
 IORING_TIMEOUT_ABS = 1
 IORING_POLL_ADD_MULTI = 1
 IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_ANY = 1, 2, 4
+IORING_ASYNC_CANCEL_FD_FIXED, IORING_ASYNC_CANCEL_USERDATA, IORING_ASYNC_CANCEL_OP = 8, 16, 32
+CANCEL_FLAGS = 0x3F
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 1, 2, 4, 8
 SPLICE_F_FD_IN_FIXED = 1 << 31
 RW_FLAGS = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT      # (RWF_APPEND is not built: EOPNOTSUPP)
@@ -140,7 +142,7 @@ def _openat(req):
 def _openat2(req):
     s = req.sqe
     check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)
-    return fs.openat2(req.worker, s.fd, s.addr, s.off, s.len)
+    return fs.openat2(req.worker, s.fd, s.addr, s.off, s.len, limit=None)
 
 
 def _close(req):
@@ -235,6 +237,14 @@ def _accept(req):
 def _connect(req):
     s = req.sqe
     return net.connect(req.worker, _fd(req), s.addr, signed32(s.off))
+
+
+def _unused(*fields):
+    """A prep that refuses the SQE fields the opcode does not use (EINVAL)."""
+    def prep(req):
+        s = req.sqe
+        check(not any(getattr(s, f) for f in fields), errno.EINVAL)
+    return prep
 
 
 def _shutdown(req):
@@ -350,27 +360,62 @@ def _poll_remove(req):
     return -errno.ENOENT
 
 
-def _async_cancel(req):
-    """By user_data, or every request on an fd (CANCEL_FD), or any (CANCEL_ANY); ALL
-    cancels every match and returns how many."""
+def _async_cancel_prep(req):
+    """io_async_cancel_prep: ANY takes no other key."""
     s = req.sqe
-    flags = s.op_flags
-    check(not flags & ~(IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ANY), errno.EINVAL)
+    check(not s.off and not s.file_index, errno.EINVAL)
+    check(not s.op_flags & ~CANCEL_FLAGS, errno.EINVAL)
+    if s.op_flags & IORING_ASYNC_CANCEL_ANY:
+        check(not s.op_flags & (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP), errno.EINVAL)
+
+
+def _async_cancel(req):
+    """io_async_cancel: the waiting requests that match (io_cancel_req_match: ANY all,
+    else the file of FD, the opcode of OP, and user_data unless FD or OP alone) are
+    cancelled, the first or ALL of them. ALL and ANY answer how many (0 included);
+    else 0, or -ENOENT when none matched."""
+    s, flags = req.sqe, req.sqe.op_flags
+    requests = req.ring.requests
     if flags & IORING_ASYNC_CANCEL_ANY:
         match = lambda r: r is not req
-    elif flags & IORING_ASYNC_CANCEL_FD:
-        match = lambda r: r.sqe.fd == s.fd and r.op.file
     else:
-        match = lambda r: r.user_data == s.addr
-    requests = req.ring.requests
+        file = None
+        if flags & IORING_ASYNC_CANCEL_FD:
+            file = _cancel_file(req)
+        by_data = not flags & (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP) or flags & IORING_ASYNC_CANCEL_USERDATA
+
+        def match(r):
+            return ((file is None or _file_of(r) is file)
+                    and (not flags & IORING_ASYNC_CANCEL_OP or r.sqe.opcode == s.len)
+                    and (not by_data or r.user_data == s.addr))
     everything = bool(flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY))
     found = requests.cancel(match, everything)
     for t in [t for t in requests.timeouts if match(t)][:None if everything else max(0, 1 - found)]:
         requests.end_timeout(t, -errno.ECANCELED)
         found += 1
-    if not found:
-        return -errno.ENOENT
-    return found if everything else 0
+    if everything:
+        return found
+    return 0 if found else -errno.ENOENT
+
+
+def _cancel_file(req):
+    """CANCEL_FD's file: the fd's, or with CANCEL_FD_FIXED a registered one."""
+    s = req.sqe
+    if s.op_flags & IORING_ASYNC_CANCEL_FD_FIXED:
+        files = req.ring.files
+        check(0 <= s.fd < len(files) and files[s.fd] is not None, errno.EBADF)
+        return files[s.fd]
+    return req.worker.files.get(s.fd)
+
+
+def _file_of(req):
+    """The file a waiting request holds (the fdget it made), else its fd's now."""
+    if req.held is not None:
+        return req.held[1]
+    try:
+        return req.worker.files.get(req.sqe.fd)
+    except SyscallError:
+        return None
 
 
 def _timeout(req):
@@ -430,7 +475,7 @@ OPS = {
     11: Op("TIMEOUT", _timeout, file=False),
     12: Op("TIMEOUT_REMOVE", _timeout_remove, file=False),
     13: Op("ACCEPT", _accept, ioprio=True, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT),
-    14: Op("ASYNC_CANCEL", _async_cancel, file=False),
+    14: Op("ASYNC_CANCEL", _async_cancel, file=False, prep=_async_cancel_prep),
     15: Op("LINK_TIMEOUT", _link_timeout, file=False),
     16: Op("CONNECT", _connect),
     17: Op("FALLOCATE", _fallocate),
@@ -448,14 +493,14 @@ OPS = {
     30: Op("SPLICE", _splice),
     31: Op("PROVIDE_BUFFERS", _provide_buffers, file=False, prep=_provide_buffers_prep),
     32: Op("REMOVE_BUFFERS", _remove_buffers, file=False, prep=_remove_buffers_prep),
-    33: Op("TEE", _tee),
-    34: Op("SHUTDOWN", _shutdown),
+    33: Op("TEE", _tee, prep=_unused("addr", "off")),
+    34: Op("SHUTDOWN", _shutdown, prep=_unused("off", "addr", "op_flags", "buf_index", "file_index", "addr3")),
     35: Op("RENAMEAT", _renameat, file=False),
     36: Op("UNLINKAT", _unlinkat, file=False),
     37: Op("MKDIRAT", _mkdirat, file=False),
     38: Op("SYMLINKAT", _symlinkat, file=False),
     39: Op("LINKAT", _linkat, file=False),
-    45: Op("SOCKET", _socket, file=False),
+    45: Op("SOCKET", _socket, file=False, prep=_unused("addr", "op_flags", "buf_index")),
     55: Op("FTRUNCATE", _ftruncate),
 }
 IORING_OP_LAST = 58         # the kernel's count of opcodes (6.18): PROBE's last_op is one less

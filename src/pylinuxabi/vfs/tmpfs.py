@@ -297,11 +297,12 @@ class TmpInode(Inode):
         if self.seals & F_SEAL_GROW and end > old:         # even with FALLOC_FL_KEEP_SIZE
             raise SyscallError(errno.EPERM)
         extent = self.extent()
-        if end > extent:                # KEEP_SIZE's pages past the end are charged too
+        grows = end > extent and not mode & FALLOC_FL_PUNCH_HOLE
+        if grows:                       # KEEP_SIZE's pages past the end are charged too
             self.fs.charge(extent, end)
         r = lib.host_fallocate(self.data_fd(), mode, offset, length)
         if r < 0:
-            if end > extent:
+            if grows:
                 self.fs.charge(end, extent)
             raise SyscallError(-r)
         if mode & FALLOC_FL_KEEP_SIZE and not mode & FALLOC_FL_PUNCH_HOLE:
