@@ -286,9 +286,7 @@ class Requests:
     def complete(self, req, res, cflags=0):
         """Post the request's CQE (unless CQE_SKIP_SUCCESS and it succeeded), then what is
         linked after it: run, or cancelled after a failure unless the link was hard."""
-        if req.held is not None:
-            req.held[1].put()
-            req.held = None
+        drop(req)
         if not (res >= 0 and req.sqe.flags & IOSQE_CQE_SKIP_SUCCESS):
             self.post(req, res, cflags)
         lt, req.link_timeout = req.link_timeout, None
@@ -300,8 +298,7 @@ class Requests:
         if rest:
             failed = res < 0 or (req.op.short_fails and res < req.sqe.len)
             if failed and not req.sqe.flags & IOSQE_IO_HARDLINK:
-                for r in rest:
-                    self.post(r, -errno.ECANCELED)
+                self.cancel_chain(rest)
             else:
                 self.start(rest)
         if self.drained and not self.in_flight():
@@ -311,11 +308,16 @@ class Requests:
                 self.queue(chain)
 
     def post(self, req, res, cflags=0):
+        self.post_data(req.user_data, res, cflags, counted=req.op.name != "TIMEOUT")
+
+    def post_data(self, user_data, res, cflags=0, counted=True):
+        """A CQE, and what follows one: --strace's line, count TIMEOUTs reached, the
+        registered eventfd told."""
         ring = self.ring
-        ring.post(req.user_data, res, cflags)
+        ring.post(user_data, res, cflags)
         if ring.trace is not None:
-            ring.note(f"cqe user_data={req.user_data} res={_res_text(res)}" + (f" flags={cflags}" if cflags else ""))
-        if req.op.name != "TIMEOUT":
+            ring.note(f"cqe user_data={user_data} res={_res_text(res)}" + (f" flags={cflags}" if cflags else ""))
+        if counted:
             self.completions += 1
             for t in [t for t in self.timeouts if t.target is not None and self.completions >= t.target]:
                 self.end_timeout(t, 0)
@@ -323,6 +325,13 @@ class Requests:
             ring.eventfd[0].signal()
 
     # -- cancelling ----------------------------------------------------------------
+    def cancel_chain(self, chain):
+        """Requests linked after one that failed (or with one refused): -ECANCELED each,
+        the files they hold let go."""
+        for r in chain:
+            drop(r)
+            self.post(r, -errno.ECANCELED)
+
     def cancel(self, match, everything=False):
         """Cancel the waiting requests `match` picks (the first, or all): -ECANCELED."""
         found = 0
@@ -357,18 +366,28 @@ class Requests:
             self.complete(req, res)
 
     def ring_closed(self):
-        """The ring's last reference went: what waits is dropped, with no CQE to post."""
+        """The ring's last reference went: what waits is dropped, with no CQE to post,
+        and the files it and what is linked after it hold let go."""
         for req in list(self.waiting):
             self.unpark(req)
-            if req.held is not None:
-                req.held[1].put()
-                req.held = None
+            for r in (req, *req.rest):
+                drop(r)
         for req in self.timeouts:
             if req.timer is not None:
                 req.timer.cancel()
+        for chain in self.drained:
+            for r in chain:
+                drop(r)
         Requests.held -= len(self.timeouts) + sum(map(len, self.drained))
         self.timeouts = []
         self.drained = []
+
+
+def drop(req):
+    """The file a request holds is let go (it will not run)."""
+    if req.held is not None:
+        req.held[1].put()
+        req.held = None
 
 
 def _task_execs(task):
@@ -459,9 +478,8 @@ def _take(ring, requests, task, count):
         try:
             req = _prepare(ring, task, sqe)
         except SyscallError as e:
-            ring.post(sqe.user_data, -e.errno)
-            for r in chain:         # a chain whose member failed is cancelled whole
-                requests.post(r, -errno.ECANCELED)
+            requests.post_data(sqe.user_data, -e.errno)
+            requests.cancel_chain(chain)        # a chain whose member was refused goes whole
             chain = []
             if not ring.setup_flags & SETUP_SUBMIT_ALL:
                 break
@@ -474,9 +492,8 @@ def _take(ring, requests, task, count):
         if req.op.name == "LINK_TIMEOUT":
             res = requests.run(req) if chain else -errno.EINVAL     # it must follow a linked request
             if res is not None:
-                ring.post(sqe.user_data, res)
-                for r in chain:
-                    requests.post(r, -errno.ECANCELED)
+                requests.post(req, res)
+                requests.cancel_chain(chain)
                 chain = []
                 if not ring.setup_flags & SETUP_SUBMIT_ALL:
                     break
