@@ -34,7 +34,10 @@ from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER,
                                            IORING_CQE_F_MORE, IORING_OP_LAST, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
                                            IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
-                                           IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPS, RWF_NOWAIT, SQE_FLAGS, s64)
+                                           IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPS, RWF_NOWAIT, SQE_FLAGS,
+                                           CANCEL_FLAGS, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
+                                           IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_OP, cancel_requests,
+                                           file_for_table, s64, update_files)
 from pylinuxabi.vfs.eventfd import EventFd
 from pylinuxabi.vfs.io_uring import Ring, IORING_SQ_TASKRUN
 
@@ -74,12 +77,13 @@ PROBE_HEAD = struct.Struct("<BBH3I")
 PROBE_OP = struct.Struct("<BBHI")
 FILES_UPDATE = struct.Struct("<IIQ")
 IOVEC = struct.Struct("<QQ")
+# struct io_uring_sync_cancel_reg: addr, fd, flags, timeout (sec, nsec), opcode, pad[7], pad2[3]
+SYNC_CANCEL = struct.Struct("<QiIqqB7B3Q")
 SZ_1G = 1 << 30
 IORING_MAX_REG_BUFFERS = 1 << 14
 IN_FLIGHT_MAX = 1 << 16     # requests waiting in all rings, at most (Requests.held)
 TRACE_MAX = 4096            # --strace: SQE and CQE lines kept for the next io_uring_enter's
 IORING_MAX_FIXED_FILES = 1 << 20
-IORING_REGISTER_FILES_SKIP = -2
 
 
 # -- requests ------------------------------------------------------------------------
@@ -703,16 +707,6 @@ def _read_buffers(task, addr, nr):
     return buffers
 
 
-def _file_for_table(task, fd):
-    """A file a table slot may hold (io_uring's own rings may not be registered)."""
-    if fd == -1:
-        return None
-    f = task.files.get_file(fd)
-    check(not isinstance(f, Ring), errno.EBADF)
-    f.get()
-    return f
-
-
 def _register_files(task, ring, addr, nr):
     check(not ring.files, errno.EBUSY)
     check(0 < nr <= IORING_MAX_FIXED_FILES, errno.EINVAL)
@@ -721,7 +715,7 @@ def _register_files(task, ring, addr, nr):
     files = []
     try:
         for fd in fds:
-            files.append(_file_for_table(task, fd))
+            files.append(file_for_table(task, fd))
     except SyscallError:
         for f in files:
             if f is not None:
@@ -732,29 +726,11 @@ def _register_files(task, ring, addr, nr):
 
 
 def _update_files(task, ring, addr, nr):
-    """REGISTER_FILES_UPDATE: slots from `offset` on get new files (-1 empties one,
-    IORING_REGISTER_FILES_SKIP leaves it); how many were done, or the error that
-    stopped the first (__io_sqe_files_update)."""
+    """REGISTER_FILES_UPDATE: struct io_uring_files_update (offset, fds)."""
     check(nr, errno.EINVAL)
     offset, resv, fds_addr = FILES_UPDATE.unpack(task.mem.read(addr, FILES_UPDATE.size))
     check(not resv, errno.EINVAL)
-    check(ring.files, errno.ENXIO)
-    check(offset + nr <= len(ring.files), errno.EINVAL)
-    done = 0
-    try:
-        for done in range(nr):
-            fd = struct.unpack("<i", task.mem.read(fds_addr + 4 * done, 4))[0]
-            if fd == IORING_REGISTER_FILES_SKIP:
-                continue
-            f = _file_for_table(task, fd)
-            old, ring.files[offset + done] = ring.files[offset + done], f
-            if old is not None:
-                old.put()
-        done = nr
-    except SyscallError:
-        if not done:
-            raise
-    return done
+    return update_files(task, ring, offset, fds_addr, nr)
 
 
 def _probe(task, ring, addr, nr):
@@ -776,6 +752,23 @@ def _register_eventfd(task, ring, addr, nr, async_only):
     check(isinstance(f, EventFd), errno.EINVAL)
     f.get()
     ring.eventfd = (f, async_only)
+    return 0
+
+
+def _sync_cancel(task, ring, addr, nr):
+    """REGISTER_SYNC_CANCEL: ASYNC_CANCEL's matching, done now (struct
+    io_uring_sync_cancel_reg); 0, the count with ALL or ANY, or -ENOENT."""
+    check(nr == 1, errno.EINVAL)
+    user_data, fd, flags, _sec, _nsec, opcode, *pad = SYNC_CANCEL.unpack(task.mem.read(addr, SYNC_CANCEL.size))
+    check(not any(pad), errno.EINVAL)
+    check(not flags & ~CANCEL_FLAGS, errno.EINVAL)
+    if flags & IORING_ASYNC_CANCEL_ANY:
+        check(not flags & (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP), errno.EINVAL)
+    worker = Task(task.tid, task.process, task.thread)
+    found = cancel_requests(ring, worker, flags, user_data, fd, opcode)
+    if flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY):
+        return found
+    check(found, errno.ENOENT)
     return 0
 
 
@@ -811,6 +804,8 @@ def io_uring_register(task, fd, opcode, arg, nr_args):
         return _update_files(task, ring, arg, nr_args)
     if opcode == 8:                                 # REGISTER_PROBE
         return _probe(task, ring, arg, nr_args)
+    if opcode == 24:                                # REGISTER_SYNC_CANCEL
+        return _sync_cancel(task, ring, arg, nr_args)
     if opcode == 12:                                # REGISTER_ENABLE_RINGS
         check(not ring.enabled, errno.EBADFD)
         ring.enabled = True

@@ -10,12 +10,13 @@ waits), or returns None for a request that completes later by itself (TIMEOUT).
 import collections
 import errno
 import functools
+import struct
 import time
 
 from pylinuxabi.base.abi import TIMESPEC
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
 from pylinuxabi.base.abi import signed32
-from pylinuxabi.syscalls import attr, epoll as epollsys, fd as fdsys, fs, namei as nameisys, net, splice
+from pylinuxabi.syscalls import attr, epoll as epollsys, fd as fdsys, fs, namei as nameisys, net, splice, xattr
 from pylinuxabi.syscalls.splice import SPLICE_F_ALL
 from pylinuxabi.vfs.file import POLLERR, POLLHUP
 from pylinuxabi.vfs.io_uring import Ring
@@ -40,6 +41,9 @@ IORING_ASYNC_CANCEL_FD_FIXED, IORING_ASYNC_CANCEL_USERDATA, IORING_ASYNC_CANCEL_
 CANCEL_FLAGS = 0x3F
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 1, 2, 4, 8
 SPLICE_F_FD_IN_FIXED = 1 << 31
+IORING_REGISTER_FILES_SKIP = -2
+IORING_MSG_DATA, IORING_MSG_SEND_FD = 0, 1
+IORING_MSG_RING_CQE_SKIP, IORING_MSG_RING_FLAGS_PASS = 1, 2
 RW_FLAGS = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT      # (RWF_APPEND is not built: EOPNOTSUPP)
 
 
@@ -294,6 +298,108 @@ def _tee(req):
     return splice.tee_files(req.worker, fin, fout, s.len, s.op_flags & SPLICE_F_ALL)
 
 
+def file_for_table(task, fd):
+    """A file a table slot may hold (io_uring's own rings may not be registered)."""
+    if fd == -1:
+        return None
+    f = task.files.get_file(fd)
+    check(not isinstance(f, Ring), errno.EBADF)
+    f.get()
+    return f
+
+
+def update_files(task, ring, offset, fds_addr, nr):
+    """Registered-file slots from `offset` on get the files of the fds at fds_addr (-1
+    empties one, IORING_REGISTER_FILES_SKIP leaves it): how many were done, or the
+    error that stopped the first (__io_sqe_files_update)."""
+    check(ring.files, errno.ENXIO)
+    check(offset + nr <= len(ring.files), errno.EINVAL)
+    done = 0
+    try:
+        for done in range(nr):
+            fd = struct.unpack("<i", task.mem.read(fds_addr + 4 * done, 4))[0]
+            if fd == IORING_REGISTER_FILES_SKIP:
+                continue
+            f = file_for_table(task, fd)
+            old, ring.files[offset + done] = ring.files[offset + done], f
+            if old is not None:
+                old.put()
+        done = nr
+    except SyscallError:
+        if not done:
+            raise
+    return done
+
+
+def _files_update(req):
+    """FILES_UPDATE: update_files from an SQE (fds at addr, len of them, from slot off)."""
+    s = req.sqe
+    check(not s.op_flags and not s.file_index, errno.EINVAL)
+    check(s.len, errno.EINVAL)
+    check(s.off < 1 << 32, errno.EINVAL)
+    return update_files(req.worker, req.ring, s.off, s.addr, s.len)
+
+
+def _xattr_prep(req):
+    check(not req.sqe.ioprio and not req.sqe.buf_index and not req.sqe.file_index, errno.EINVAL)
+
+
+def _fsetxattr(req):
+    s = req.sqe
+    return xattr.fsetxattr(req.worker, _fd(req), s.addr, s.off, s.len, signed32(s.op_flags))
+
+
+def _setxattr(req):
+    s = req.sqe
+    return xattr.setxattr(req.worker, s.addr3, s.addr, s.off, s.len, signed32(s.op_flags))
+
+
+def _fgetxattr(req):
+    s = req.sqe
+    check(not s.op_flags, errno.EINVAL)
+    return xattr.fgetxattr(req.worker, _fd(req), s.addr, s.off, s.len)
+
+
+def _getxattr(req):
+    s = req.sqe
+    check(not s.op_flags, errno.EINVAL)
+    return xattr.getxattr(req.worker, s.addr3, s.addr, s.off, s.len)
+
+
+def _msg_ring(req):
+    """MSG_RING: a CQE posted in another ring (IORING_MSG_DATA: res len, user_data off),
+    or a registered file of ours put in its table (IORING_MSG_SEND_FD: from slot addr3
+    to slot file_index - 1)."""
+    s = req.sqe
+    check(not s.op_flags & ~(IORING_MSG_RING_CQE_SKIP | IORING_MSG_RING_FLAGS_PASS), errno.EINVAL)
+    target = req.worker.files.get_file(_fd(req))
+    check(isinstance(target, Ring), errno.EBADFD)
+    if s.addr == IORING_MSG_DATA:
+        check(not s.file_index or s.op_flags & IORING_MSG_RING_FLAGS_PASS, errno.EINVAL)
+        check(target.enabled, errno.EBADFD)
+        if not s.op_flags & IORING_MSG_RING_CQE_SKIP:
+            flags = s.file_index if s.op_flags & IORING_MSG_RING_FLAGS_PASS else 0
+            target.requests.post_data(s.off, signed32(s.len), flags)
+        return 0
+    if s.addr == IORING_MSG_SEND_FD:
+        check(not s.len and not s.op_flags & IORING_MSG_RING_FLAGS_PASS, errno.EINVAL)
+        check(target is not req.ring, errno.EINVAL)
+        files = req.ring.files
+        check(s.addr3 < len(files) and files[s.addr3] is not None, errno.EBADF)
+        slot = s.file_index - 1
+        check(target.files, errno.ENXIO)
+        check(0 <= slot < len(target.files), errno.EINVAL)
+        f = files[s.addr3]
+        f.get()
+        old, target.files[slot] = target.files[slot], f
+        if old is not None:
+            old.put()
+        if not s.op_flags & IORING_MSG_RING_CQE_SKIP:
+            target.requests.post_data(s.off, signed32(s.len) if s.len else 0)
+        return 0
+    raise SyscallError(errno.EINVAL)
+
+
 def _poll_add(req):
     """A poll: the events that are there (32 bits), else a wait on the file. A multishot
     one (IORING_POLL_ADD_MULTI) reports again at each wake-up that finds events."""
@@ -370,42 +476,45 @@ def _async_cancel_prep(req):
 
 
 def _async_cancel(req):
-    """io_async_cancel: the waiting requests that match (io_cancel_req_match: ANY all,
-    else the file of FD, the opcode of OP, and user_data unless FD or OP alone) are
-    cancelled, the first or ALL of them. ALL and ANY answer how many (0 included);
-    else 0, or -ENOENT when none matched."""
-    s, flags = req.sqe, req.sqe.op_flags
-    requests = req.ring.requests
+    """io_async_cancel: ALL and ANY answer how many were cancelled (0 included); else 0,
+    or -ENOENT when none matched."""
+    s = req.sqe
+    flags = s.op_flags
+    found = cancel_requests(req.ring, req.worker, flags, s.addr, s.fd, s.len, exclude=req)
+    if flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY):
+        return found
+    return 0 if found else -errno.ENOENT
+
+
+def cancel_requests(ring, worker, flags, user_data, fd, opcode, exclude=None):
+    """The waiting requests and TIMEOUTs that match (io_cancel_req_match: ANY all, else
+    the file of FD, the opcode of OP, and user_data unless FD or OP alone) cancelled
+    with -ECANCELED, the first or (ALL, ANY) all of them: how many."""
+    requests = ring.requests
     if flags & IORING_ASYNC_CANCEL_ANY:
-        match = lambda r: r is not req
+        match = lambda r: r is not exclude
     else:
-        file = None
-        if flags & IORING_ASYNC_CANCEL_FD:
-            file = _cancel_file(req)
+        file = _cancel_file(ring, worker, flags, fd) if flags & IORING_ASYNC_CANCEL_FD else None
         by_data = not flags & (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP) or flags & IORING_ASYNC_CANCEL_USERDATA
 
         def match(r):
             return ((file is None or _file_of(r) is file)
-                    and (not flags & IORING_ASYNC_CANCEL_OP or r.sqe.opcode == s.len)
-                    and (not by_data or r.user_data == s.addr))
+                    and (not flags & IORING_ASYNC_CANCEL_OP or r.sqe.opcode == opcode)
+                    and (not by_data or r.user_data == user_data))
     everything = bool(flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY))
     found = requests.cancel(match, everything)
     for t in [t for t in requests.timeouts if match(t)][:None if everything else max(0, 1 - found)]:
         requests.end_timeout(t, -errno.ECANCELED)
         found += 1
-    if everything:
-        return found
-    return 0 if found else -errno.ENOENT
+    return found
 
 
-def _cancel_file(req):
+def _cancel_file(ring, worker, flags, fd):
     """CANCEL_FD's file: the fd's, or with CANCEL_FD_FIXED a registered one."""
-    s = req.sqe
-    if s.op_flags & IORING_ASYNC_CANCEL_FD_FIXED:
-        files = req.ring.files
-        check(0 <= s.fd < len(files) and files[s.fd] is not None, errno.EBADF)
-        return files[s.fd]
-    return req.worker.files.get(s.fd)
+    if flags & IORING_ASYNC_CANCEL_FD_FIXED:
+        check(0 <= fd < len(ring.files) and ring.files[fd] is not None, errno.EBADF)
+        return ring.files[fd]
+    return worker.files.get(fd)
 
 
 def _file_of(req):
@@ -491,6 +600,7 @@ OPS = {
     28: Op("OPENAT2", _openat2, file=False),
     29: Op("EPOLL_CTL", _epoll_ctl, file=False),
     30: Op("SPLICE", _splice),
+    20: Op("FILES_UPDATE", _files_update, file=False),
     31: Op("PROVIDE_BUFFERS", _provide_buffers, file=False, prep=_provide_buffers_prep),
     32: Op("REMOVE_BUFFERS", _remove_buffers, file=False, prep=_remove_buffers_prep),
     33: Op("TEE", _tee, prep=_unused("addr", "off")),
@@ -500,6 +610,11 @@ OPS = {
     37: Op("MKDIRAT", _mkdirat, file=False),
     38: Op("SYMLINKAT", _symlinkat, file=False),
     39: Op("LINKAT", _linkat, file=False),
+    40: Op("MSG_RING", _msg_ring),
+    41: Op("FSETXATTR", _fsetxattr, prep=_xattr_prep),
+    42: Op("SETXATTR", _setxattr, file=False, prep=_xattr_prep),
+    43: Op("FGETXATTR", _fgetxattr, prep=_xattr_prep),
+    44: Op("GETXATTR", _getxattr, file=False, prep=_xattr_prep),
     45: Op("SOCKET", _socket, file=False, prep=_unused("addr", "op_flags", "buf_index")),
     55: Op("FTRUNCATE", _ftruncate),
 }
