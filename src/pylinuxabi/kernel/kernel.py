@@ -681,6 +681,9 @@ class Kernel:
         if self.parked_until.pop(task, None) is not None:
             self.timer_waker()
         self.release_held(task)
+        for f in task.ring_fds or ():       # (io_uring_unreg_ringfd at its exit)
+            if f is not None:
+                f.put()
         self.platform.thread_gone(task.thread)
         if task.pending_exec is not None:       # killed between execve and its new image
             loader.release(task.pending_exec)

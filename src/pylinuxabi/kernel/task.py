@@ -134,7 +134,8 @@ class Task:
 
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
                  "waiting_on", "host_watches", "wake_callback", "restart", "deadline", "comm", "progress", "resume", "held",
-                 "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask", "clone_args")
+                 "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask", "clone_args",
+                 "ring_fds")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -160,6 +161,7 @@ class Task:
         self.step_handler = None    # the handler it is being stepped into (Kernel.masked_wait_signal)
         self.wait_signals = None    # (signals, the wait's own mask or None) of a park signals end
         self.park_mask = None       # the mask a park re-entering its wait gets at its entry stop
+        self.ring_fds = None        # io_uring rings it registered (REGISTER_RING_FDS): open files, held
 
     def timed_out(self):
         """Has the timeout of the syscall being retried run out?"""

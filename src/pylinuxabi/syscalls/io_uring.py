@@ -25,7 +25,7 @@ import time
 import traceback
 import weakref
 
-from pylinuxabi.base.abi import TIMESPEC
+from pylinuxabi.base.abi import TIMESPEC, signed32
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
 from pylinuxabi.kernel.task import Task
 from pylinuxabi.platform import ThreadGone
@@ -77,6 +77,15 @@ PROBE_HEAD = struct.Struct("<BBH3I")
 PROBE_OP = struct.Struct("<BBHI")
 FILES_UPDATE = struct.Struct("<IIQ")
 IOVEC = struct.Struct("<QQ")
+RSRC_UPDATE = struct.Struct("<IIQ")         # struct io_uring_rsrc_update: offset, resv, data
+RESTRICTION = struct.Struct("<HBB3I")       # struct io_uring_restriction
+IO_RINGFD_REG_MAX = 16
+IORING_REGISTER_USE_REGISTERED_RING = 1 << 31
+IORING_REGISTER_LAST = 35
+IORING_RESTRICTION_REGISTER_OP, IORING_RESTRICTION_SQE_OP = 0, 1
+IORING_RESTRICTION_SQE_FLAGS_ALLOWED, IORING_RESTRICTION_SQE_FLAGS_REQUIRED = 2, 3
+IORING_MAX_RESTRICTIONS = 4 + IORING_REGISTER_LAST
+PERSONALITY_MAX = 0xFFFF
 # struct io_uring_sync_cancel_reg: addr, fd, flags, timeout (sec, nsec), opcode, pad[7], pad2[3]
 SYNC_CANCEL = struct.Struct("<QiIqqB7B3Q")
 SZ_1G = 1 << 30
@@ -111,6 +120,22 @@ class Request:
     @property
     def user_data(self):
         return self.sqe.user_data
+
+
+class Worker(Task):
+    """What a request runs as: a task of its own over the submitting thread (its files,
+    memory and process), with the credentials of a registered personality if the SQE
+    names one (io_uring's personalities: the creds of whoever registered them)."""
+
+    __slots__ = ("own_creds",)
+
+    def __init__(self, task, creds=None):
+        super().__init__(task.tid, task.process, task.thread)
+        self.own_creds = creds
+
+    @property
+    def creds(self):
+        return self.process.creds if self.own_creds is None else self.own_creds
 
 
 class Requests:
@@ -436,9 +461,13 @@ def _prepare(ring, task, sqe):
     check(op is not None, errno.EINVAL)
     check(not sqe.flags & ~SQE_FLAGS, errno.EINVAL)
     check(op.ioprio or not sqe.ioprio, errno.EINVAL)
-    check(not sqe.personality, errno.EINVAL)                     # (personalities: not built)
-    worker = Task(task.tid, task.process, task.thread)
-    req = Request(ring, sqe, op, worker)
+    if ring.restrictions is not None:
+        ring.restrictions.check_sqe(sqe)
+    creds = None
+    if sqe.personality:
+        creds = ring.personalities.get(sqe.personality)
+        check(creds is not None, errno.EINVAL)
+    req = Request(ring, sqe, op, Worker(task, creds))
     if op.prep is not None:
         op.prep(req)
     if sqe.flags & IOSQE_BUFFER_SELECT:
@@ -615,6 +644,14 @@ def _sqpoll_submit():
             submit(ring.owner, ring, ring.sq_ready())
 
 
+def _registered_ring(task, index):
+    """The ring a thread registered at `index` (REGISTER_RING_FDS)."""
+    check(index < IO_RINGFD_REG_MAX, errno.EINVAL)
+    ring = (task.ring_fds or [None] * IO_RINGFD_REG_MAX)[index]
+    check(ring is not None, errno.EBADF)
+    return ring
+
+
 def _ring(task, fd):
     """The ring behind fd: EBADF, or EOPNOTSUPP for another file."""
     f = task.files.get_file(fd)
@@ -656,8 +693,8 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
     state = task.resume if isinstance(task.resume, _Enter) else None
     if state is None:
         check(not flags & ~ENTER_FLAGS, errno.EINVAL)
-        check(not flags & (ENTER_REGISTERED_RING | ENTER_EXT_ARG_REG), errno.EBADF)  # (none registered)
-        ring = _ring(task, fd)
+        check(not flags & ENTER_EXT_ARG_REG, errno.EINVAL)           # (no registered wait regions)
+        ring = _registered_ring(task, fd) if flags & ENTER_REGISTERED_RING else _ring(task, fd)
         check(ring.enabled, errno.EBADFD)
         timeout, sigmask = _wait_args(task, flags, argp, argsz) if flags & ENTER_GETEVENTS else (None, None)
         if ring.sqpoll is not None:
@@ -764,18 +801,140 @@ def _sync_cancel(task, ring, addr, nr):
     check(not flags & ~CANCEL_FLAGS, errno.EINVAL)
     if flags & IORING_ASYNC_CANCEL_ANY:
         check(not flags & (IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_OP), errno.EINVAL)
-    worker = Task(task.tid, task.process, task.thread)
-    found = cancel_requests(ring, worker, flags, user_data, fd, opcode)
+    found = cancel_requests(ring, Worker(task), flags, user_data, fd, opcode)
     if flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY):
         return found
     check(found, errno.ENOENT)
     return 0
 
 
+def _register_ring_fds(task, addr, nr):
+    """REGISTER_RING_FDS: rings this thread may name by index in io_uring_enter
+    (IORING_ENTER_REGISTERED_RING), at the offsets asked or (-1) the first free one,
+    written back; how many were done, or the error that stopped the first."""
+    check(0 < nr <= IO_RINGFD_REG_MAX, errno.EINVAL)
+    if task.ring_fds is None:
+        task.ring_fds = [None] * IO_RINGFD_REG_MAX
+    table, done = task.ring_fds, 0
+    try:
+        for done in range(nr):
+            at = addr + done * RSRC_UPDATE.size
+            offset, resv, data = RSRC_UPDATE.unpack(task.mem.read(at, RSRC_UPDATE.size))
+            check(not resv, errno.EINVAL)
+            if offset == 0xFFFFFFFF:
+                offset = next((i for i, r in enumerate(table) if r is None), None)
+                check(offset is not None, errno.EBUSY)
+            check(offset < IO_RINGFD_REG_MAX, errno.EINVAL)
+            check(table[offset] is None, errno.EBUSY)
+            ring = task.files.get_file(signed32(data))
+            check(isinstance(ring, Ring), errno.EOPNOTSUPP)
+            task.mem.write(at, struct.pack("<I", offset))
+            ring.get()
+            table[offset] = ring
+        done = nr
+    except SyscallError:
+        if not done:
+            raise
+    return done
+
+
+def _unregister_ring_fds(task, addr, nr):
+    check(0 < nr <= IO_RINGFD_REG_MAX, errno.EINVAL)
+    done = 0
+    try:
+        for done in range(nr):
+            offset, resv, _ = RSRC_UPDATE.unpack(task.mem.read(addr + done * RSRC_UPDATE.size, RSRC_UPDATE.size))
+            check(not resv and offset < IO_RINGFD_REG_MAX, errno.EINVAL)
+            if task.ring_fds is not None and task.ring_fds[offset] is not None:
+                task.ring_fds[offset].put()
+                task.ring_fds[offset] = None
+        done = nr
+    except SyscallError:
+        if not done:
+            raise
+    return done
+
+
+class Restrictions:
+    """IORING_REGISTER_RESTRICTIONS: the register opcodes, SQE opcodes and SQE flags a
+    ring allows once it is enabled (EACCES for the rest)."""
+
+    def __init__(self, register_ops, sqe_ops, allowed, required):
+        self.register_ops, self.sqe_ops = register_ops, sqe_ops
+        self.allowed, self.required = allowed, required
+
+    def check_sqe(self, sqe):
+        check(sqe.opcode in self.sqe_ops, errno.EACCES)
+        check(not sqe.flags & ~(self.allowed | self.required), errno.EACCES)
+        check(sqe.flags & self.required == self.required, errno.EACCES)
+
+
+def _register_restrictions(task, ring, addr, nr):
+    """Only while the ring is still disabled (EBADFD), once (EBUSY); each entry read
+    once (struct io_uring_restriction: opcode, the op or flags, resv, resv2[3])."""
+    check(not ring.enabled, errno.EBADFD)
+    check(ring.restrictions is None and not ring.restrictions_given, errno.EBUSY)
+    check(addr and 0 < nr <= IORING_MAX_RESTRICTIONS, errno.EINVAL)
+    raw = task.mem.read(addr, nr * RESTRICTION.size)
+    register_ops, sqe_ops, allowed, required = set(), set(), 0, 0
+    for i in range(nr):
+        kind, value, resv, *resv2 = RESTRICTION.unpack_from(raw, i * RESTRICTION.size)
+        check(not resv and not any(resv2), errno.EINVAL)
+        if kind == IORING_RESTRICTION_REGISTER_OP:
+            check(value < IORING_REGISTER_LAST, errno.EINVAL)
+            register_ops.add(value)
+        elif kind == IORING_RESTRICTION_SQE_OP:
+            check(value < IORING_OP_LAST, errno.EINVAL)
+            sqe_ops.add(value)
+        elif kind == IORING_RESTRICTION_SQE_FLAGS_ALLOWED:
+            allowed = value
+        elif kind == IORING_RESTRICTION_SQE_FLAGS_REQUIRED:
+            required = value
+        else:
+            raise SyscallError(errno.EINVAL)
+    ring.restrictions_given = True
+    ring.restrictions = Restrictions(register_ops, sqe_ops, allowed, required)
+    return 0
+
+
+def _register_personality(task, ring, arg, nr):
+    """The caller's credentials as they are now, under a new id (1 up)."""
+    check(not arg and not nr, errno.EINVAL)
+    ids = ring.personalities
+    new = next((i for i in range(1, PERSONALITY_MAX + 1) if i not in ids), None)
+    check(new is not None, errno.ENOMEM)
+    ids[new] = task.creds.copy()
+    return new
+
+
+def _unregister_personality(ring, arg, nr):
+    check(not arg, errno.EINVAL)
+    check(ring.personalities.pop(nr, None) is not None, errno.EINVAL)
+    return 0
+
+
 @syscall("io_uring_register", "iUuU")
 def io_uring_register(task, fd, opcode, arg, nr_args):
-    """io_uring_register(2): buffers, files, an eventfd, the probe, enabling the rings."""
-    ring = _ring(task, fd)
+    """io_uring_register(2): buffers, files, an eventfd, the probe, personalities,
+    restrictions, registered rings, enabling the rings; a ring whose restrictions are
+    in force refuses the other opcodes (EACCES)."""
+    if opcode & IORING_REGISTER_USE_REGISTERED_RING:
+        opcode &= ~IORING_REGISTER_USE_REGISTERED_RING
+        ring = _registered_ring(task, fd)
+    else:
+        ring = _ring(task, fd)
+    if ring.restrictions is not None and ring.enabled:
+        check(opcode in ring.restrictions.register_ops, errno.EACCES)
+    if opcode == 20:                                # REGISTER_RING_FDS
+        return _register_ring_fds(task, arg, nr_args)
+    if opcode == 21:                                # UNREGISTER_RING_FDS
+        return _unregister_ring_fds(task, arg, nr_args)
+    if opcode == 9:                                 # REGISTER_PERSONALITY
+        return _register_personality(task, ring, arg, nr_args)
+    if opcode == 10:                                # UNREGISTER_PERSONALITY
+        return _unregister_personality(ring, arg, nr_args)
+    if opcode == 11:                                # REGISTER_RESTRICTIONS
+        return _register_restrictions(task, ring, arg, nr_args)
     if opcode == 0:                                 # REGISTER_BUFFERS
         check(not ring.buffers, errno.EBUSY)
         ring.buffers = _read_buffers(task, arg, nr_args)
