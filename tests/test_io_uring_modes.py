@@ -1,4 +1,4 @@
-"""io_uring's provided buffers, multishot requests and SQPOLL (issue 13):
+"""io_uring's provided buffers and buffer rings, multishot requests and SQPOLL (issue 13):
 tests/programs/io_uring_multi.c and io_uring_sqpoll.c natively and under `pylinuxabi
 run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
 --sqthread_poll."""
@@ -56,3 +56,12 @@ def test_fio_with_sqthread_poll_verifies_its_data():
     assert fio_summary(expected) == (0, [("uring", 0, 4096, 4096)]), expected.stderr
     sandboxed = run_sandboxed([*argv, "--directory=/tmp"], timeout=120)
     assert fio_summary(sandboxed) == fio_summary(expected), sandboxed.stderr[-3000:]
+
+
+def test_provided_buffer_rings_as_natively(build):
+    """IORING_REGISTER_PBUF_RING: a ring of buffers in the program's memory whose tail it
+    moves; READs take buffers from it (ENOBUFS when it is empty), the ids in the CQEs."""
+    binary = build("io_uring_pbuf")
+    expected = native([binary])
+    assert "cqe 2 3 flags BUFFER bid 20" in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))

@@ -29,6 +29,7 @@ from pylinuxabi.base.abi import TIMESPEC, signed32
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
 from pylinuxabi.kernel.task import Task
 from pylinuxabi.platform import ThreadGone
+from pylinuxabi.syscalls import fd as fdsys
 from pylinuxabi.syscalls.poll import RECHECK, read_sigmask
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER,
@@ -39,7 +40,7 @@ from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IO
                                            IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_OP, cancel_requests,
                                            file_for_table, s64, update_files)
 from pylinuxabi.vfs.eventfd import EventFd
-from pylinuxabi.vfs.io_uring import Ring, IORING_SQ_TASKRUN
+from pylinuxabi.vfs.io_uring import PAGE, BufferRing, Ring, IORING_SQ_TASKRUN
 
 log = logging.getLogger("pylinuxabi")
 
@@ -77,6 +78,7 @@ PROBE_HEAD = struct.Struct("<BBH3I")
 PROBE_OP = struct.Struct("<BBHI")
 FILES_UPDATE = struct.Struct("<IIQ")
 IOVEC = struct.Struct("<QQ")
+BUF_REG = struct.Struct("<QIHH3Q")          # struct io_uring_buf_reg
 RSRC_UPDATE = struct.Struct("<IIQ")         # struct io_uring_rsrc_update: offset, resv, data
 RESTRICTION = struct.Struct("<HBB3I")       # struct io_uring_restriction
 IO_RINGFD_REG_MAX = 16
@@ -238,7 +240,10 @@ class Requests:
         none) stands for the SQE's address and length (a length of 0: the buffer's); it
         is used up when the request succeeds (IORING_CQE_F_BUFFER | bid << 16), else
         goes back to the head of its group."""
-        sqe, group = req.sqe, self.ring.buffer_groups.get(req.sqe.buf_index)
+        sqe = req.sqe
+        buf_ring, group = self.ring.buffer_rings.get(sqe.buf_index), self.ring.buffer_groups.get(sqe.buf_index)
+        if buf_ring is not None:
+            return self.run_with_ring_buffer(req, buf_ring)
         if not group:
             return -errno.ENOBUFS
         addr, length, bid = group.popleft()
@@ -256,6 +261,30 @@ class Requests:
         if res < 0 or (res == 0 and req.op.multishot(req)):     # (EOF ends a multishot recv unused)
             group.appendleft((addr, length, bid))
         else:
+            req.cflags |= IORING_CQE_F_BUFFER | bid << IORING_CQE_BUFFER_SHIFT
+        return res
+
+    def run_with_ring_buffer(self, req, buf_ring):
+        """BUFFER_SELECT from a buffer ring: its next buffer, read from the program's
+        memory now, taken (the head moves) only when the request succeeds."""
+        sqe = req.sqe
+        try:
+            first = buf_ring.first(req.worker.mem)
+        except SyscallError as e:
+            return -e.errno
+        if first is None:
+            return -errno.ENOBUFS
+        addr, length, bid = first
+        keep = sqe.addr, sqe.len
+        sqe.addr, sqe.len = addr, min(sqe.len, length) if sqe.len else length
+        req.in_buffer = True
+        try:
+            res = self.run(req)
+        finally:
+            sqe.addr, sqe.len = keep
+            req.in_buffer = False
+        if res > 0 or (res == 0 and not req.op.multishot(req)):
+            buf_ring.take()
             req.cflags |= IORING_CQE_F_BUFFER | bid << IORING_CQE_BUFFER_SHIFT
         return res
 
@@ -855,6 +884,30 @@ def _unregister_ring_fds(task, addr, nr):
     return done
 
 
+def _register_pbuf_ring(task, ring, addr, nr):
+    """A buffer ring in the program's memory (struct io_uring_buf_reg: ring_addr,
+    ring_entries, bgid, flags, resv[3]): entries a power of two up to 32768, the
+    address page aligned, the group not in use (EEXIST); kernel-allocated rings
+    (IOU_PBUF_RING_MMAP) are not built (EINVAL)."""
+    check(nr == 1, errno.EINVAL)
+    ring_addr, entries, bgid, flags, *resv = BUF_REG.unpack(task.mem.read(addr, BUF_REG.size))
+    check(not any(resv) and not flags, errno.EINVAL)
+    check(entries and entries & (entries - 1) == 0 and entries <= 32768, errno.EINVAL)
+    check(ring_addr and not ring_addr & (PAGE - 1), errno.EINVAL)
+    check(bgid not in ring.buffer_rings and bgid not in ring.buffer_groups, errno.EEXIST)
+    fdsys.access_ok(ring_addr, entries * BufferRing.ENTRY.size)
+    ring.buffer_rings[bgid] = BufferRing(ring_addr, entries)
+    return 0
+
+
+def _unregister_pbuf_ring(task, ring, addr, nr):
+    check(nr == 1, errno.EINVAL)
+    _, _, bgid, flags, *resv = BUF_REG.unpack(task.mem.read(addr, BUF_REG.size))
+    check(not any(resv) and not flags, errno.EINVAL)
+    check(ring.buffer_rings.pop(bgid, None) is not None, errno.ENOENT)
+    return 0
+
+
 class Restrictions:
     """IORING_REGISTER_RESTRICTIONS: the register opcodes, SQE opcodes and SQE flags a
     ring allows once it is enabled (EACCES for the rest)."""
@@ -925,6 +978,10 @@ def io_uring_register(task, fd, opcode, arg, nr_args):
         ring = _ring(task, fd)
     if ring.restrictions is not None and ring.enabled:
         check(opcode in ring.restrictions.register_ops, errno.EACCES)
+    if opcode == 22:                                # REGISTER_PBUF_RING
+        return _register_pbuf_ring(task, ring, arg, nr_args)
+    if opcode == 23:                                # UNREGISTER_PBUF_RING
+        return _unregister_pbuf_ring(task, ring, arg, nr_args)
     if opcode == 20:                                # REGISTER_RING_FDS
         return _register_ring_fds(task, arg, nr_args)
     if opcode == 21:                                # UNREGISTER_RING_FDS

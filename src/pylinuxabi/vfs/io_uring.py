@@ -68,6 +68,29 @@ class Sqe:
         self.raw = raw
 
 
+class BufferRing:
+    """A provided-buffer ring (IORING_REGISTER_PBUF_RING): `entries` struct io_uring_buf
+    (addr, len, bid, resv) in the program's memory at `addr`, whose tail the program
+    keeps in the first one's resv field; the head is ours."""
+
+    ENTRY = struct.Struct("<QIHH")
+
+    def __init__(self, addr, entries):
+        self.addr, self.entries, self.head = addr, entries, 0
+
+    def first(self, mem):
+        """(address, length, id) of the next buffer, read now, or None if the ring is empty."""
+        tail = struct.unpack("<H", mem.read(self.addr + 14, 2))[0]
+        if tail == self.head & 0xFFFF:
+            return None
+        at = self.addr + (self.head & (self.entries - 1)) * self.ENTRY.size
+        addr, length, bid, _ = self.ENTRY.unpack(mem.read(at, self.ENTRY.size))
+        return addr, length, bid
+
+    def take(self):
+        self.head = (self.head + 1) & 0xFFFF
+
+
 class Ring(StreamFile):
     """One io_uring instance: its shared memory, our heads and tails, held CQEs, the
     registered files and buffers, and `cq_posted`, the queue told of every CQE."""
@@ -111,6 +134,7 @@ class Ring(StreamFile):
         self.buffer_groups = {}     # provided buffers (PROVIDE_BUFFERS): group id -> deque of
                                     # (address, length, buffer id), taken from the left
         self.provided = 0           # how many buffers the groups hold
+        self.buffer_rings = {}      # group id -> BufferRing (IORING_REGISTER_PBUF_RING)
         self.eventfd = None         # (EventFd, only for async completions) of REGISTER_EVENTFD
         self.enabled = not setup_flags & (1 << 6)       # IORING_SETUP_R_DISABLED
         self.restrictions = None    # what the ring allows once enabled (the syscall layer's Restrictions)
