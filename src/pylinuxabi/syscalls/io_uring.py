@@ -210,7 +210,7 @@ class Requests:
         -ECANCELED once the thread that submitted it is gone (an SQPOLL ring's go on
         over another thread of the process while there is one)."""
         worker, kernel = req.worker, self.kernel
-        if worker.tid not in kernel.tasks and (self.ring.sqpoll is None or not _move_worker(worker)):
+        if _gone(worker, kernel, self.inline) and (self.ring.sqpoll is None or not _move_worker(worker)):
             return -errno.ECANCELED
         if req.sqe.flags & IOSQE_BUFFER_SELECT and not req.in_buffer:
             return self.run_with_buffer(req)
@@ -221,8 +221,12 @@ class Requests:
             res = req.op.fn(req)
             if res is not None and res.__class__ is not int:
                 return -errno.EOPNOTSUPP        # the host would have to run it (the lent terminal)
+            if res == -errno.EFAULT and not self.inline and _dying(worker):
+                return -errno.ECANCELED
             return res
         except SyscallError as e:
+            if e.errno == errno.EFAULT and not self.inline and _dying(worker):
+                return -errno.ECANCELED
             return -e.errno
         except WouldBlock:
             raise
@@ -461,6 +465,21 @@ def _task_execs(task):
                 requests.end_timeout(t, -errno.ECANCELED)
 
 
+def _gone(worker, kernel, inline):
+    """Has the thread a request runs over exited? (Inline, it is the one submitting.)"""
+    return not inline and worker.tid not in kernel.tasks
+
+
+def _dying(worker):
+    """Has the thread exited before we heard of it (a zombie the host has not reported,
+    whose memory is gone)?"""
+    try:
+        with open(f"/proc/{worker.process.pid}/task/{worker.tid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
 def _move_worker(worker):
     """The thread that set an SQPOLL ring up is gone: the worker goes on over another
     thread of its process (its memory is the same), if one is left."""
@@ -674,11 +693,19 @@ def _sqpoll_submit():
 
 
 def _registered_ring(task, index):
-    """The ring a thread registered at `index` (REGISTER_RING_FDS)."""
-    check(index < IO_RINGFD_REG_MAX, errno.EINVAL)
-    ring = (task.ring_fds or [None] * IO_RINGFD_REG_MAX)[index]
+    """The ring a thread registered at `index` (REGISTER_RING_FDS); EINVAL for a thread
+    that has not used io_uring yet (it has no io_uring context, tctx)."""
+    check(0 <= index < IO_RINGFD_REG_MAX and task.ring_fds is not None, errno.EINVAL)
+    ring = task.ring_fds[index]
     check(ring is not None, errno.EBADF)
     return ring
+
+
+def _thread_context(task):
+    """The thread's io_uring context from its first use of a ring on (io_uring_add_tctx_node):
+    its registered rings' table."""
+    if task.ring_fds is None:
+        task.ring_fds = [None] * IO_RINGFD_REG_MAX
 
 
 def _ring(task, fd):
@@ -724,6 +751,7 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
         check(not flags & ~ENTER_FLAGS, errno.EINVAL)
         check(not flags & ENTER_EXT_ARG_REG, errno.EINVAL)           # (no registered wait regions)
         ring = _registered_ring(task, fd) if flags & ENTER_REGISTERED_RING else _ring(task, fd)
+        _thread_context(task)
         check(ring.enabled, errno.EBADFD)
         timeout, sigmask = _wait_args(task, flags, argp, argsz) if flags & ENTER_GETEVENTS else (None, None)
         if ring.sqpoll is not None:
@@ -824,7 +852,7 @@ def _register_eventfd(task, ring, addr, nr, async_only):
 def _sync_cancel(task, ring, addr, nr):
     """REGISTER_SYNC_CANCEL: ASYNC_CANCEL's matching, done now (struct
     io_uring_sync_cancel_reg); 0, the count with ALL or ANY, or -ENOENT."""
-    check(nr == 1, errno.EINVAL)
+    check(addr and nr == 1, errno.EINVAL)
     user_data, fd, flags, _sec, _nsec, opcode, *pad = SYNC_CANCEL.unpack(task.mem.read(addr, SYNC_CANCEL.size))
     check(not any(pad), errno.EINVAL)
     check(not flags & ~CANCEL_FLAGS, errno.EINVAL)
@@ -926,8 +954,8 @@ def _register_restrictions(task, ring, addr, nr):
     """Only while the ring is still disabled (EBADFD), once (EBUSY); each entry read
     once (struct io_uring_restriction: opcode, the op or flags, resv, resv2[3])."""
     check(not ring.enabled, errno.EBADFD)
-    check(ring.restrictions is None and not ring.restrictions_given, errno.EBUSY)
-    check(addr and 0 < nr <= IORING_MAX_RESTRICTIONS, errno.EINVAL)
+    check(ring.restrictions is None, errno.EBUSY)
+    check(addr and nr <= IORING_MAX_RESTRICTIONS, errno.EINVAL)     # (none at all: nothing allowed)
     raw = task.mem.read(addr, nr * RESTRICTION.size)
     register_ops, sqe_ops, allowed, required = set(), set(), 0, 0
     for i in range(nr):
@@ -945,7 +973,6 @@ def _register_restrictions(task, ring, addr, nr):
             required = value
         else:
             raise SyscallError(errno.EINVAL)
-    ring.restrictions_given = True
     ring.restrictions = Restrictions(register_ops, sqe_ops, allowed, required)
     return 0
 
@@ -954,8 +981,11 @@ def _register_personality(task, ring, arg, nr):
     """The caller's credentials as they are now, under a new id (1 up)."""
     check(not arg and not nr, errno.EINVAL)
     ids = ring.personalities
-    new = next((i for i in range(1, PERSONALITY_MAX + 1) if i not in ids), None)
-    check(new is not None, errno.ENOMEM)
+    check(len(ids) < PERSONALITY_MAX, errno.ENOMEM)
+    new = ring.next_personality         # (xa_alloc_cyclic: ids go on past freed ones)
+    while new in ids:
+        new = new % PERSONALITY_MAX + 1
+    ring.next_personality = new % PERSONALITY_MAX + 1
     ids[new] = task.creds.copy()
     return new
 
@@ -976,8 +1006,10 @@ def io_uring_register(task, fd, opcode, arg, nr_args):
         ring = _registered_ring(task, fd)
     else:
         ring = _ring(task, fd)
+    check(opcode < IORING_REGISTER_LAST, errno.EINVAL)
     if ring.restrictions is not None and ring.enabled:
         check(opcode in ring.restrictions.register_ops, errno.EACCES)
+    _thread_context(task)
     if opcode == 22:                                # REGISTER_PBUF_RING
         return _register_pbuf_ring(task, ring, arg, nr_args)
     if opcode == 23:                                # UNREGISTER_PBUF_RING

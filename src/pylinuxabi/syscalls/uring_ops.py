@@ -42,6 +42,7 @@ CANCEL_FLAGS = 0x3F
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 1, 2, 4, 8
 SPLICE_F_FD_IN_FIXED = 1 << 31
 IORING_REGISTER_FILES_SKIP = -2
+IORING_FILE_INDEX_ALLOC = 0xFFFFFFFF      # (as a u32 in file_index, or off's low word as -1)
 IORING_MSG_DATA, IORING_MSG_SEND_FD = 0, 1
 IORING_MSG_RING_CQE_SKIP, IORING_MSG_RING_FLAGS_PASS = 1, 2
 RW_FLAGS = RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT      # (RWF_APPEND is not built: EOPNOTSUPP)
@@ -331,13 +332,50 @@ def update_files(task, ring, offset, fds_addr, nr):
     return done
 
 
-def _files_update(req):
-    """FILES_UPDATE: update_files from an SQE (fds at addr, len of them, from slot off)."""
+def _files_update_prep(req):
     s = req.sqe
-    check(not s.op_flags and not s.file_index, errno.EINVAL)
+    check(not s.flags & IOSQE_FIXED_FILE and not s.op_flags and not s.file_index, errno.EINVAL)
     check(s.len, errno.EINVAL)
-    check(s.off < 1 << 32, errno.EINVAL)
-    return update_files(req.worker, req.ring, s.off, s.addr, s.len)
+
+
+def _files_update(req):
+    """FILES_UPDATE: update_files from an SQE (fds at addr, len of them, from slot off);
+    with IORING_FILE_INDEX_ALLOC each fd goes to a free slot, whose number is written
+    back in its place (ENFILE once none is left)."""
+    s = req.sqe
+    offset = s.off & 0xFFFFFFFF             # (io_rsrc_update.offset is a u32)
+    if offset == IORING_FILE_INDEX_ALLOC:
+        return _files_update_alloc(req)
+    return update_files(req.worker, req.ring, offset, s.addr, s.len)
+
+
+def _files_update_alloc(req):
+    s, ring, task = req.sqe, req.ring, req.worker
+    check(ring.files, errno.ENXIO)
+    done = 0
+    try:
+        for done in range(s.len):
+            fd = struct.unpack("<i", task.mem.read(s.addr + 4 * done, 4))[0]
+            slot = free_slot(ring)
+            f = file_for_table(task, fd)
+            try:
+                task.mem.write(s.addr + 4 * done, struct.pack("<i", slot))
+            except SyscallError:
+                f.put()
+                raise
+            ring.files[slot] = f
+        done = s.len
+    except SyscallError:
+        if not done:
+            raise
+    return done
+
+
+def free_slot(ring):
+    """The first empty registered-file slot (ENFILE if there is none)."""
+    slot = next((i for i, f in enumerate(ring.files) if f is None), None)
+    check(slot is not None, errno.ENFILE)
+    return slot
 
 
 def _xattr_prep(req):
@@ -366,38 +404,54 @@ def _getxattr(req):
     return xattr.getxattr(req.worker, s.addr3, s.addr, s.off, s.len)
 
 
-def _msg_ring(req):
-    """MSG_RING: a CQE posted in another ring (IORING_MSG_DATA: res len, user_data off),
-    or a registered file of ours put in its table (IORING_MSG_SEND_FD: from slot addr3
-    to slot file_index - 1)."""
+def _msg_ring_prep(req):
     s = req.sqe
-    check(not s.op_flags & ~(IORING_MSG_RING_CQE_SKIP | IORING_MSG_RING_FLAGS_PASS), errno.EINVAL)
+    check(not s.buf_index and not s.personality, errno.EINVAL)
+
+
+def _msg_ring(req):
+    """MSG_RING: a CQE posted in another ring (IORING_MSG_DATA: res len, user_data off,
+    flags file_index with FLAGS_PASS), or a registered file of ours put in its table
+    (IORING_MSG_SEND_FD: from our slot addr3 to its slot file_index - 1, or a free one
+    with IORING_FILE_INDEX_ALLOC; res 0, or the slot)."""
+    s = req.sqe
     target = req.worker.files.get_file(_fd(req))
     check(isinstance(target, Ring), errno.EBADFD)
     if s.addr == IORING_MSG_DATA:
+        check(not s.addr3 and not s.op_flags & ~IORING_MSG_RING_FLAGS_PASS, errno.EINVAL)
         check(not s.file_index or s.op_flags & IORING_MSG_RING_FLAGS_PASS, errno.EINVAL)
         check(target.enabled, errno.EBADFD)
-        if not s.op_flags & IORING_MSG_RING_CQE_SKIP:
-            flags = s.file_index if s.op_flags & IORING_MSG_RING_FLAGS_PASS else 0
-            target.requests.post_data(s.off, signed32(s.len), flags)
+        flags = s.file_index if s.op_flags & IORING_MSG_RING_FLAGS_PASS else 0
+        target.requests.post_data(s.off, signed32(s.len), flags)
         return 0
     if s.addr == IORING_MSG_SEND_FD:
-        check(not s.len and not s.op_flags & IORING_MSG_RING_FLAGS_PASS, errno.EINVAL)
-        check(target is not req.ring, errno.EINVAL)
-        files = req.ring.files
-        check(s.addr3 < len(files) and files[s.addr3] is not None, errno.EBADF)
-        slot = s.file_index - 1
-        check(target.files, errno.ENXIO)
-        check(0 <= slot < len(target.files), errno.EINVAL)
-        f = files[s.addr3]
-        f.get()
-        old, target.files[slot] = target.files[slot], f
-        if old is not None:
-            old.put()
-        if not s.op_flags & IORING_MSG_RING_CQE_SKIP:
-            target.requests.post_data(s.off, signed32(s.len) if s.len else 0)
-        return 0
+        return _msg_send_fd(req, target)
     raise SyscallError(errno.EINVAL)
+
+
+def _msg_send_fd(req, target):
+    s = req.sqe
+    check(not s.len and not s.op_flags & ~(IORING_MSG_RING_CQE_SKIP | IORING_MSG_RING_FLAGS_PASS), errno.EINVAL)
+    check(target is not req.ring, errno.EINVAL)
+    files = req.ring.files
+    check(s.addr3 < len(files) and files[s.addr3] is not None, errno.EBADF)
+    check(target.enabled, errno.EBADFD)
+    check(target.files, errno.ENXIO)
+    alloc = s.file_index & 0xFFFFFFFF == IORING_FILE_INDEX_ALLOC      # (file_index shares splice_fd_in's s32)
+    if alloc:
+        slot = free_slot(target)
+    else:
+        slot = s.file_index - 1
+        check(0 <= slot < len(target.files), errno.EINVAL)
+    f = files[s.addr3]
+    f.get()
+    old, target.files[slot] = target.files[slot], f
+    if old is not None:
+        old.put()
+    res = slot if alloc else 0
+    if not s.op_flags & IORING_MSG_RING_CQE_SKIP:
+        target.requests.post_data(s.off, res)
+    return res
 
 
 def _poll_add(req):
@@ -600,7 +654,7 @@ OPS = {
     28: Op("OPENAT2", _openat2, file=False),
     29: Op("EPOLL_CTL", _epoll_ctl, file=False),
     30: Op("SPLICE", _splice),
-    20: Op("FILES_UPDATE", _files_update, file=False),
+    20: Op("FILES_UPDATE", _files_update, file=False, prep=_files_update_prep),
     31: Op("PROVIDE_BUFFERS", _provide_buffers, file=False, prep=_provide_buffers_prep),
     32: Op("REMOVE_BUFFERS", _remove_buffers, file=False, prep=_remove_buffers_prep),
     33: Op("TEE", _tee, prep=_unused("addr", "off")),
@@ -610,7 +664,7 @@ OPS = {
     37: Op("MKDIRAT", _mkdirat, file=False),
     38: Op("SYMLINKAT", _symlinkat, file=False),
     39: Op("LINKAT", _linkat, file=False),
-    40: Op("MSG_RING", _msg_ring),
+    40: Op("MSG_RING", _msg_ring, prep=_msg_ring_prep),
     41: Op("FSETXATTR", _fsetxattr, prep=_xattr_prep),
     42: Op("SETXATTR", _setxattr, file=False, prep=_xattr_prep),
     43: Op("FGETXATTR", _fgetxattr, prep=_xattr_prep),

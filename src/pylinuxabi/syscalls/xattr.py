@@ -31,7 +31,14 @@ NAMESPACES = (b"user.", b"trusted.", b"security.", b"system.")
 
 
 def _name(task, addr):
-    name = task.mem.read_cstring(addr, XATTR_NAME_MAX + 1)
+    """The attribute's name: ERANGE if empty or past XATTR_NAME_MAX (strncpy_from_user
+    finding no NUL in the first XATTR_NAME_MAX + 1 bytes)."""
+    try:
+        name = task.mem.read_cstring(addr, XATTR_NAME_MAX + 1)
+    except SyscallError as e:
+        if e.errno != errno.ENAMETOOLONG:
+            raise
+        raise SyscallError(errno.ERANGE) from None
     check(0 < len(name) <= XATTR_NAME_MAX, errno.ERANGE)
     return name
 

@@ -138,8 +138,8 @@ class Ring(StreamFile):
         self.eventfd = None         # (EventFd, only for async completions) of REGISTER_EVENTFD
         self.enabled = not setup_flags & (1 << 6)       # IORING_SETUP_R_DISABLED
         self.restrictions = None    # what the ring allows once enabled (the syscall layer's Restrictions)
-        self.restrictions_given = False
         self.personalities = {}     # id -> the Creds registered under it
+        self.next_personality = 1
         self.requests = None        # the syscall layer's state of requests in flight
         self.trace = None           # --strace: a deque of SQE and CQE lines not shown yet
         for at, value in ((SQ_RING_MASK, sq_entries - 1), (CQ_RING_MASK, cq_entries - 1),
