@@ -65,3 +65,11 @@ def test_provided_buffer_rings_as_natively(build):
     expected = native([binary])
     assert "cqe 2 3 flags BUFFER bid 20" in expected.stdout
     assert_same_behaviour([binary], expected, run_sandboxed([binary]))
+
+
+def test_a_ring_is_shared_across_fork(build):
+    """The child of a fork submits on the ring it inherited; the parent reaps the CQE."""
+    binary = build("io_uring_fork")
+    expected = native([binary])
+    assert 'pipe: "from the child"' in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
