@@ -673,3 +673,24 @@ def test_overrides_name_real_arguments():
         assert name in known, name
         proto = strace._EXTRA_PROTOTYPES.get(name) or SYSCALL_PROTOTYPES[name]
         assert set(override) <= {argname for _, argname in proto[1]}, name
+
+
+def test_io_uring_calls(mem):
+    """As strace prints them: io_uring_setup's params (the asked fields alone after a
+    failure), io_uring_enter's flags, io_uring_register's opcode."""
+    params = struct.pack("<10I7IIQ8IQ", 4, 8, 0, 0, 0, 0x103, 0, 0, 0, 0,
+                         0, 4, 16, 24, 36, 32, 192, 0, 0, 8, 12, 20, 28, 44, 64, 40, 0, 0)
+    p = mem.put(0x1000, params)
+    assert call(mem, "io_uring_setup", (4, p), 3) == (
+        "io_uring_setup(4, {flags=0, sq_thread_cpu=0, sq_thread_idle=0, sq_entries=4, cq_entries=8,"
+        " features=IORING_FEAT_SINGLE_MMAP|IORING_FEAT_NODROP|IORING_FEAT_EXT_ARG, sq_off={head=0,"
+        " tail=4, ring_mask=16, ring_entries=24, flags=36, dropped=32, array=192}, cq_off={head=8,"
+        " tail=12, ring_mask=20, ring_entries=28, overflow=44, cqes=64, flags=40}}) = 3")
+    mem.put(0x1000, struct.pack("<3I", 0, 0, 2))
+    assert call(mem, "io_uring_setup", (0, p), -22) == (
+        "io_uring_setup(0, {flags=IORING_SETUP_SQPOLL, sq_thread_cpu=0, sq_thread_idle=0})"
+        " = -1 EINVAL (Invalid argument)")
+    assert call(mem, "io_uring_enter", (3, 0, 1, 9, 0, 0), 0) == (
+        "io_uring_enter(3, 0, 1, IORING_ENTER_GETEVENTS|IORING_ENTER_EXT_ARG, NULL, 0) = 0")
+    assert call(mem, "io_uring_register", (3, 8, 0x2000, 256), 0) == (
+        "io_uring_register(3, IORING_REGISTER_PROBE, 0x2000, 256) = 0")

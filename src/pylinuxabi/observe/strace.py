@@ -965,6 +965,48 @@ def _dec_rlimit(c: _Call, addr: int) -> str | None:
     return None if v is None else f"{{rlim_cur={_rlim(v[0])}, rlim_max={_rlim(v[1])}}}"
 
 
+_URING_SETUP = _Flags([(1 << i, "IORING_SETUP_" + n) for i, n in enumerate((
+    "IOPOLL", "SQPOLL", "SQ_AFF", "CQSIZE", "CLAMP", "ATTACH_WQ", "R_DISABLED", "SUBMIT_ALL",
+    "COOP_TASKRUN", "TASKRUN_FLAG", "SQE128", "CQE32", "SINGLE_ISSUER", "DEFER_TASKRUN",
+    "NO_MMAP", "REGISTERED_FD_ONLY", "NO_SQARRAY"))], unknown="IORING_SETUP_???")
+_URING_FEAT = _Flags([(1 << i, "IORING_FEAT_" + n) for i, n in enumerate((
+    "SINGLE_MMAP", "NODROP", "SUBMIT_STABLE", "RW_CUR_POS", "CUR_PERSONALITY", "FAST_POLL",
+    "POLL_32BITS", "SQPOLL_NONFIXED", "EXT_ARG", "NATIVE_WORKERS", "RSRC_TAGS", "CQE_SKIP",
+    "LINKED_FILE", "REG_REG_RING"))], unknown="IORING_FEAT_???")
+_URING_ENTER = _Flags([(1 << i, "IORING_ENTER_" + n) for i, n in enumerate((
+    "GETEVENTS", "SQ_WAKEUP", "SQ_WAIT", "EXT_ARG", "REGISTERED_RING", "ABS_TIMER",
+    "EXT_ARG_REG", "NO_IOWAIT"))], unknown="IORING_ENTER_???")
+_URING_REGISTER = _Enum(dict(enumerate((
+    "IORING_REGISTER_BUFFERS", "IORING_UNREGISTER_BUFFERS", "IORING_REGISTER_FILES",
+    "IORING_UNREGISTER_FILES", "IORING_REGISTER_EVENTFD", "IORING_UNREGISTER_EVENTFD",
+    "IORING_REGISTER_FILES_UPDATE", "IORING_REGISTER_EVENTFD_ASYNC", "IORING_REGISTER_PROBE",
+    "IORING_REGISTER_PERSONALITY", "IORING_UNREGISTER_PERSONALITY", "IORING_REGISTER_RESTRICTIONS",
+    "IORING_REGISTER_ENABLE_RINGS", "IORING_REGISTER_FILES2", "IORING_REGISTER_FILES_UPDATE2",
+    "IORING_REGISTER_BUFFERS2", "IORING_REGISTER_BUFFERS_UPDATE", "IORING_REGISTER_IOWQ_AFF",
+    "IORING_UNREGISTER_IOWQ_AFF", "IORING_REGISTER_IOWQ_MAX_WORKERS", "IORING_REGISTER_RING_FDS",
+    "IORING_UNREGISTER_RING_FDS", "IORING_REGISTER_PBUF_RING", "IORING_UNREGISTER_PBUF_RING",
+    "IORING_REGISTER_SYNC_CANCEL", "IORING_REGISTER_FILE_ALLOC_RANGE"))), unknown="IORING_REGISTER_???")
+
+
+def _dec_uring_params(c: _Call, addr: int) -> str | None:
+    """struct io_uring_params as strace prints it: what was asked, and after a
+    successful call what the kernel filled in."""
+    v = c.word(addr, "<10I7IIQ8IQ")
+    if v is None:
+        return None
+    text = f"{{flags={_URING_SETUP(v[2])}, sq_thread_cpu={v[3]}, sq_thread_idle={v[4]}"
+    if v[2] & 32:                                       # IORING_SETUP_ATTACH_WQ
+        text += f", wq_fd={_s32(v[6])}"
+    if not c.ok:
+        return text + "}"
+    sq, cq = v[10:17], v[19:26]
+    return (text + f", sq_entries={v[0]}, cq_entries={v[1]}, features={_URING_FEAT(v[5])}, "
+            f"sq_off={{head={sq[0]}, tail={sq[1]}, ring_mask={sq[2]}, ring_entries={sq[3]}, "
+            f"flags={sq[4]}, dropped={sq[5]}, array={sq[6]}}}, "
+            f"cq_off={{head={cq[0]}, tail={cq[1]}, ring_mask={cq[2]}, ring_entries={cq[3]}, "
+            f"overflow={cq[4]}, cqes={cq[5]}, flags={cq[6]}}}}}")
+
+
 def _dec_timespec(c: _Call, addr: int) -> str | None:
     v = c.word(addr, "<qq")
     return None if v is None else f"{{tv_sec={v[0]}, tv_nsec={v[1]}}}"
@@ -1475,6 +1517,11 @@ _EXTRA_DECLARATIONS: dict[str, tuple[str, ...]] = {
                       "const char *name"),
     "open_tree_attr": ("int dfd", "const char *path", "hex flags", "void *uattr",
                        "size_t usize"),
+    "io_uring_setup": ("u32 entries", "void *p"),
+    "io_uring_enter": ("unsigned int fd", "u32 to_submit", "u32 min_complete", "hex flags",
+                       "void *argp", "size_t argsz"),
+    "io_uring_register": ("unsigned int fd", "unsigned int opcode", "void *arg",
+                          "unsigned int nr_args"),
 }
 _EXTRA_PROTOTYPES = {name: _proto(*decls) for name, decls in _EXTRA_DECLARATIONS.items()}
 
@@ -1633,6 +1680,9 @@ _OVERRIDES: dict[str, dict[str, Fmt]] = {
     "getsockopt": {"level": _value(_SOL), "optname": _sockopt_name, "optval": _sockopt_out,
                    "optlen": _socklen_inout},
     "shutdown": {"how": _value(_SHUT)},
+    "io_uring_setup": {"p": _in(_dec_uring_params)},
+    "io_uring_enter": {"flags": _value(_URING_ENTER)},
+    "io_uring_register": {"opcode": _value(_URING_REGISTER)},
     "sendmsg": {"flags": _value(_MSG_FLAGS)},
     "recvmsg": {"flags": _value(_MSG_FLAGS)},
     "wait4": {"stat_addr": _decoded(
