@@ -1,4 +1,5 @@
-"""io_uring's provided buffers and buffer rings, multishot requests and SQPOLL (issue 13):
+"""io_uring's provided buffers and buffer rings, multishot requests, SQPOLL, fork and the newer
+opcodes (issue 13):
 tests/programs/io_uring_multi.c and io_uring_sqpoll.c natively and under `pylinuxabi
 run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
 --sqthread_poll."""
@@ -72,4 +73,13 @@ def test_a_ring_is_shared_across_fork(build):
     binary = build("io_uring_fork")
     expected = native([binary])
     assert 'pipe: "from the child"' in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
+
+
+def test_newer_opcodes_as_natively(build):
+    """BIND and LISTEN, FIXED_FD_INSTALL (close-on-exec unless asked), PIPE and
+    READ_MULTISHOT (a provided buffer per arrival, ended by EOF), with their errors."""
+    binary = build("io_uring_newer")
+    expected = native([binary])
+    assert "listening: 1" in expected.stdout and "cqe 13 0 more 0" in expected.stdout
     assert_same_behaviour([binary], expected, run_sandboxed([binary]))

@@ -189,7 +189,7 @@ class Requests:
         result with IORING_CQE_F_MORE and runs again until it must wait or fails."""
         try:
             res = self.run(req)
-            while req.op.multishot(req) and res >= 0 and not (res == 0 and req.op.name == "RECV"):
+            while req.op.multishot(req) and (res > 0 or res == 0 and req.op.name == "ACCEPT"):  # (EOF ends one)
                 self.post(req, res, req.cflags | IORING_CQE_F_MORE)
                 req.cflags = 0
                 res = self.run(req)

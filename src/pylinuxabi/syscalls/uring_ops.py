@@ -41,6 +41,7 @@ IORING_ASYNC_CANCEL_FD_FIXED, IORING_ASYNC_CANCEL_USERDATA, IORING_ASYNC_CANCEL_
 CANCEL_FLAGS = 0x3F
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT = 1, 2, 4, 8
 SPLICE_F_FD_IN_FIXED = 1 << 31
+IORING_FIXED_FD_NO_CLOEXEC = 1
 IORING_REGISTER_FILES_SKIP = -2
 IORING_FILE_INDEX_ALLOC = 0xFFFFFFFF      # (as a u32 in file_index, or off's low word as -1)
 IORING_MSG_DATA, IORING_MSG_SEND_FD = 0, 1
@@ -454,6 +455,51 @@ def _msg_send_fd(req, target):
     return res
 
 
+def _bind(req):
+    s = req.sqe
+    return net.bind(req.worker, _fd(req), s.addr, signed32(s.off))
+
+
+def _listen(req):
+    return net.listen(req.worker, _fd(req), signed32(req.sqe.len))
+
+
+def _fixed_fd_install_prep(req):
+    s = req.sqe
+    check(not (s.off or s.addr or s.len or s.buf_index or s.file_index or s.addr3), errno.EINVAL)
+    check(s.flags & IOSQE_FIXED_FILE, errno.EBADF)
+    check(not s.op_flags & ~IORING_FIXED_FD_NO_CLOEXEC, errno.EINVAL)
+
+
+def _fixed_fd_install(req):
+    """A registered file installed in the fd table: the new fd (close-on-exec unless
+    IORING_FIXED_FD_NO_CLOEXEC)."""
+    f = req.held[1]
+    f.get()
+    return req.worker.files.install_new(f, cloexec=not req.sqe.op_flags & IORING_FIXED_FD_NO_CLOEXEC)
+
+
+def _pipe(req):
+    """PIPE: pipe2 into the two ints at addr (direct descriptors are not built)."""
+    s = req.sqe
+    check(not s.file_index and not s.off and not s.len, errno.EINVAL)
+    return fdsys.pipe2(req.worker, s.addr, signed32(s.op_flags))
+
+
+def _read_multishot_prep(req):
+    s = req.sqe
+    check(s.flags & IOSQE_BUFFER_SELECT, errno.EINVAL)
+    check(not s.op_flags, errno.EINVAL)
+
+
+def _read_multishot(req):
+    """A read of a pollable file into a provided buffer each time there is data, until
+    EOF or an error (regular files: EBADFD)."""
+    f = req.worker.files.get_file(_fd(req))
+    check(f.can_poll() and not f.seekable(), errno.EBADFD)
+    return fdsys.read(req.worker, _fd(req), req.sqe.addr, req.sqe.len)
+
+
 def _poll_add(req):
     """A poll: the events that are there (32 bits), else a wait on the file. A multishot
     one (IORING_POLL_ADD_MULTI) reports again at each wake-up that finds events."""
@@ -670,6 +716,12 @@ OPS = {
     43: Op("FGETXATTR", _fgetxattr, prep=_xattr_prep),
     44: Op("GETXATTR", _getxattr, file=False, prep=_xattr_prep),
     45: Op("SOCKET", _socket, file=False, prep=_unused("addr", "op_flags", "buf_index")),
+    49: Op("READ_MULTISHOT", _read_multishot, buffer_select=True, prep=_read_multishot_prep,
+           multishot=lambda req: True),
+    54: Op("FIXED_FD_INSTALL", _fixed_fd_install, prep=_fixed_fd_install_prep),
     55: Op("FTRUNCATE", _ftruncate),
+    56: Op("BIND", _bind),
+    57: Op("LISTEN", _listen),
+    62: Op("PIPE", _pipe, file=False),
 }
-IORING_OP_LAST = 58         # the kernel's count of opcodes (6.18): PROBE's last_op is one less
+IORING_OP_LAST = 63         # the kernel's count of opcodes (6.18): PROBE's last_op is one less
