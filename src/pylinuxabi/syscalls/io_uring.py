@@ -35,7 +35,7 @@ from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER,
                                            IORING_CQE_F_MORE, IORING_OP_LAST, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
                                            IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
-                                           IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPS, RWF_NOWAIT, SQE_FLAGS,
+                                           IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPCODE_NAMES, OPS, RWF_NOWAIT, SQE_FLAGS,
                                            CANCEL_FLAGS, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
                                            IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_OP, cancel_requests,
                                            file_for_table, s64, update_files)
@@ -838,7 +838,7 @@ def _probe(task, ring, addr, nr):
     return 0
 
 
-def _register_eventfd(task, ring, addr, nr, async_only):
+def _register_eventfd(task, ring, addr, nr, async_only=False):
     check(ring.eventfd is None, errno.EBUSY)
     check(nr == 1, errno.EINVAL)
     fd = struct.unpack("<i", task.mem.read(addr, 4))[0]
@@ -996,11 +996,69 @@ def _unregister_personality(ring, arg, nr):
     return 0
 
 
+def _register_buffers(task, ring, arg, nr):
+    check(not ring.buffers, errno.EBUSY)
+    ring.buffers = _read_buffers(task, arg, nr)
+    return 0
+
+
+def _unregister_buffers(task, ring, arg, nr):
+    check(not arg and not nr, errno.EINVAL)
+    check(ring.buffers, errno.ENXIO)
+    ring.buffers = []
+    return 0
+
+
+def _unregister_files(task, ring, arg, nr):
+    check(not arg and not nr, errno.EINVAL)
+    check(ring.files, errno.ENXIO)
+    ring.unregister_files()
+    return 0
+
+
+def _unregister_eventfd(task, ring, arg, nr):
+    check(not arg and not nr, errno.EINVAL)
+    check(ring.eventfd is not None, errno.ENXIO)
+    ring.eventfd[0].put()
+    ring.eventfd = None
+    return 0
+
+
+def _enable_rings(task, ring, arg, nr):
+    check(not ring.enabled, errno.EBADFD)
+    ring.enabled = True
+    if ring.setup_flags & SETUP_SQPOLL and not _start_sqpoll(task, ring):
+        raise SyscallError(errno.ENOMEM)
+    return 0
+
+
+# io_uring_register's opcodes we run: opcode -> (name, handler(task, ring, arg, nr_args))
+REGISTER = {
+    0: ("REGISTER_BUFFERS", _register_buffers),
+    1: ("UNREGISTER_BUFFERS", _unregister_buffers),
+    2: ("REGISTER_FILES", _register_files),
+    3: ("UNREGISTER_FILES", _unregister_files),
+    4: ("REGISTER_EVENTFD", functools.partial(_register_eventfd, async_only=False)),
+    5: ("UNREGISTER_EVENTFD", _unregister_eventfd),
+    6: ("REGISTER_FILES_UPDATE", _update_files),
+    7: ("REGISTER_EVENTFD_ASYNC", functools.partial(_register_eventfd, async_only=True)),
+    8: ("REGISTER_PROBE", _probe),
+    9: ("REGISTER_PERSONALITY", _register_personality),
+    10: ("UNREGISTER_PERSONALITY", lambda task, ring, arg, nr: _unregister_personality(ring, arg, nr)),
+    11: ("REGISTER_RESTRICTIONS", _register_restrictions),
+    12: ("REGISTER_ENABLE_RINGS", _enable_rings),
+    20: ("REGISTER_RING_FDS", lambda task, ring, arg, nr: _register_ring_fds(task, arg, nr)),
+    21: ("UNREGISTER_RING_FDS", lambda task, ring, arg, nr: _unregister_ring_fds(task, arg, nr)),
+    22: ("REGISTER_PBUF_RING", _register_pbuf_ring),
+    23: ("UNREGISTER_PBUF_RING", _unregister_pbuf_ring),
+    24: ("REGISTER_SYNC_CANCEL", _sync_cancel),
+}
+
+
 @syscall("io_uring_register", "iUuU")
 def io_uring_register(task, fd, opcode, arg, nr_args):
-    """io_uring_register(2): buffers, files, an eventfd, the probe, personalities,
-    restrictions, registered rings, enabling the rings; a ring whose restrictions are
-    in force refuses the other opcodes (EACCES)."""
+    """io_uring_register(2): the REGISTER table's opcodes (EINVAL for the others); a
+    ring whose restrictions are in force refuses those they leave out (EACCES)."""
     if opcode & IORING_REGISTER_USE_REGISTERED_RING:
         opcode &= ~IORING_REGISTER_USE_REGISTERED_RING
         ring = _registered_ring(task, fd)
@@ -1010,54 +1068,42 @@ def io_uring_register(task, fd, opcode, arg, nr_args):
     if ring.restrictions is not None and ring.enabled:
         check(opcode in ring.restrictions.register_ops, errno.EACCES)
     _thread_context(task)
-    if opcode == 22:                                # REGISTER_PBUF_RING
-        return _register_pbuf_ring(task, ring, arg, nr_args)
-    if opcode == 23:                                # UNREGISTER_PBUF_RING
-        return _unregister_pbuf_ring(task, ring, arg, nr_args)
-    if opcode == 20:                                # REGISTER_RING_FDS
-        return _register_ring_fds(task, arg, nr_args)
-    if opcode == 21:                                # UNREGISTER_RING_FDS
-        return _unregister_ring_fds(task, arg, nr_args)
-    if opcode == 9:                                 # REGISTER_PERSONALITY
-        return _register_personality(task, ring, arg, nr_args)
-    if opcode == 10:                                # UNREGISTER_PERSONALITY
-        return _unregister_personality(ring, arg, nr_args)
-    if opcode == 11:                                # REGISTER_RESTRICTIONS
-        return _register_restrictions(task, ring, arg, nr_args)
-    if opcode == 0:                                 # REGISTER_BUFFERS
-        check(not ring.buffers, errno.EBUSY)
-        ring.buffers = _read_buffers(task, arg, nr_args)
-        return 0
-    if opcode == 1:                                 # UNREGISTER_BUFFERS
-        check(not arg and not nr_args, errno.EINVAL)
-        check(ring.buffers, errno.ENXIO)
-        ring.buffers = []
-        return 0
-    if opcode == 2:                                 # REGISTER_FILES
-        return _register_files(task, ring, arg, nr_args)
-    if opcode == 3:                                 # UNREGISTER_FILES
-        check(not arg and not nr_args, errno.EINVAL)
-        check(ring.files, errno.ENXIO)
-        ring.unregister_files()
-        return 0
-    if opcode in (4, 7):                            # REGISTER_EVENTFD, _ASYNC
-        return _register_eventfd(task, ring, arg, nr_args, opcode == 7)
-    if opcode == 5:                                 # UNREGISTER_EVENTFD
-        check(not arg and not nr_args, errno.EINVAL)
-        check(ring.eventfd is not None, errno.ENXIO)
-        ring.eventfd[0].put()
-        ring.eventfd = None
-        return 0
-    if opcode == 6:                                 # REGISTER_FILES_UPDATE
-        return _update_files(task, ring, arg, nr_args)
-    if opcode == 8:                                 # REGISTER_PROBE
-        return _probe(task, ring, arg, nr_args)
-    if opcode == 24:                                # REGISTER_SYNC_CANCEL
-        return _sync_cancel(task, ring, arg, nr_args)
-    if opcode == 12:                                # REGISTER_ENABLE_RINGS
-        check(not ring.enabled, errno.EBADFD)
-        ring.enabled = True
-        if ring.setup_flags & SETUP_SQPOLL and not _start_sqpoll(task, ring):
-            raise SyscallError(errno.ENOMEM)
-        return 0
-    raise SyscallError(errno.EINVAL)
+    entry = REGISTER.get(opcode)
+    check(entry is not None, errno.EINVAL)
+    return entry[1](task, ring, arg, nr_args)
+
+
+# -- the README's table -------------------------------------------------------------------------
+SETUP_NAMES = ("IOPOLL", "SQPOLL", "SQ_AFF", "CQSIZE", "CLAMP", "ATTACH_WQ", "R_DISABLED", "SUBMIT_ALL",
+               "COOP_TASKRUN", "TASKRUN_FLAG", "SQE128", "CQE32", "SINGLE_ISSUER", "DEFER_TASKRUN",
+               "NO_MMAP", "REGISTERED_FD_ONLY", "NO_SQARRAY", "HYBRID_IOPOLL")
+REGISTER_NAMES = (
+    "REGISTER_BUFFERS", "UNREGISTER_BUFFERS", "REGISTER_FILES", "UNREGISTER_FILES", "REGISTER_EVENTFD",
+    "UNREGISTER_EVENTFD", "REGISTER_FILES_UPDATE", "REGISTER_EVENTFD_ASYNC", "REGISTER_PROBE",
+    "REGISTER_PERSONALITY", "UNREGISTER_PERSONALITY", "REGISTER_RESTRICTIONS", "REGISTER_ENABLE_RINGS",
+    "REGISTER_FILES2", "REGISTER_FILES_UPDATE2", "REGISTER_BUFFERS2", "REGISTER_BUFFERS_UPDATE",
+    "REGISTER_IOWQ_AFF", "UNREGISTER_IOWQ_AFF", "REGISTER_IOWQ_MAX_WORKERS", "REGISTER_RING_FDS",
+    "UNREGISTER_RING_FDS", "REGISTER_PBUF_RING", "UNREGISTER_PBUF_RING", "REGISTER_SYNC_CANCEL",
+    "REGISTER_FILE_ALLOC_RANGE", "REGISTER_PBUF_STATUS", "REGISTER_NAPI", "UNREGISTER_NAPI",
+    "REGISTER_CLOCK", "REGISTER_CLONE_BUFFERS", "REGISTER_SEND_MSG_RING", "REGISTER_ZCRX_IFQ",
+    "REGISTER_RESIZE_RINGS", "REGISTER_MEM_REGION")
+
+
+def status_table():
+    """The README's io_uring table, made from what is registered here (OPS, SETUP_FLAGS,
+    REGISTER): every opcode, setup flag and register opcode of this kernel, run or not."""
+    def row(names):
+        return " ".join(f"`{name}`{'' if on else '✗'}" for name, on in names)
+
+    ops = [(name, n in OPS) for n, name in enumerate(OPCODE_NAMES)]
+    setup = [(name, bool(SETUP_FLAGS & 1 << n)) for n, name in enumerate(SETUP_NAMES)]
+    register = [(name, n in REGISTER) for n, name in enumerate(REGISTER_NAMES)]
+    lines = ["| | run (✗: EINVAL, as a kernel without it) |", "| --- | --- |",
+             f"| opcodes ({sum(on for _, on in ops)} of {len(ops)}) | {row(ops)} |",
+             f"| setup flags ({sum(on for _, on in setup)} of {len(setup)}) | {row(setup)} |",
+             f"| register ({sum(on for _, on in register)} of {len(register)}) | {row(register)} |"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":      # python3 -m pylinuxabi.syscalls.io_uring: the README's table
+    print(status_table(), end="")
