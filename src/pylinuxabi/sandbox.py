@@ -159,7 +159,7 @@ def build_mounts(kernel, options):
               (b"/sys", "sysfs", b"sysfs", make_sysfs(), True, ro_view),
               (b"/sys/fs/cgroup", "cgroup2", b"cgroup", make_cgroup(lambda: kernel.processes), True, ro_view)]
     if options.new_net:
-        for path, inode in network_files(options).items():
+        for path, inode in network_files(options, read_sandbox_file(table.root, b"/etc/hosts")).items():
             mounts.append((path, "tmpfs", b"tmpfs", inode, False))
     for guest, size in options.tmpfs:
         mounts.append((guest.encode(), "tmpfs", b"tmpfs", TmpFS(size).root_inode, False))
@@ -216,14 +216,19 @@ ff02::2\tip6-allrouters
 """
 
 
-def network_files(options):
+def network_files(options, tree_hosts):
     """/etc/hosts and /etc/hostname of a sandbox with a network of its own, files mounted
-    over the tree's as docker mounts its: the loopback's names, and in the default mode
-    the sandbox's hostname at its eth0 address (gethostbyname(gethostname()) works, as
-    in a container). They are the sandbox's to change; the host's stay as they are."""
+    over the tree's as docker mounts its: the tree's own hosts (docker's loopback names
+    if it has none), and in the default mode the sandbox's hostname at its eth0 address
+    (gethostbyname(gethostname()) works, as in a container). They are the sandbox's to
+    change; the tree's stay as they are."""
     fs = TmpFS(name="etc")
     hostname = options.hostname.encode(errors="surrogateescape")
-    hosts = HOSTS + (b"%s\t%s\n" % (netns.BRIDGE_ADDRESS.encode(), hostname) if options.net == "bridge" else b"")
+    hosts = tree_hosts or HOSTS
+    if not hosts.endswith(b"\n"):
+        hosts += b"\n"
+    if options.net == "bridge":
+        hosts += b"%s\t%s\n" % (netns.BRIDGE_ADDRESS.encode(), hostname)
     files = {}
     for path, text in ((b"/etc/hosts", hosts), (b"/etc/hostname", hostname + b"\n")):
         inode = fs.root_inode.create(path.rsplit(b"/", 1)[1], 0o644, Creds())
