@@ -216,8 +216,9 @@ def columns(section, keep, maxsplit):
 
 
 def without_numbers(line):
-    """A line of top's summary with its numbers as N, and single spaces."""
-    return " ".join(re.sub(r"[\d.:]+", " N ", line).split())
+    """A line of top's summary with its numbers as N, and single spaces: a run of them
+    is one N (top prints "%Cpu(s):100.0 us" but "%Cpu(s): 12.5 us")."""
+    return " ".join(re.sub(r"[\d.:]+(?:\s+[\d.:]+)*", " N ", line).split())
 
 
 def stable_view(out):
