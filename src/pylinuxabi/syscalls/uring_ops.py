@@ -13,9 +13,8 @@ import functools
 import struct
 import time
 
-from pylinuxabi.base.abi import TIMESPEC
+from pylinuxabi.base.abi import TIMESPEC, signed32
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
-from pylinuxabi.base.abi import signed32
 from pylinuxabi.syscalls import attr, epoll as epollsys, fd as fdsys, fs, namei as nameisys, net, splice, xattr
 from pylinuxabi.syscalls.splice import SPLICE_F_ALL
 from pylinuxabi.vfs.file import POLLERR, POLLHUP
