@@ -102,13 +102,7 @@ static int run_one(void)
     long submitted = enter_wait(pending, 1);
     if (submitted < 0)
         printf("  submit: %s\n", uring_errname(errno));
-    struct io_uring_cqe c;
-    if (!ring_reap(&r, &c)) {
-        printf("  no CQE\n");
-        return -1;
-    }
-    print_cqe(&c);
-    return c.res;
+    return reap_one(&r);
 }
 
 /* -- files --------------------------------------------------------------------- */

@@ -58,13 +58,7 @@ static int open_op(const char *path, int flags, unsigned mode, uint64_t user_dat
     sqe->open_flags = flags;
     long submitted = ring_submit(&r, 1, IORING_ENTER_GETEVENTS);
     printf("  submit: %ld\n", submitted);
-    struct io_uring_cqe c;
-    if (!ring_reap(&r, &c)) {
-        printf("  no CQE\n");
-        return -1;
-    }
-    print_cqe(&c);
-    return c.res;
+    return reap_one(&r);
 }
 
 static void openat_close(void)

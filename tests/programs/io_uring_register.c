@@ -77,13 +77,7 @@ static int run_one(void)
     __atomic_store_n(r.sq_tail, r.sqe_tail, __ATOMIC_RELEASE);
     if (enter_wait_on(&r, pending, 1) < 0)
         printf("  submit: %s\n", uring_errname(errno));
-    struct io_uring_cqe c;
-    if (!ring_reap(&r, &c)) {
-        printf("  no CQE\n");
-        return -1;
-    }
-    print_cqe(&c);
-    return c.res;
+    return reap_one(&r);
 }
 
 /* A file in the test directory holding `content`, open O_RDWR. */

@@ -280,6 +280,18 @@ static __attribute__((unused)) void print_cqe(const struct io_uring_cqe *c)
     printf("  cqe %llu %s flags %u\n", (unsigned long long)c->user_data, res, c->flags);
 }
 
+/* Reap the oldest CQE and print it: its result, or -1 (and "no CQE") if there is none. */
+static __attribute__((unused)) int reap_one(struct ring *r)
+{
+    struct io_uring_cqe c;
+    if (!ring_reap(r, &c)) {
+        printf("  no CQE\n");
+        return -1;
+    }
+    print_cqe(&c);
+    return c.res;
+}
+
 static int cqe_cmp(const void *a, const void *b)
 {
     const struct io_uring_cqe *x = a, *y = b;
