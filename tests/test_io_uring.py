@@ -130,15 +130,21 @@ def test_fio_io_uring_engine_with_registered_files_and_buffers_verifies_its_data
     flight and reads all 4 MiB back, checking each block's crc32c: error 0, 4 MiB
     written and 4 MiB read, as natively; on the host-backed overlay (/tmp) and on a
     tmpfs (/dev/shm)."""
+    fio_verifies_as_natively(FIO, place)
+
+
+def fio_verifies_as_natively(argv, place):
+    """fio's io_uring job natively (in a fresh directory) and in the sandbox (at place):
+    error 0, 4 MiB written and read back, the same summary."""
     if shutil.which("fio") is None:
         pytest.skip("fio is not installed (scripts/test installs it)")
     if not io_uring_usable():
         pytest.skip("io_uring is disabled on this host (kernel.io_uring_disabled)")
     where = tempfile.mkdtemp(prefix="pylinuxabi-fio-")
     try:
-        expected = run_native([*FIO, f"--directory={where}"], timeout=60)
+        expected = run_native([*argv, f"--directory={where}"], timeout=60)
     finally:
         shutil.rmtree(where)
     assert fio_summary(expected) == (0, [("uring", 0, 4096, 4096)]), expected.stderr
-    sandboxed = run_sandboxed([*FIO, f"--directory={place}"], timeout=120)
+    sandboxed = run_sandboxed([*argv, f"--directory={place}"], timeout=120)
     assert fio_summary(sandboxed) == fio_summary(expected), sandboxed.stderr[-3000:]

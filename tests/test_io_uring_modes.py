@@ -3,13 +3,11 @@ opcodes (issue 13):
 tests/programs/io_uring_multi.c and io_uring_sqpoll.c natively and under `pylinuxabi
 run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
 --sqthread_poll."""
-import shutil
-import tempfile
 
 import pytest
 
-from conftest import assert_same_behaviour, reachable, run_native, run_sandboxed
-from test_io_uring import FIO, fio_summary, io_uring_usable, native
+from conftest import assert_same_behaviour, reachable, run_sandboxed
+from test_io_uring import FIO, fio_verifies_as_natively, native
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,19 +42,7 @@ def test_sqpoll_takes_the_sqes_a_program_publishes(build):
 def test_fio_with_sqthread_poll_verifies_its_data():
     """fio --sqthread_poll=1 submits by writing the SQ tail alone (it enters only to wake
     the poller or to wait): 4 MiB written and read back with crc32c, as natively."""
-    if shutil.which("fio") is None:
-        pytest.skip("fio is not installed (scripts/test installs it)")
-    if not io_uring_usable():
-        pytest.skip("io_uring is disabled on this host (kernel.io_uring_disabled)")
-    argv = [*FIO, "--sqthread_poll=1"]
-    where = tempfile.mkdtemp(prefix="pylinuxabi-fio-")
-    try:
-        expected = run_native([*argv, f"--directory={where}"], timeout=60)
-    finally:
-        shutil.rmtree(where)
-    assert fio_summary(expected) == (0, [("uring", 0, 4096, 4096)]), expected.stderr
-    sandboxed = run_sandboxed([*argv, "--directory=/tmp"], timeout=120)
-    assert fio_summary(sandboxed) == fio_summary(expected), sandboxed.stderr[-3000:]
+    fio_verifies_as_natively([*FIO, "--sqthread_poll=1"], "/tmp")
 
 
 def test_provided_buffer_rings_as_natively(build):

@@ -277,13 +277,19 @@ def _splice_in(req):
     return req.worker.files.get_file(s.file_index)
 
 
+def _splice_ends(req):
+    """SPLICE's and TEE's flags checked; their (input, output) files."""
+    s = req.sqe
+    check(not s.op_flags & ~(SPLICE_F_ALL | SPLICE_F_FD_IN_FIXED), errno.EINVAL)
+    return _splice_in(req), req.worker.files.get_file(_fd(req))
+
+
 def _splice(req):
     """splice between files with offsets given as values (-1: the file's own)."""
     s = req.sqe
-    check(not s.op_flags & ~(SPLICE_F_ALL | SPLICE_F_FD_IN_FIXED), errno.EINVAL)
+    fin, fout = _splice_ends(req)       # (a length of 0 is 0, once the files are found)
     if not s.len:
         return 0
-    fin, fout = _splice_in(req), req.worker.files.get_file(_fd(req))
     off_in, off_out = s64(s.addr), s64(s.off)
     n, _ = splice.splice_files(req.worker, fin, fout, None if off_in == -1 else off_in,
                                None if off_out == -1 else off_out, s.len, s.op_flags & SPLICE_F_ALL)
@@ -292,10 +298,9 @@ def _splice(req):
 
 def _tee(req):
     s = req.sqe
-    check(not s.op_flags & ~(SPLICE_F_ALL | SPLICE_F_FD_IN_FIXED), errno.EINVAL)
+    fin, fout = _splice_ends(req)
     if not s.len:
         return 0
-    fin, fout = _splice_in(req), req.worker.files.get_file(_fd(req))
     return splice.tee_files(req.worker, fin, fout, s.len, s.op_flags & SPLICE_F_ALL)
 
 
