@@ -3,6 +3,7 @@
 Imported by setup.py; `python native/build.py` builds in place for development.
 """
 import os
+import shutil
 import subprocess
 
 from cffi import FFI
@@ -24,15 +25,22 @@ struct user_regs_struct {
 """
 
 
-ffibuilder = FFI()
-ffibuilder.cdef(_cdef())
-ffibuilder.set_source(
-    "pylinuxabi._native",
-    '#include "core.h"',
-    sources=[os.path.relpath(os.path.join(HERE, "core.c"))],
-    include_dirs=[os.path.relpath(HERE)],
-    extra_compile_args=["-O2", "-Wall"],
-)
+def _builder(where):
+    """The cffi builder, naming our sources by `where` (a path function): setuptools
+    wants them relative, cffi's own compile (inside its tmpdir) absolute."""
+    builder = FFI()
+    builder.cdef(_cdef())
+    builder.set_source(
+        "pylinuxabi._native",
+        '#include "core.h"',
+        sources=[where(os.path.join(HERE, "core.c"))],
+        include_dirs=[where(HERE)],
+        extra_compile_args=["-O2", "-Wall"],
+    )
+    return builder
+
+
+ffibuilder = _builder(os.path.relpath)
 
 
 def build_stub(out_path):
@@ -46,5 +54,6 @@ def build_stub(out_path):
 
 if __name__ == "__main__":
     pkg = os.path.join(HERE, "..", "src", "pylinuxabi")
-    ffibuilder.compile(tmpdir=os.path.join(HERE, "..", "build", "cffi"), verbose=False)
+    built = _builder(os.path.abspath).compile(tmpdir=os.path.join(HERE, "..", "build", "cffi"), verbose=False)
+    shutil.copy(built, os.path.join(pkg, "_native.abi3.so"))
     build_stub(os.path.join(pkg, "stub"))

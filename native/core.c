@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -427,37 +428,82 @@ int futex_wake(uint32_t *addr)
  * moved on is spurious, and a parked syscall takes spurious wake-ups (it
  * retries and parks again). The thread blocks every signal and makes no
  * other call; it costs nothing while no such wait exists.
+ *
+ * A registration keyed by a token (WAKER_TOKEN set) is for the supervisor
+ * itself, when no thread of the program waits (an io_uring request on a
+ * socket while the program polls its CQ ring): the token is queued, and the
+ * supervisor's main thread is sent `sig`, which ends its wait for a stop, to
+ * take the queue (waker_take). A signal that comes while the main thread is
+ * not in that wait is not seen, so it is sent again every millisecond until
+ * the queue is taken. The waker's timerfd (waker_alarm) queues WAKER_ALARM:
+ * the kernel's timers have a clock even when no thread is parked.
  */
-static int waker_epfd = -1;
+#define WAKER_TOKEN (1ull << 32)
+#define WAKER_QUEUE_MAX 4096
+static int waker_epfd = -1, waker_tfd = -1;
 static uint32_t *waker_words;
+static int waker_main_tid, waker_sig;
+static pthread_mutex_t waker_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t waker_queue[WAKER_QUEUE_MAX];
+static unsigned waker_queued;
+
+static void waker_tell(uint32_t token)
+{
+    pthread_mutex_lock(&waker_lock);
+    if (waker_queued < WAKER_QUEUE_MAX)
+        waker_queue[waker_queued++] = token;
+    pthread_mutex_unlock(&waker_lock);
+}
 
 static void *waker_main(void *arg)
 {
     struct epoll_event events[64];
     for (;;) {
-        int n = epoll_wait(waker_epfd, events, 64, -1);
+        int told = __atomic_load_n(&waker_queued, __ATOMIC_SEQ_CST) != 0;
+        int n = epoll_wait(waker_epfd, events, 64, told ? 1 : -1);
         for (int i = 0; i < n; i++) {
-            uint32_t *word = waker_words + (uint32_t)events[i].data.u64;
+            uint64_t data = events[i].data.u64;
+            if (data & WAKER_TOKEN) {
+                if ((uint32_t)data == WAKER_ALARM) {
+                    uint64_t ticks;
+                    if (read(waker_tfd, &ticks, sizeof ticks) < 0)
+                        continue;
+                }
+                waker_tell((uint32_t)data);
+                continue;
+            }
+            uint32_t *word = waker_words + (uint32_t)data;
             __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
             syscall(SYS_futex, word, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
         }
+        if (__atomic_load_n(&waker_queued, __ATOMIC_SEQ_CST) != 0)
+            syscall(SYS_tgkill, getpid(), waker_main_tid, waker_sig);
     }
     return arg;
 }
 
-/* Start the waker over the park words at `words` (once); 0 or -errno. */
-int waker_start(uint32_t *words)
+/* Start the waker over the park words at `words` (once), telling the calling
+ * thread of tokens by `sig`; 0 or -errno. */
+int waker_start(uint32_t *words, int sig)
 {
     pthread_t thread;
     pthread_attr_t attr;
     sigset_t all, old;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = WAKER_TOKEN | WAKER_ALARM};
     int r;
     if (waker_epfd >= 0)
         return 0;
     waker_epfd = epoll_create1(EPOLL_CLOEXEC);
     if (waker_epfd < 0)
         return -errno;
+    waker_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (waker_tfd < 0 || epoll_ctl(waker_epfd, EPOLL_CTL_ADD, waker_tfd, &ev) < 0) {
+        r = -errno;
+        goto fail;
+    }
     waker_words = words;
+    waker_main_tid = (int)syscall(SYS_gettid);
+    waker_sig = sig;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_init(&attr);
@@ -466,30 +512,53 @@ int waker_start(uint32_t *words)
     r = pthread_create(&thread, &attr, waker_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (r != 0) {
-        close(waker_epfd);
-        waker_epfd = -1;
-        return -r;
-    }
-    return 0;
+    if (r == 0)
+        return 0;
+    r = -r;
+fail:
+    if (waker_tfd >= 0)
+        close(waker_tfd);
+    close(waker_epfd);
+    waker_epfd = waker_tfd = -1;
+    return r;
 }
 
-/* Wake park slot `slot` when host fd `fd` has one of `events` (poll bits):
+/* Wake park slot `slot` when host fd `fd` has one of `events` (poll bits), or,
+ * with `token` (slot ignored), queue token (< WAKER_ALARM) for the supervisor:
  * returns the registration (a dup of fd) for waker_remove, or -errno. */
-int waker_add(int fd, uint32_t events, uint32_t slot)
+int waker_add(int fd, uint32_t events, uint32_t slot, int token)
 {
     struct epoll_event ev;
     int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (dup < 0)
         return -errno;
     ev.events = events | EPOLLONESHOT;
-    ev.data.u64 = slot;
+    ev.data.u64 = token ? WAKER_TOKEN | slot : slot;
     if (epoll_ctl(waker_epfd, EPOLL_CTL_ADD, dup, &ev) < 0) {
         int err = errno;
         close(dup);
         return -err;
     }
     return dup;
+}
+
+/* The queued tokens, at most `max` into `out` (the rest stay queued): their count. */
+int waker_take(uint32_t *out, int max)
+{
+    pthread_mutex_lock(&waker_lock);
+    unsigned n = waker_queued < (unsigned)max ? waker_queued : (unsigned)max;
+    memcpy(out, waker_queue, n * sizeof *out);
+    memmove(waker_queue, waker_queue + n, (waker_queued - n) * sizeof *out);
+    __atomic_store_n(&waker_queued, waker_queued - n, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&waker_lock);
+    return (int)n;
+}
+
+/* Queue WAKER_ALARM at CLOCK_MONOTONIC time sec.nsec (0.0: never); 0 or -errno. */
+int waker_alarm(int64_t sec, long nsec)
+{
+    struct itimerspec t = {.it_value = {.tv_sec = sec, .tv_nsec = nsec}};
+    return timerfd_settime(waker_tfd, TFD_TIMER_ABSTIME, &t, NULL) < 0 ? -errno : 0;
 }
 
 void waker_remove(int reg)

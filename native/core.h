@@ -80,9 +80,12 @@ int inject_syscall(int pid, int at_seccomp, uint64_t insn, long nr,
                    const uint64_t *args, long *result);
 int send_fd(int sock, int fd);
 int futex_wake(uint32_t *addr);
-int waker_start(uint32_t *words);
-int waker_add(int fd, uint32_t events, uint32_t slot);
+#define WAKER_ALARM 0xFFFFFFFF
+int waker_start(uint32_t *words, int sig);
+int waker_add(int fd, uint32_t events, uint32_t slot, int token);
 void waker_remove(int reg);
+int waker_take(uint32_t *out, int max);
+int waker_alarm(int64_t sec, long nsec);
 int publish_start(const int *sockets, const int *types, const int *ports, int n);
 int sqpoll_add(uint32_t *tail, uint32_t *head, uint32_t *flags, uint32_t idle_ms, int sig);
 void sqpoll_remove(int slot);

@@ -1,6 +1,6 @@
 """io_uring's provided buffers and buffer rings, multishot requests, SQPOLL, fork and the newer
 opcodes (issue 13):
-tests/programs/io_uring_multi.c and io_uring_sqpoll.c natively and under `pylinuxabi
+tests/programs/io_uring_multi.c, io_uring_sqpoll.c and io_uring_spin.c natively and under `pylinuxabi
 run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
 --sqthread_poll."""
 
@@ -27,6 +27,19 @@ def test_provided_buffers_as_a_user(build):
     expected = native([binary], user=True)
     argv = ["--user", "1000:1000", binary]
     assert_same_behaviour(argv, expected, run_sandboxed(argv))
+
+
+def test_requests_complete_while_the_program_spins_on_its_cq(build):
+    """A program that reads its CQ ring in a loop makes no syscall to stop at: a RECV or
+    POLL_ADD on a TCP socket completes when data arrives (the host waker tells the
+    supervisor), a TIMEOUT when it is due (the waker's alarm), as on Linux; the CQE of
+    a RECV that saw the peer's FIN says IORING_CQE_F_SOCK_NONEMPTY (tcp_inq_hint)."""
+    binary = build("io_uring_spin")
+    expected = native([binary])
+    assert 'read "hello"' in expected.stdout and "stuck" not in expected.stdout
+    assert "cqe 2 1 flags 0\n  cqe 3 5 flags 0" in expected.stdout       # the poll reports, though RECV took the data
+    assert "cqe 4 0 flags 4" in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
 
 
 def test_sqpoll_takes_the_sqes_a_program_publishes(build):

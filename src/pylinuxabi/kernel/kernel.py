@@ -217,8 +217,13 @@ class Kernel:
         if kind == STOP_NONE:
             if pid == -errno.ECHILD:
                 return None
+            if platform.take_told() and self.timers.heap:      # (its alarm: timer_waker)
+                self.timers.run_due()
+                self.timer_waker()
             for hook in self.idle_hooks:
                 hook()
+            if self.deferred:
+                self.run_deferred()
             return platform.wait()
         task = self.tasks.get(pid)
         if kind == STOP_DEAD:
@@ -371,9 +376,13 @@ class Kernel:
 
     def timer_waker(self):
         """Keep some parked thread due back by the next kernel timer, which runs it then:
-        a timer added, or a parked thread gone on, may leave none that is."""
+        a timer added, or a parked thread gone on, may leave none that is. With no thread
+        parked (all run, or poll an io_uring CQ), the host waker's alarm brings the loop
+        back for it."""
         due = self.timers.next_due()
         parked = self.parked_until
+        if due is not None and not parked:
+            self.platform.alarm(due)
         if due is None or not parked or min(parked.values()) <= due:
             return
         task = next(iter(parked))

@@ -67,6 +67,8 @@ ARG_SLOT = 256
 ARGS_ADDR = PARK_ADDR + PARK_SIZE
 AREA_SIZE = PARK_SIZE + SLOTS * ARG_SLOT
 WATCHES_MAX = 16384         # host fds the host waker may watch at once (more: waits look again)
+WAKE_SIGNAL = signal.SIGRTMIN + 3   # our native threads' word to the main thread: its wait for a stop ends
+TOLD_BATCH = 256
 RESERVED_END = PARK_ADDR + AREA_SIZE
 assert RESERVED_END <= lib.RESERVED_LIMIT
 # the host identity of the program's processes when we run as root: ids that
@@ -278,6 +280,9 @@ class PtracePlatform:
         self.park_words = ffi.cast("uint32_t *", ffi.from_buffer(self.area))
         self.waker_started = False
         self.watches = 0                # host fds the waker watches now (dups of ours)
+        self.told = {}                  # token: (callback, registrations) of tell_when_ready
+        self.next_token = 0
+        self.told_buf = ffi.new("uint32_t[]", TOLD_BATCH)
 
     def stash(self, thread, data):
         """Put `data` (at most ARG_SLOT bytes) in the thread's argument slot, where
@@ -504,21 +509,31 @@ class PtracePlatform:
         words[thread.slot] = (words[thread.slot] + 1) & 0xFFFFFFFF
         lib.futex_wake(words + thread.slot)
 
-    def watch_host(self, thread, waits):
-        """Have the host waker (native waker_start) end the park of `thread` when one of
-        the (host fd, poll events) `waits` is ready: the watches, for unwatch_host, or
-        None if one cannot be watched (a file epoll refuses, no fds left) or there are
-        more than WATCHES_MAX in all (each is an fd of ours: the program must not be
-        able to use up the supervisor's)."""
-        if self.watches + len(waits) > WATCHES_MAX:
-            return None
+    def wake_signal(self):
+        """The signal by which our native threads (the host waker, SQPOLL's poller) end
+        the main thread's wait for a stop (stop.kind STOP_NONE), its handler set."""
+        if signal.getsignal(WAKE_SIGNAL) in (signal.SIG_DFL, None):
+            signal.signal(WAKE_SIGNAL, lambda sig, frame: None)     # (only to end the wait)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {WAKE_SIGNAL})
+        return WAKE_SIGNAL
+
+    def _start_waker(self):
         if not self.waker_started:
-            if lib.waker_start(self.park_words) < 0:
-                return None
+            if lib.waker_start(self.park_words, self.wake_signal()) < 0:
+                return False
             self.waker_started = True
+        return True
+
+    def _watch(self, waits, key, token):
+        """Registrations of the (host fd, poll events) `waits` with the host waker under
+        `key` (a park slot, or a token), or None if one cannot be made (a file epoll
+        refuses, no fds left) or there would be more than WATCHES_MAX in all (each is an
+        fd of ours: the program must not be able to use up the supervisor's)."""
+        if self.watches + len(waits) > WATCHES_MAX or not self._start_waker():
+            return None
         watches = []
         for fd, events in waits:
-            reg = lib.waker_add(fd, events & 0xFFFF, thread.slot)
+            reg = lib.waker_add(fd, events & 0xFFFF, key, token)
             if reg < 0:
                 self.unwatch_host(watches)
                 return None
@@ -526,10 +541,60 @@ class PtracePlatform:
             self.watches += 1
         return watches
 
+    def watch_host(self, thread, waits):
+        """Have the host waker (native waker_start) end the park of `thread` when one of
+        the (host fd, poll events) `waits` is ready: the watches, for unwatch_host, or
+        None (_watch)."""
+        return self._watch(waits, thread.slot, 0)
+
     def unwatch_host(self, watches):
         for reg in watches:
             lib.waker_remove(reg)
         self.watches -= len(watches)
+
+    def tell_when_ready(self, waits, callback):
+        """Call callback() from the event loop (take_told) once one of the (host fd, poll
+        events) `waits` is ready, whether or not a thread of the program waits: a token
+        for forget, or None (_watch)."""
+        token = self.next_token
+        self.next_token = (token + 1) % lib.WAKER_ALARM
+        watches = self._watch(waits, token, 1)
+        if watches is None:
+            return None
+        self.told[token] = (callback, watches)
+        return token
+
+    def forget(self, token):
+        entry = self.told.pop(token, None)
+        if entry is not None:
+            self.unwatch_host(entry[1])
+
+    def alarm(self, due):
+        """Have the waker end the main thread's wait at time.monotonic() `due` (None:
+        never), for the kernel's timers when no parked thread will come back by then."""
+        if due is None:
+            if self.waker_started:
+                lib.waker_alarm(0, 0)
+        elif self._start_waker():
+            lib.waker_alarm(int(due), max(1, int(due % 1 * 1e9)))
+
+    def take_told(self):
+        """Run the callbacks of the tokens the waker has queued; True if the alarm was
+        among them."""
+        alarm = False
+        buf = self.told_buf
+        while True:
+            n = lib.waker_take(buf, TOLD_BATCH)
+            for token in buf[0:n]:
+                if token == lib.WAKER_ALARM:
+                    alarm = True
+                    continue
+                entry = self.told.pop(token, None)
+                if entry is not None:
+                    self.unwatch_host(entry[1])
+                    entry[0]()
+            if n < TOLD_BATCH:
+                return alarm
 
     def unpark(self, thread, result):
         """At the wait's exit stop: the program's registers back, `result` as its syscall's.

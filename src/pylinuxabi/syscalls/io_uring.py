@@ -19,14 +19,13 @@ import errno
 import functools
 import logging
 import os
-import signal
 import struct
 import time
 import traceback
 import weakref
 
 from pylinuxabi.base.abi import TIMESPEC, signed32
-from pylinuxabi.base.errors import SyscallError, WouldBlock, check
+from pylinuxabi.base.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
 from pylinuxabi.kernel.task import Task
 from pylinuxabi.platform import ThreadGone
 from pylinuxabi.syscalls import fd as fdsys
@@ -56,7 +55,6 @@ SETUP_FLAGS = (SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_CQSIZE | SETUP_CLAMP | SETUP_
                | SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG | SETUP_SQE128 | SETUP_CQE32 | SETUP_SINGLE_ISSUER
                | SETUP_DEFER_TASKRUN)
 SQ_THREAD_IDLE_MS = 1000    # an SQPOLL ring's idle time before NEED_WAKEUP, unless sq_thread_idle says
-SQPOLL_SIGNAL = signal.SIGRTMIN + 3     # the poller's word to the supervisor's main thread
 # the features we honour (IORING_FEAT_*): SINGLE_MMAP, NODROP, SUBMIT_STABLE (SQEs are
 # copied at submission), RW_CUR_POS, CUR_PERSONALITY, FAST_POLL (a request that would
 # block waits for readiness), POLL_32BITS, EXT_ARG, CQE_SKIP, LINKED_FILE (a linked
@@ -103,7 +101,7 @@ class Request:
     its link chain, and, while it waits, the WouldBlock it waits with."""
 
     __slots__ = ("ring", "sqe", "op", "worker", "held", "rest", "wait", "waker", "timer", "target", "queued",
-                 "link_timeout", "cflags", "in_buffer", "reported")
+                 "link_timeout", "cflags", "in_buffer", "reported", "told", "seen")
 
     def __init__(self, ring, sqe, op, worker):
         self.ring, self.sqe, self.op, self.worker = ring, sqe, op, worker
@@ -118,6 +116,8 @@ class Request:
         self.cflags = 0             # its CQE's flags (IORING_CQE_F_*)
         self.in_buffer = False      # running with a provided buffer in its SQE's place
         self.reported = False       # a multishot poll that has reported this readiness
+        self.told = None            # while it waits on host fds: the host waker's token, or a timer
+        self.seen = 0               # a poll's events when its wait was told (Op.woken)
 
     @property
     def user_data(self):
@@ -303,25 +303,30 @@ class Requests:
         req.waker = functools.partial(self.wake, req)
         for queue in wait.waitables:
             queue.add(req.waker)
+        if wait.host or wait.recheck is not None:
+            # (a socket's, the terminal's: no thread of the program need wait for them)
+            platform = self.kernel.platform
+            req.told = platform.tell_when_ready(wait.host, req.waker) if wait.host else None
+            if req.told is None:
+                req.told = self.kernel.timers.add(time.monotonic() + (wait.recheck or RECHECK), req.waker)
         self.waiting.append(req)
 
     def wake(self, req):
         """A queue the request waits on was told: run it again soon, between stops."""
         if req.queued or req not in self.waiting:
             return
+        if req.op.woken is not None:
+            req.op.woken(req)
         req.queued = True
         self.ready.append(req)
         if not self.scheduled:
             self.scheduled = True
             self.kernel.defer(self.run_ready)
 
-    def run_ready(self, host_too=False):
-        """Run again the requests whose queues were told (and, from io_uring_enter, those
-        only a host fd can tell of)."""
+    def run_ready(self):
+        """Run again the requests whose queues (or host fds) told."""
         self.scheduled = False
         ready, self.ready = self.ready, []
-        if host_too:
-            ready += [r for r in self.waiting if _host_backed(r.wait) and r not in ready]
         for req in ready:
             req.queued = False
             if req in self.waiting:
@@ -333,17 +338,11 @@ class Requests:
         Requests.held -= 1
         for queue in req.wait.waitables:
             queue.remove(req.waker)
-        req.wait = req.waker = None
-
-    def host_waits(self):
-        """(host fd, events) pairs of the waiting requests, for a thread waiting in
-        io_uring_enter: None if one of them can only be looked at again."""
-        host = []
-        for req in self.waiting:
-            if req.wait.host is None:
-                return None
-            host += req.wait.host
-        return host
+        if req.told.__class__ is int:
+            self.kernel.platform.forget(req.told)
+        elif req.told is not None:
+            req.told.cancel()
+        req.wait = req.waker = req.told = None
 
     def complete(self, req, res, cflags=0):
         """Post the request's CQE (unless CQE_SKIP_SUCCESS and it succeeded), then what is
@@ -488,11 +487,6 @@ def _move_worker(worker):
         return False
     worker.tid, worker.thread, worker.mem = alive.tid, alive.thread, alive.mem
     return True
-
-
-def _host_backed(wait):
-    """Does only a host fd know when this wait is over (no queue of ours will tell)?"""
-    return wait.host is None or bool(wait.host)
 
 
 # -- submission ---------------------------------------------------------------------------
@@ -669,14 +663,12 @@ _sqpoll_rings = set()
 
 
 def _start_sqpoll(task, ring):
-    """The poller watches the ring's SQ; the supervisor takes what it finds whenever its
-    wait for a stop is interrupted by SQPOLL_SIGNAL (Kernel.idle_hooks)."""
+    """The poller watches the ring's SQ; the supervisor takes what it finds whenever the
+    poller's signal ends its wait for a stop (Kernel.idle_hooks)."""
     kernel = task.process.kernel
-    if not _sqpoll_rings and _sqpoll_submit not in kernel.idle_hooks:
-        signal.signal(SQPOLL_SIGNAL, lambda sig, frame: None)      # (only to interrupt the wait)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {SQPOLL_SIGNAL})
+    if _sqpoll_submit not in kernel.idle_hooks:
         kernel.idle_hooks.append(_sqpoll_submit)
-    if not ring.watch_sq(ring.sq_idle_ms, SQPOLL_SIGNAL):
+    if not ring.watch_sq(ring.sq_idle_ms, kernel.platform.wake_signal()):
         return False
     _sqpoll_rings.add(ring)
     return True
@@ -766,7 +758,7 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
             task.deadline = time.monotonic() + timeout
     ring = state.ring
     requests = _requests(ring, task)
-    requests.run_ready(host_too=True)
+    requests.run_ready()
     ring.flush_overflow()
     ring._set_sq_flag(IORING_SQ_TASKRUN, False)
     if flags & ENTER_GETEVENTS and ring.cq_ready() < min_complete:
@@ -776,9 +768,9 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
             return state.submitted or -errno.ETIME
         task.resume = state
         task.progress = state.submitted         # a signal ends the wait with the count
-        host = requests.host_waits()
-        raise WouldBlock([ring.cq_posted], timeout=task.remaining(), restart=errno.EINTR,
-                         sigmask=state.sigmask, host=host, recheck=RECHECK if host is None else None)
+        # (a signal that runs no handler, as an ignored SIGCHLD that ptrace makes us see,
+        # restarts the wait: Linux's would never have seen it)
+        raise WouldBlock([ring.cq_posted], timeout=task.remaining(), restart=ERESTARTNOHAND, sigmask=state.sigmask)
     task.resume = None
     task.progress = 0
     return state.submitted

@@ -52,15 +52,17 @@ class Op:
     """One opcode: its name and function, whether it is a read or write (RWF_NOWAIT,
     a short transfer fails a link) and whether it takes the SQE's fd as a file."""
 
-    __slots__ = ("name", "fn", "rw", "short_fails", "file", "ioprio", "buffer_select", "multishot", "prep")
+    __slots__ = ("name", "fn", "rw", "short_fails", "file", "ioprio", "buffer_select", "multishot", "prep",
+                 "woken")
 
     def __init__(self, name, fn, rw=False, short_fails=False, file=True, ioprio=False, buffer_select=False,
-                 multishot=lambda req: False, prep=None):
+                 multishot=lambda req: False, prep=None, woken=None):
         self.name, self.fn, self.rw, self.short_fails, self.file = name, fn, rw, short_fails, file
         self.ioprio = ioprio or rw      # may the SQE's ioprio be set (io_issue_def.ioprio)?
         self.buffer_select = buffer_select      # may it take a provided buffer (IOSQE_BUFFER_SELECT)?
         self.multishot = multishot      # does this request stay armed after a result (CQE_F_MORE)?
         self.prep = prep                # checks made when it is submitted (refused: the submission ends)
+        self.woken = woken              # what it notes when its wait is told, before anything runs
 
 
 def s64(v):
@@ -210,18 +212,21 @@ def _send(req):
 
 
 def _recv(req):
-    """recv, and IORING_CQE_F_SOCK_NONEMPTY when data is left behind; a multishot one
+    """recv (and IORING_CQE_F_SOCK_NONEMPTY); a multishot one
     (IORING_RECV_MULTISHOT) takes a provided buffer each time."""
     s = req.sqe
     check(not s.ioprio & ~IORING_RECV_MULTISHOT, errno.EINVAL)
     check(not s.ioprio or s.flags & IOSQE_BUFFER_SELECT, errno.EINVAL)
-    n = net.recvfrom(req.worker, _fd(req), s.addr, s.len, s.op_flags, 0, 0)
+    return _nonempty(req, net.recvfrom(req.worker, _fd(req), s.addr, s.len, s.op_flags, 0, 0))
+
+
+def _nonempty(req, n):
+    """IORING_CQE_F_SOCK_NONEMPTY after a receive, as io_recv_finish sets it from msg_inq."""
     try:
-        left = req.worker.files.get_file(_fd(req)).fionread()      # (msg_inq: bytes still queued)
+        if req.worker.files.get_file(_fd(req)).inq_hint() > 0:
+            req.cflags |= IORING_CQE_F_SOCK_NONEMPTY
     except SyscallError:
-        left = 0
-    if left > 0:
-        req.cflags |= IORING_CQE_F_SOCK_NONEMPTY
+        pass
     return n
 
 
@@ -230,7 +235,7 @@ def _sendmsg(req):
 
 
 def _recvmsg(req):
-    return net.recvmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags)
+    return _nonempty(req, net.recvmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags))
 
 
 def _accept(req):
@@ -511,12 +516,20 @@ def _poll_add(req):
     check(not s.len & ~IORING_POLL_ADD_MULTI, errno.EINVAL)
     f = req.worker.files.get_file(_fd(req))
     events = s.op_flags | POLLERR | POLLHUP
-    ready = f.poll() & events
+    ready = (f.poll() | req.seen) & events
+    req.seen = 0
     if ready and not req.reported:
         req.reported = True     # (a multishot poll's next report waits for a wake-up)
         return ready
     req.reported = False
     raise WouldBlock(f.wait_queues(), file=f, host=f.host_waits(events))
+
+
+def _poll_woken(req):
+    """The events there when the poll's wait was told: it reports them even if a request
+    woken with it takes the data first (io_poll_wake keeps the wake-up's mask)."""
+    if req.held is not None:
+        req.seen = req.held[1].poll()
 
 
 def _provide_buffers_prep(req):
@@ -680,7 +693,7 @@ OPS = {
     3: Op("FSYNC", _fsync),
     4: Op("READ_FIXED", _read_fixed, rw=True, short_fails=True),
     5: Op("WRITE_FIXED", _write_fixed, rw=True, short_fails=True),
-    6: Op("POLL_ADD", _poll_add, multishot=lambda req: req.sqe.len & IORING_POLL_ADD_MULTI),
+    6: Op("POLL_ADD", _poll_add, multishot=lambda req: req.sqe.len & IORING_POLL_ADD_MULTI, woken=_poll_woken),
     7: Op("POLL_REMOVE", _poll_remove, file=False),
     8: Op("SYNC_FILE_RANGE", _sync_file_range),
     9: Op("SENDMSG", _sendmsg, ioprio=True),

@@ -154,6 +154,11 @@ class OpenFile:
     def fionread(self):
         raise SyscallError(errno.ENOTTY)
 
+    def inq_hint(self):
+        """What a socket's recvmsg reports in msg_inq (io_uring's IORING_CQE_F_SOCK_NONEMPTY):
+        the bytes still queued."""
+        return self.fionread()
+
     def stat(self):
         return self.inode.stat()
 

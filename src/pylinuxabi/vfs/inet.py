@@ -293,6 +293,19 @@ class InetSocketFile(StreamFile):
     def fionread(self):
         return self._int_ioctl(termios.FIONREAD) + len(self.pending)
 
+    def inq_hint(self):
+        """tcp_inq_hint: the bytes queued, or 1 at the end of the stream (the peer's FIN);
+        UDP does not say (0)."""
+        if self.type != SOCK_STREAM:
+            return 0
+        n = self.fionread()
+        if n == 0:
+            try:
+                return int(self.sock.recv(1, MSG_PEEK | MSG_DONTWAIT) == b"")
+            except OSError:
+                return 0
+        return n
+
     def ioctl(self, request, arg, task):
         if request in (SIOCOUTQ, SIOCATMARK):
             return 0, self._int_ioctl(request).to_bytes(4, "little", signed=True)

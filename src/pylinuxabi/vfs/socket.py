@@ -798,6 +798,9 @@ class SocketFile(StreamFile):
     def fionread(self):
         return self.sock.inq()
 
+    def inq_hint(self):
+        return self.sock.inq() if self.sock.type == SOCK_STREAM else 0     # (only unix_stream_read_generic sets msg_inq)
+
     def ioctl(self, request, arg, task):
         if request == SIOCOUTQ:
             return 0, I32.pack(min(self.sock.wmem, 0x7FFFFFFF))
