@@ -32,7 +32,8 @@ from pylinuxabi.syscalls import fd as fdsys
 from pylinuxabi.syscalls.poll import RECHECK, read_sigmask
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER,
-                                           IORING_CQE_F_MORE, IORING_OP_LAST, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
+                                           IORING_CQE_F_MORE, IORING_OP_LAST, IORING_TIMEOUT_ETIME_SUCCESS,
+                                           IORING_TIMEOUT_MULTISHOT, IOSQE_ASYNC, IOSQE_BUFFER_SELECT,
                                            IOSQE_CQE_SKIP_SUCCESS, IOSQE_FIXED_FILE, IOSQE_IO_DRAIN,
                                            IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPCODE_NAMES, OPS, RWF_NOWAIT, SQE_FLAGS,
                                            CANCEL_FLAGS, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
@@ -101,7 +102,7 @@ class Request:
     its link chain, and, while it waits, the WouldBlock it waits with."""
 
     __slots__ = ("ring", "sqe", "op", "worker", "held", "rest", "wait", "waker", "timer", "target", "queued",
-                 "link_timeout", "cflags", "in_buffer", "reported", "told", "seen")
+                 "link_timeout", "cflags", "in_buffer", "reported", "told", "seen", "repeats")
 
     def __init__(self, ring, sqe, op, worker):
         self.ring, self.sqe, self.op, self.worker = ring, sqe, op, worker
@@ -110,7 +111,9 @@ class Request:
         self.wait = None
         self.waker = None       # what its queues call
         self.timer = None       # a TIMEOUT's kernel timer
-        self.target = None      # a count TIMEOUT's number of completions; a LINK_TIMEOUT's seconds
+        self.target = None      # a count TIMEOUT's number of completions; a LINK_TIMEOUT's or multishot
+                                # TIMEOUT's seconds
+        self.repeats = 0        # a multishot TIMEOUT's CQEs still to post (0: for ever)
         self.queued = False     # on the ready list
         self.link_timeout = None    # the LINK_TIMEOUT linked right after it
         self.cflags = 0             # its CQE's flags (IORING_CQE_F_*)
@@ -162,6 +165,9 @@ class Requests:
         self.timeouts = []
         self.completions = 0    # CQEs posted for requests other than TIMEOUTs (their count)
         self.scheduled = False
+        self.to_start = collections.deque()     # chains to start (start)
+        self.starting = False
+        self.closed = False
         self.inline = False     # requests run in io_uring_enter's submission (EVENTFD_ASYNC skips them)
 
     # -- running -------------------------------------------------------------------
@@ -178,10 +184,27 @@ class Requests:
         return bool(self.waiting or self.timeouts)
 
     def start(self, chain):
+        """Run the chain's first request (what follows it runs when it completes). Chains
+        that complete one request after another run here in turn, not one inside the
+        other's call: a chain of thousands of linked requests is only a longer loop."""
+        self.to_start.append(chain)
+        if self.starting:
+            return
+        self.starting = True
+        try:
+            while self.to_start:
+                self._start(self.to_start.popleft())
+        finally:
+            self.starting = False
+
+    def _start(self, chain):
         req, rest = chain[0], chain[1:]
         if rest and rest[0].op.name == "LINK_TIMEOUT":
             req.link_timeout, rest = rest[0], rest[1:]
         req.rest = rest
+        if req.op.name == "LINK_TIMEOUT":      # linked after another LINK_TIMEOUT: it times nothing
+            self.complete(req, -errno.ECANCELED)
+            return
         self.issue(req)
 
     def issue(self, req):
@@ -189,6 +212,9 @@ class Requests:
         result with IORING_CQE_F_MORE and runs again until it must wait or fails."""
         try:
             res = self.run(req)
+            if res is None:         # a TIMEOUT, armed
+                self.arm_link_timeout(req)
+                return
             while req.op.multishot(req) and (res > 0 or res == 0 and req.op.name == "ACCEPT"):  # (EOF ends one)
                 self.post(req, res, req.cflags | IORING_CQE_F_MORE)
                 req.cflags = 0
@@ -198,12 +224,15 @@ class Requests:
                 res = -errno.EAGAIN
             else:
                 self.park(req, wait)
-                lt = req.link_timeout
-                if lt is not None and lt.timer is None:
-                    lt.timer = self.kernel.timers.add(time.monotonic() + lt.target,
-                                                      functools.partial(self.link_timed_out, req))
+                self.arm_link_timeout(req)
                 return
         self.complete(req, res, req.cflags)
+
+    def arm_link_timeout(self, req):
+        """The request waits: its LINK_TIMEOUT's time starts."""
+        lt = req.link_timeout
+        if lt is not None and lt.timer is None:
+            lt.timer = self.kernel.timers.add(time.monotonic() + lt.target, functools.partial(self.link_timed_out, req))
 
     def run(self, req):
         """The opcode's function as the worker, with the file the request holds;
@@ -358,6 +387,8 @@ class Requests:
         rest, req.rest = req.rest, ()
         if rest:
             failed = res < 0 or (req.op.short_fails and res < req.sqe.len)
+            if res == -errno.ETIME and req.op.name == "TIMEOUT" and req.sqe.op_flags & IORING_TIMEOUT_ETIME_SUCCESS:
+                failed = False
             if failed and not req.sqe.flags & IOSQE_IO_HARDLINK:
                 self.cancel_chain(rest)
             else:
@@ -380,7 +411,8 @@ class Requests:
             ring.note(f"cqe user_data={user_data} res={_res_text(res)}" + (f" flags={cflags}" if cflags else ""))
         if counted:
             self.completions += 1
-            for t in [t for t in self.timeouts if t.target is not None and self.completions >= t.target]:
+            for t in [t for t in self.timeouts if t.target is not None and self.completions >= t.target
+                      and not t.sqe.op_flags & IORING_TIMEOUT_MULTISHOT]:
                 self.end_timeout(t, 0)
         if ring.eventfd is not None and ring.eventfd_enabled() and not (ring.eventfd[1] and self.inline):
             ring.eventfd[0].signal()
@@ -408,20 +440,47 @@ class Requests:
         """A LINK_TIMEOUT's time came before its request completed: the request is
         cancelled (and what is linked after it), the timeout ends with -ETIME."""
         lt, req.link_timeout = req.link_timeout, None
-        if lt is None or req not in self.waiting:
+        if lt is None:
             return
-        self.unpark(req)
-        self.complete(req, -errno.ECANCELED)
+        if req in self.timeouts:
+            self.end_timeout(req, -errno.ECANCELED)
+        elif req in self.waiting:
+            self.unpark(req)
+            self.complete(req, -errno.ECANCELED)
+        else:
+            return
         self.post(lt, -errno.ETIME)
 
     def add_timeout(self, req):
         self.timeouts.append(req)
         Requests.held += 1
 
+    def cancel_timeout(self, req):
+        """TIMEOUT_REMOVE found it: -ECANCELED, posted after the remove's own CQE (Linux
+        fails it through task work: io_req_task_queue_fail)."""
+        self.timeouts.remove(req)
+        Requests.held -= 1
+        if req.timer is not None:
+            req.timer.cancel()
+        self.kernel.defer(lambda: self.closed or self.complete(req, -errno.ECANCELED))
+
+    def timeout_fired(self, req):
+        """A TIMEOUT's time came: -ETIME; a multishot one goes on (io_timeout_finish)."""
+        if req.sqe.op_flags & IORING_TIMEOUT_MULTISHOT and req in self.timeouts:
+            if req.repeats != 1:
+                self.ring.cq_timeouts += 1
+                self.post(req, -errno.ETIME, IORING_CQE_F_MORE)
+                req.repeats = max(0, req.repeats - 1)
+                req.timer = self.kernel.timers.add(time.monotonic() + req.target, functools.partial(self.timeout_fired, req))
+                return
+        self.end_timeout(req, -errno.ETIME)
+
     def end_timeout(self, req, res):
         if req in self.timeouts:
             self.timeouts.remove(req)
             Requests.held -= 1
+            if res != -errno.ECANCELED:
+                self.ring.cq_timeouts += 1      # (io_timeout_fn, io_kill_timeout)
             if req.timer is not None:
                 req.timer.cancel()
             self.complete(req, res)
@@ -429,6 +488,7 @@ class Requests:
     def ring_closed(self):
         """The ring's last reference went: what waits is dropped, with no CQE to post,
         and the files it and what is linked after it hold let go."""
+        self.closed = True
         for req in list(self.waiting):
             self.unpark(req)
             for r in (req, *req.rest):
@@ -559,7 +619,7 @@ def _take(ring, requests, task, count):
             if not ring.setup_flags & SETUP_SUBMIT_ALL:
                 break
             continue
-        if req.op.name == "TIMEOUT":
+        if req.op.name == "TIMEOUT" and not chain and not sqe.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK):
             res = requests.run(req)
             if res is not None:
                 requests.complete(req, res)
@@ -710,10 +770,11 @@ def _ring(task, fd):
 class _Enter:
     """What a parked io_uring_enter keeps for its retries."""
 
-    __slots__ = ("ring", "submitted", "sigmask")
+    __slots__ = ("ring", "submitted", "sigmask", "timeouts")
 
     def __init__(self, ring, submitted, sigmask):
         self.ring, self.submitted, self.sigmask = ring, submitted, sigmask
+        self.timeouts = ring.cq_timeouts
 
 
 def _wait_args(task, flags, argp, argsz):
@@ -761,11 +822,12 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
     requests.run_ready()
     ring.flush_overflow()
     ring._set_sq_flag(IORING_SQ_TASKRUN, False)
-    if flags & ENTER_GETEVENTS and ring.cq_ready() < min_complete:
+    # (a TIMEOUT that fires ends the wait whatever min_complete says: io_should_wake)
+    if flags & ENTER_GETEVENTS and ring.cq_ready() < min_complete and ring.cq_timeouts == state.timeouts:
         if task.timed_out():
             task.resume = None
             task.progress = 0       # (a write after would take it for bytes already written)
-            return state.submitted or -errno.ETIME
+            return state.submitted or (0 if ring.cq_ready() else -errno.ETIME)     # (io_cqring_wait)
         task.resume = state
         task.progress = state.submitted         # a signal ends the wait with the count
         # (a signal that runs no handler, as an ignored SIGCHLD that ptrace makes us see,

@@ -94,9 +94,11 @@ def _transfer(stream, positioned, req):
 
 
 def _vectored(call, req):
-    """READV and WRITEV: preadv2 or pwritev2, offset -1 meaning the file's position."""
+    """READV and WRITEV: preadv2 or pwritev2, offset -1 meaning the file's position. The
+    iovecs are imported before the file is looked at (io_prep_rwv: EFAULT before EBADF)."""
     s = req.sqe
     check(not s.op_flags & ~RW_FLAGS, errno.EOPNOTSUPP)
+    fdsys.read_iovec(req.worker, s.addr, s.len)
     return call(req.worker, _fd(req), s.addr, s.len, _rw_offset(req), 0, 0)
 
 
@@ -644,28 +646,50 @@ def _file_of(req):
         return None
 
 
+IORING_TIMEOUT_BOOTTIME, IORING_TIMEOUT_REALTIME = 1 << 2, 1 << 3
+IORING_TIMEOUT_ETIME_SUCCESS, IORING_TIMEOUT_MULTISHOT = 1 << 5, 1 << 6
+TIMEOUT_FLAGS = (IORING_TIMEOUT_ABS | IORING_TIMEOUT_BOOTTIME | IORING_TIMEOUT_REALTIME
+                 | IORING_TIMEOUT_ETIME_SUCCESS | IORING_TIMEOUT_MULTISHOT)
+
+
 def _timeout(req):
-    """A timer (relative, or IORING_TIMEOUT_ABS on CLOCK_MONOTONIC) that ends with
-    -ETIME, or with 0 once `off` other requests have completed."""
+    """A timer that ends with -ETIME, or with 0 once `off` other requests have completed;
+    IORING_TIMEOUT_MULTISHOT: one -ETIME with IORING_CQE_F_MORE every interval, `off`
+    times (0: until removed), the last without MORE."""
     s = req.sqe
-    due = time.monotonic() + _read_timeout(req)
+    interval = _read_timeout(req)
     requests = req.ring.requests
-    if s.off:
+    if s.op_flags & IORING_TIMEOUT_MULTISHOT:
+        req.target = interval
+        req.repeats = s.off
+    elif s.off:
         req.target = requests.completions + s.off
     requests.add_timeout(req)
-    req.timer = requests.kernel.timers.add(due, lambda: requests.end_timeout(req, -errno.ETIME))
+    req.timer = requests.kernel.timers.add(time.monotonic() + interval, functools.partial(requests.timeout_fired, req))
     return None
 
 
 def _read_timeout(req):
-    """A TIMEOUT's or LINK_TIMEOUT's struct __kernel_timespec, read at submission."""
+    """A TIMEOUT's or LINK_TIMEOUT's struct __kernel_timespec, read at submission: the
+    seconds from now (an IORING_TIMEOUT_ABS time on CLOCK_MONOTONIC, or on BOOTTIME or
+    REALTIME as asked)."""
     s = req.sqe
+    flags = s.op_flags
     check(s.len == 1 and not s.buf_index, errno.EINVAL)
-    check(not s.op_flags & ~IORING_TIMEOUT_ABS, errno.EINVAL)
+    check(not flags & ~TIMEOUT_FLAGS, errno.EINVAL)
+    check(~flags & (IORING_TIMEOUT_BOOTTIME | IORING_TIMEOUT_REALTIME), errno.EINVAL)      # one clock
+    check(~flags & (IORING_TIMEOUT_MULTISHOT | IORING_TIMEOUT_ABS), errno.EINVAL)          # (relative only)
     sec, nsec = TIMESPEC.unpack(req.worker.mem.read(s.addr, TIMESPEC.size))
     check(sec >= 0 and 0 <= nsec < 10**9, errno.EINVAL)
-    when = sec + nsec / 1e9
-    return when - time.monotonic() if s.op_flags & IORING_TIMEOUT_ABS else when
+    return _from_now(sec + nsec / 1e9, flags)
+
+
+def _from_now(when, flags):
+    if not flags & IORING_TIMEOUT_ABS:
+        return when
+    clock = (time.CLOCK_REALTIME if flags & IORING_TIMEOUT_REALTIME else
+             time.CLOCK_BOOTTIME if flags & IORING_TIMEOUT_BOOTTIME else time.CLOCK_MONOTONIC)
+    return when - time.clock_gettime(clock)
 
 
 def _link_timeout(req):
@@ -675,13 +699,47 @@ def _link_timeout(req):
     return None
 
 
+IORING_TIMEOUT_UPDATE, IORING_LINK_TIMEOUT_UPDATE = 1 << 1, 1 << 4
+IORING_TIMEOUT_CLOCKS = 1 << 2 | 1 << 3             # BOOTTIME, REALTIME
+IORING_TIMEOUT_UPDATE_MASK = IORING_TIMEOUT_UPDATE | IORING_LINK_TIMEOUT_UPDATE
+
+
 def _timeout_remove(req):
+    """TIMEOUT_REMOVE (io_timeout_remove): cancel the TIMEOUT whose user_data is addr, or
+    with IORING_TIMEOUT_UPDATE give it a new time (the timespec at addr2, i.e. off), or
+    with IORING_LINK_TIMEOUT_UPDATE an armed LINK_TIMEOUT: 0, or -ENOENT if none is
+    pending."""
     s = req.sqe
-    check(not s.op_flags, errno.EINVAL)             # (IORING_TIMEOUT_UPDATE: not built)
+    check(not s.buf_index and not s.len and not s.file_index, errno.EINVAL)
     requests = req.ring.requests
+    flags = s.op_flags
+    if not flags & IORING_TIMEOUT_UPDATE_MASK:
+        check(not flags, errno.EINVAL)
+        for t in requests.timeouts:
+            if t.user_data == s.addr:
+                requests.cancel_timeout(t)
+                return 0
+        return -errno.ENOENT
+    check(not flags & ~(IORING_TIMEOUT_UPDATE_MASK | IORING_TIMEOUT_ABS | IORING_TIMEOUT_BOOTTIME
+                        | IORING_TIMEOUT_REALTIME), errno.EINVAL)
+    check(~flags & (IORING_TIMEOUT_BOOTTIME | IORING_TIMEOUT_REALTIME), errno.EINVAL)
+    sec, nsec = TIMESPEC.unpack(req.worker.mem.read(s.off, TIMESPEC.size))
+    check(sec >= 0 and nsec >= 0, errno.EINVAL)
+    due = time.monotonic() + _from_now(sec + nsec / 1e9, flags)
+    if flags & IORING_LINK_TIMEOUT_UPDATE:
+        for r in (*requests.waiting, *requests.timeouts):
+            lt = r.link_timeout
+            if lt is not None and lt.timer is not None and lt.user_data == s.addr:
+                lt.timer.cancel()
+                lt.timer = requests.kernel.timers.add(due, functools.partial(requests.link_timed_out, r))
+                return 0
+        return -errno.ENOENT
     for t in requests.timeouts:
-        if t.user_data == s.addr:
-            requests.end_timeout(t, -errno.ECANCELED)
+        if t.user_data == s.addr and t.timer is not None:
+            if t.sqe.op_flags & IORING_TIMEOUT_MULTISHOT:
+                t.target = max(0.0, due - time.monotonic())     # its interval from now on
+            t.timer.cancel()
+            t.timer = requests.kernel.timers.add(due, functools.partial(requests.timeout_fired, t))
             return 0
     return -errno.ENOENT
 

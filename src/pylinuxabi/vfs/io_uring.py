@@ -141,6 +141,7 @@ class Ring(StreamFile):
         self.personalities = {}     # id -> the Creds registered under it
         self.next_personality = 1
         self.requests = None        # the syscall layer's state of requests in flight
+        self.cq_timeouts = 0        # TIMEOUTs that have fired (each ends a wait in io_uring_enter)
         self.trace = None           # --strace: a deque of SQE and CQE lines not shown yet
         for at, value in ((SQ_RING_MASK, sq_entries - 1), (CQ_RING_MASK, cq_entries - 1),
                           (SQ_RING_ENTRIES, sq_entries), (CQ_RING_ENTRIES, cq_entries)):
