@@ -50,11 +50,15 @@ SETUP_IOPOLL, SETUP_SQPOLL, SETUP_SQ_AFF, SETUP_CQSIZE, SETUP_CLAMP = 1, 2, 4, 8
 SETUP_ATTACH_WQ, SETUP_R_DISABLED, SETUP_SUBMIT_ALL = 32, 64, 128
 SETUP_COOP_TASKRUN, SETUP_TASKRUN_FLAG, SETUP_SQE128, SETUP_CQE32 = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 SETUP_SINGLE_ISSUER, SETUP_DEFER_TASKRUN, SETUP_NO_MMAP = 1 << 12, 1 << 13, 1 << 14
-# the flags we honour: IOPOLL, ATTACH_WQ and NO_MMAP are not built (EINVAL, as a kernel
-# without them); SQPOLL is the poller thread of native/core.c (sqpoll_add)
-SETUP_FLAGS = (SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_CQSIZE | SETUP_CLAMP | SETUP_R_DISABLED | SETUP_SUBMIT_ALL
-               | SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG | SETUP_SQE128 | SETUP_CQE32 | SETUP_SINGLE_ISSUER
-               | SETUP_DEFER_TASKRUN)
+# the flags we honour: NO_MMAP is not built (EINVAL, as a kernel without it); SQPOLL is
+# the poller thread of native/core.c (sqpoll_add); IOPOLL rings take only the requests
+# Linux lets them, and no file of ours polls (-EOPNOTSUPP, as a file without ->iopoll);
+# ATTACH_WQ checks the ring it names (the async backend it would share is ours anyway)
+SETUP_FLAGS = (SETUP_IOPOLL | SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_CQSIZE | SETUP_CLAMP | SETUP_ATTACH_WQ
+               | SETUP_R_DISABLED | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG | SETUP_SQE128
+               | SETUP_CQE32 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN)
+IOPOLL_OPS = {"NOP", "READV", "WRITEV", "READ_FIXED", "WRITE_FIXED", "READ", "WRITE", "FILES_UPDATE", "PROVIDE_BUFFERS",
+              "REMOVE_BUFFERS", "MSG_RING", "URING_CMD"}     # (io_issue_def.iopoll)
 SQ_THREAD_IDLE_MS = 1000    # an SQPOLL ring's idle time before NEED_WAKEUP, unless sq_thread_idle says
 # the features we honour (IORING_FEAT_*): SINGLE_MMAP, NODROP, SUBMIT_STABLE (SQEs are
 # copied at submission), RW_CUR_POS, CUR_PERSONALITY, FAST_POLL (a request that would
@@ -244,6 +248,13 @@ class Requests:
         if req.sqe.flags & IOSQE_BUFFER_SELECT and not req.in_buffer:
             return self.run_with_buffer(req)
         files = worker.files
+        if req.op.rw and self.ring.setup_flags & SETUP_IOPOLL:
+            try:
+                if req.held is None:
+                    files.get_file(req.sqe.fd)      # (EBADF first)
+            except SyscallError as e:
+                return -e.errno
+            return -errno.EOPNOTSUPP                # (io_rw_init_file: no file of ours has ->iopoll)
         saved, files.held = files.held, req.held
         current, kernel.current = kernel.current, worker
         try:
@@ -569,6 +580,7 @@ def _prepare(ring, task, sqe):
     if sqe.personality:
         creds = ring.personalities.get(sqe.personality)
         check(creds is not None, errno.EINVAL)
+    check(not ring.setup_flags & SETUP_IOPOLL or op.name in IOPOLL_OPS, errno.EINVAL)
     req = Request(ring, sqe, op, Worker(task, creds))
     if op.prep is not None:
         op.prep(req)
@@ -698,6 +710,8 @@ def io_uring_setup(task, entries, params_addr):
     if flags & SETUP_SQ_AFF:
         check(flags & SETUP_SQPOLL and p[3] < (os.cpu_count() or 1), errno.EINVAL)
     check(not flags & SETUP_SQPOLL or not flags & (SETUP_COOP_TASKRUN | SETUP_DEFER_TASKRUN), errno.EINVAL)
+    if flags & SETUP_ATTACH_WQ:
+        _attach_to(task, p[6], flags)
     ring = Ring(sq, cq, flags, 128 if flags & SETUP_SQE128 else 64, 32 if flags & SETUP_CQE32 else 16)
     if task.process.kernel.tracer:
         ring.trace = collections.deque(maxlen=TRACE_MAX)
@@ -717,6 +731,19 @@ def io_uring_setup(task, entries, params_addr):
             ring.release()
             raise SyscallError(errno.ENOMEM)
     return task.files.install_new(ring, cloexec=True)
+
+
+def _attach_to(task, wq_fd, flags):
+    """ATTACH_WQ's wq_fd: a ring (ENXIO for no file, EINVAL for another), and for an SQPOLL
+    ring one with a poller, set up in this process (io_attach_sq_data)."""
+    try:
+        other = task.files.get_file(wq_fd)
+    except SyscallError:
+        raise SyscallError(errno.ENXIO) from None
+    check(isinstance(other, Ring), errno.EINVAL)
+    if flags & SETUP_SQPOLL:
+        check(other.sqpoll is not None, errno.EINVAL)
+        check(other.owner is None or other.owner.process.pid == task.process.pid, errno.EPERM)
 
 
 _sqpoll_rings = set()
