@@ -10,9 +10,11 @@ its state apart from the thread's own syscalls.
 A request that would block (WouldBlock) waits on the same queues a syscall would;
 when one is told, the request is put on its ring's ready list and run again by
 Kernel.defer, between two stops and never from inside another handler.
-Requests whose readiness only a host fd knows (sockets, the terminal) are run again
-when a thread enters io_uring_enter, and a thread waiting there waits on their host
-fds too. Link chains, drains and CQE_SKIP_SUCCESS follow io_uring/io_uring.c.
+Requests whose readiness only a host fd knows (sockets, the terminal) have the host
+waker tell the supervisor (a token), so they complete while the program spins on its CQ
+ring; those on a signalfd are looked at again by a thread that waits in io_uring_enter,
+which waits for their signals too. Link chains, drains and CQE_SKIP_SUCCESS follow
+io_uring/io_uring.c.
 """
 import collections
 import errno
@@ -25,10 +27,10 @@ import traceback
 import weakref
 
 from pylinuxabi.base.abi import TIMESPEC, signed32
+from pylinuxabi.base.creds import CAP_SYS_ADMIN, CAP_SYS_NICE
 from pylinuxabi.base.errors import ERESTARTNOHAND, SyscallError, WouldBlock, check
 from pylinuxabi.kernel.task import Task
 from pylinuxabi.platform import ThreadGone
-from pylinuxabi.syscalls import fd as fdsys
 from pylinuxabi.syscalls.poll import RECHECK, read_sigmask
 from pylinuxabi.syscalls.registry import syscall
 from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IORING_CQE_F_BUFFER,
@@ -38,7 +40,7 @@ from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IO
                                            IOSQE_IO_HARDLINK, IOSQE_IO_LINK, OPCODE_NAMES, OPS, RWF_NOWAIT, SQE_FLAGS,
                                            CANCEL_FLAGS, IORING_ASYNC_CANCEL_ALL, IORING_ASYNC_CANCEL_ANY,
                                            IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_OP, cancel_requests,
-                                           file_for_table, s64, update_files)
+                                           file_for_table, poll_armed, s64, update_files)
 from pylinuxabi.vfs.eventfd import EventFd
 from pylinuxabi.vfs.io_uring import PAGE, BufferRing, Ring, IORING_SQ_TASKRUN
 
@@ -95,7 +97,7 @@ PERSONALITY_MAX = 0xFFFF
 SYNC_CANCEL = struct.Struct("<QiIqqB7B3Q")
 SZ_1G = 1 << 30
 IORING_MAX_REG_BUFFERS = 1 << 14
-IN_FLIGHT_MAX = 1 << 16     # requests waiting in all rings, at most (Requests.held)
+IN_FLIGHT_MAX = 1 << 17     # requests waiting in all rings, at most (Requests.held)
 TRACE_MAX = 4096            # --strace: SQE and CQE lines kept for the next io_uring_enter's
 IORING_MAX_FIXED_FILES = 1 << 20
 
@@ -163,7 +165,8 @@ class Requests:
         Requests.everywhere.add(self)
         if _task_execs not in kernel.exec_hooks:
             kernel.exec_hooks.append(_task_execs)
-        self.waiting = []
+        self.waiting = {}       # (a dict as an ordered set: thousands may wait)
+        self.signal_waiters = set()     # those waiting on a signalfd
         self.ready = []
         self.drained = []       # chains waiting for every request before them (IOSQE_IO_DRAIN)
         self.timeouts = []
@@ -220,6 +223,8 @@ class Requests:
                 self.arm_link_timeout(req)
                 return
             while req.op.multishot(req) and (res > 0 or res == 0 and req.op.name == "ACCEPT"):  # (EOF ends one)
+                if not self.ring.has_room():
+                    break           # a full CQ ends it: this result is its last CQE, without MORE
                 self.post(req, res, req.cflags | IORING_CQE_F_MORE)
                 req.cflags = 0
                 res = self.run(req)
@@ -259,6 +264,10 @@ class Requests:
         current, kernel.current = kernel.current, worker
         try:
             res = req.op.fn(req)
+            if res == -errno.EAGAIN and req.op.polls:       # (an O_NONBLOCK file's: Linux arms a poll)
+                wait = poll_armed(req, req.op.polls)
+                if wait is not None:
+                    raise wait
             if res is not None and res.__class__ is not int:
                 return -errno.EOPNOTSUPP        # the host would have to run it (the lent terminal)
             if res == -errno.EFAULT and not self.inline and _dying(worker):
@@ -267,6 +276,10 @@ class Requests:
         except SyscallError as e:
             if e.errno == errno.EFAULT and not self.inline and _dying(worker):
                 return -errno.ECANCELED
+            if e.errno == errno.EAGAIN and req.op.polls:
+                wait = poll_armed(req, req.op.polls)
+                if wait is not None:
+                    raise wait from None
             return -e.errno
         except WouldBlock:
             raise
@@ -349,7 +362,9 @@ class Requests:
             req.told = platform.tell_when_ready(wait.host, req.waker) if wait.host else None
             if req.told is None:
                 req.told = self.kernel.timers.add(time.monotonic() + (wait.recheck or RECHECK), req.waker)
-        self.waiting.append(req)
+        if req.held is not None and getattr(req.held[1], "wake_signals", 0):
+            self.signal_waiters.add(req)
+        self.waiting[req] = None
 
     def wake(self, req):
         """A queue the request waits on was told: run it again soon, between stops."""
@@ -373,8 +388,22 @@ class Requests:
                 self.unpark(req)
                 self.issue(req)
 
+    def signal_waits(self):
+        """The signals the waiting requests' signalfds take (0: none): a thread waiting in
+        io_uring_enter waits for them too, and then looks at those requests again."""
+        mask = 0
+        for req in self.signal_waiters:
+            mask |= req.held[1].wake_signals
+        return mask
+
+    def wake_signal_waits(self):
+        for req in list(self.signal_waiters):
+            if req.held[1].poll():
+                self.wake(req)
+
     def unpark(self, req):
-        self.waiting.remove(req)
+        del self.waiting[req]
+        self.signal_waiters.discard(req)
         Requests.held -= 1
         for queue in req.wait.waitables:
             queue.remove(req.waker)
@@ -394,14 +423,17 @@ class Requests:
         if lt is not None:          # the request beat its LINK_TIMEOUT
             if lt.timer is not None:
                 lt.timer.cancel()
-            self.post(lt, -errno.ECANCELED)
+            if not lt.sqe.flags & IOSQE_CQE_SKIP_SUCCESS:      # (io_disarm_next: not a failure)
+                self.post(lt, -errno.ECANCELED)
         rest, req.rest = req.rest, ()
         if rest:
             failed = res < 0 or (req.op.short_fails and res < req.sqe.len)
             if res == -errno.ETIME and req.op.name == "TIMEOUT" and req.sqe.op_flags & IORING_TIMEOUT_ETIME_SUCCESS:
                 failed = False
             if failed and not req.sqe.flags & IOSQE_IO_HARDLINK:
-                self.cancel_chain(rest)
+                # (a failed request that asked CQE_SKIP_SUCCESS posts its own CQE and
+                # skips those of the chain: req_set_fail's REQ_F_SKIP_LINK_CQES)
+                self.cancel_chain(rest, post=not req.sqe.flags & IOSQE_CQE_SKIP_SUCCESS)
             else:
                 self.start(rest)
         if self.drained and not self.in_flight():
@@ -429,12 +461,13 @@ class Requests:
             ring.eventfd[0].signal()
 
     # -- cancelling ----------------------------------------------------------------
-    def cancel_chain(self, chain):
+    def cancel_chain(self, chain, post=True):
         """Requests linked after one that failed (or with one refused): -ECANCELED each,
         the files they hold let go."""
         for r in chain:
             drop(r)
-            self.post(r, -errno.ECANCELED)
+            if post:
+                self.post(r, -errno.ECANCELED)
 
     def cancel(self, match, everything=False):
         """Cancel the waiting requests `match` picks (the first, or all): -ECANCELED."""
@@ -460,7 +493,8 @@ class Requests:
             self.complete(req, -errno.ECANCELED)
         else:
             return
-        self.post(lt, -errno.ETIME)
+        if not lt.sqe.flags & IOSQE_CQE_SKIP_SUCCESS:
+            self.post(lt, -errno.ETIME)
 
     def add_timeout(self, req):
         self.timeouts.append(req)
@@ -478,7 +512,7 @@ class Requests:
     def timeout_fired(self, req):
         """A TIMEOUT's time came: -ETIME; a multishot one goes on (io_timeout_finish)."""
         if req.sqe.op_flags & IORING_TIMEOUT_MULTISHOT and req in self.timeouts:
-            if req.repeats != 1:
+            if req.repeats != 1 and self.ring.has_room():
                 self.ring.cq_timeouts += 1
                 self.post(req, -errno.ETIME, IORING_CQE_F_MORE)
                 req.repeats = max(0, req.repeats - 1)
@@ -574,6 +608,8 @@ def _prepare(ring, task, sqe):
     check(op is not None, errno.EINVAL)
     check(not sqe.flags & ~SQE_FLAGS, errno.EINVAL)
     check(op.ioprio or not sqe.ioprio, errno.EINVAL)
+    if op.rw and sqe.ioprio:
+        _ioprio_check_cap(task, sqe.ioprio)
     if ring.restrictions is not None:
         ring.restrictions.check_sqe(sqe)
     creds = None
@@ -592,6 +628,20 @@ def _prepare(ring, task, sqe):
         f.get()
         req.held = (FIXED_FD, f)
     return req
+
+
+IOPRIO_CLASS_NONE, IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE = 0, 1, 2, 3
+
+
+def _ioprio_check_cap(task, ioprio):
+    """A read's or write's I/O priority, checked as io_prep_rw does (ioprio_check_cap):
+    the real-time class needs CAP_SYS_NICE or CAP_SYS_ADMIN (EPERM); an unknown class,
+    or a level with the class NONE, is EINVAL."""
+    klass, level = ioprio >> 13 & 7, ioprio & 7
+    if klass == IOPRIO_CLASS_RT:
+        check(task.creds.capable(CAP_SYS_NICE) or task.creds.capable(CAP_SYS_ADMIN), errno.EPERM)
+    check(klass in (IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE) or klass == IOPRIO_CLASS_NONE and not level,
+          errno.EINVAL)
 
 
 def submit(task, ring, count):
@@ -846,6 +896,9 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
             task.deadline = time.monotonic() + timeout
     ring = state.ring
     requests = _requests(ring, task)
+    signals = requests.signal_waits()
+    if signals:
+        requests.wake_signal_waits()
     requests.run_ready()
     ring.flush_overflow()
     ring._set_sq_flag(IORING_SQ_TASKRUN, False)
@@ -859,7 +912,8 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
         task.progress = state.submitted         # a signal ends the wait with the count
         # (a signal that runs no handler, as an ignored SIGCHLD that ptrace makes us see,
         # restarts the wait: Linux's would never have seen it)
-        raise WouldBlock([ring.cq_posted], timeout=task.remaining(), restart=ERESTARTNOHAND, sigmask=state.sigmask)
+        raise WouldBlock([ring.cq_posted], timeout=task.remaining(), restart=ERESTARTNOHAND, sigmask=state.sigmask,
+                         signals=requests.signal_waits() if signals else 0)
     task.resume = None
     task.progress = 0
     return state.submitted
@@ -1004,7 +1058,7 @@ def _register_pbuf_ring(task, ring, addr, nr):
     check(entries and entries & (entries - 1) == 0 and entries <= 32768, errno.EINVAL)
     check(ring_addr and not ring_addr & (PAGE - 1), errno.EINVAL)
     check(bgid not in ring.buffer_rings and bgid not in ring.buffer_groups, errno.EEXIST)
-    fdsys.access_ok(ring_addr, entries * BufferRing.ENTRY.size)
+    task.mem.read(ring_addr, entries * BufferRing.ENTRY.size)     # (pinned: mapped, or EFAULT)
     ring.buffer_rings[bgid] = BufferRing(ring_addr, entries)
     return 0
 

@@ -16,8 +16,9 @@ import time
 from pylinuxabi.base.abi import TIMESPEC, signed32
 from pylinuxabi.base.errors import SyscallError, WouldBlock, check
 from pylinuxabi.syscalls import attr, epoll as epollsys, fd as fdsys, fs, namei as nameisys, net, splice, xattr
+from pylinuxabi.syscalls.poll import RECHECK
 from pylinuxabi.syscalls.splice import SPLICE_F_ALL
-from pylinuxabi.vfs.file import POLLERR, POLLHUP
+from pylinuxabi.vfs.file import POLLERR, POLLHUP, POLLIN, POLLOUT
 from pylinuxabi.vfs.io_uring import Ring
 
 # SQE flags
@@ -53,16 +54,20 @@ class Op:
     a short transfer fails a link) and whether it takes the SQE's fd as a file."""
 
     __slots__ = ("name", "fn", "rw", "short_fails", "file", "ioprio", "buffer_select", "multishot", "prep",
-                 "woken")
+                 "woken", "polls", "nowait")
 
     def __init__(self, name, fn, rw=False, short_fails=False, file=True, ioprio=False, buffer_select=False,
-                 multishot=lambda req: False, prep=None, woken=None):
+                 multishot=lambda req: False, prep=None, woken=None, polls=0, nowait=lambda req: False):
         self.name, self.fn, self.rw, self.short_fails, self.file = name, fn, rw, short_fails, file
         self.ioprio = ioprio or rw      # may the SQE's ioprio be set (io_issue_def.ioprio)?
         self.buffer_select = buffer_select      # may it take a provided buffer (IOSQE_BUFFER_SELECT)?
         self.multishot = multishot      # does this request stay armed after a result (CQE_F_MORE)?
         self.prep = prep                # checks made when it is submitted (refused: the submission ends)
         self.woken = woken              # what it notes when its wait is told, before anything runs
+        # io_issue_def.pollin/pollout: on EAGAIN it waits for these events (io_arm_poll_handler),
+        # whatever O_NONBLOCK says, unless the SQE asks not to (`nowait`)
+        self.polls = polls
+        self.nowait = nowait
 
 
 def s64(v):
@@ -126,8 +131,27 @@ def _write_fixed(req):
     return _write(req)
 
 
+IORING_NOP_INJECT_RESULT, IORING_NOP_FILE, IORING_NOP_FIXED_FILE, IORING_NOP_FIXED_BUFFER = 1, 2, 4, 8
+NOP_FLAGS = 0x1F                    # (and IORING_NOP_TW: how it completes, nothing to see)
+
+
+def _nop_prep(req):
+    check(not req.sqe.op_flags & ~NOP_FLAGS, errno.EINVAL)
+
+
 def _nop(req):
-    return 0
+    """io_nop: 0, or the result in len (IORING_NOP_INJECT_RESULT); with IORING_NOP_FILE it
+    looks its fd up (a registered one with NOP_FIXED_FILE), with NOP_FIXED_BUFFER the
+    registered buffer buf_index (EFAULT)."""
+    s, flags = req.sqe, req.sqe.op_flags
+    if flags & IORING_NOP_FILE:
+        if flags & IORING_NOP_FIXED_FILE:
+            check(0 <= s.fd < len(req.ring.files) and req.ring.files[s.fd] is not None, errno.EBADF)
+        else:
+            req.worker.files.get(s.fd)
+    if flags & IORING_NOP_FIXED_BUFFER:
+        check(s.buf_index < len(req.ring.buffers), errno.EFAULT)
+    return signed32(s.len) if flags & IORING_NOP_INJECT_RESULT else 0
 
 
 def _fsync(req):
@@ -551,6 +575,7 @@ def _provide_buffers(req):
     """The buffers join group buf_index, after those it has (ENOMEM past what a ring
     may hold, PROVIDED_MAX)."""
     s, ring = req.sqe, req.ring
+    check(s.buf_index not in ring.buffer_rings, errno.EINVAL)      # (a buffer ring's group)
     check(ring.provided + s.fd <= PROVIDED_MAX, errno.ENOMEM)
     group = ring.buffer_groups.setdefault(s.buf_index, collections.deque())
     group.extend((s.addr + i * s.len, s.len, s.off + i) for i in range(s.fd))
@@ -568,6 +593,7 @@ def _remove_buffers(req):
     """Up to nbufs buffers of group buf_index gone (the last given first): how many;
     -ENOENT for a group never given any."""
     s, ring = req.sqe, req.ring
+    check(s.buf_index not in ring.buffer_rings, errno.EINVAL)
     group = ring.buffer_groups.get(s.buf_index)
     if group is None:
         return -errno.ENOENT
@@ -744,21 +770,44 @@ def _timeout_remove(req):
     return -errno.ENOENT
 
 
+IORING_ACCEPT_DONTWAIT = 1 << 1
+MSG_DONTWAIT = 0x40
+_rw_nowait = lambda req: bool(req.sqe.op_flags & RWF_NOWAIT)       # noqa: E731
+_msg_nowait = lambda req: bool(req.sqe.op_flags & MSG_DONTWAIT)    # noqa: E731
+
+
+def poll_armed(req, events):
+    """An opcode that got EAGAIN waits for the file's `events` as a poll would: the
+    WouldBlock to raise, or None where Linux answers EAGAIN (the SQE asked, or the file
+    cannot be polled)."""
+    if req.op.nowait(req):
+        return None
+    try:
+        f = req.held[1] if req.held is not None else req.worker.files.get_file(req.sqe.fd)
+    except SyscallError:
+        return None
+    if not f.can_poll():
+        return None
+    host = f.host_waits(events)
+    return WouldBlock(f.wait_queues(), file=f, host=host, recheck=RECHECK if host is None else None)
+
+
 OPS = {
-    0: Op("NOP", _nop, file=False),
-    1: Op("READV", _readv, rw=True),
-    2: Op("WRITEV", _writev, rw=True),
+    0: Op("NOP", _nop, file=False, prep=_nop_prep),
+    1: Op("READV", _readv, rw=True, polls=POLLIN, nowait=_rw_nowait),
+    2: Op("WRITEV", _writev, rw=True, polls=POLLOUT, nowait=_rw_nowait),
     3: Op("FSYNC", _fsync),
-    4: Op("READ_FIXED", _read_fixed, rw=True, short_fails=True),
-    5: Op("WRITE_FIXED", _write_fixed, rw=True, short_fails=True),
+    4: Op("READ_FIXED", _read_fixed, rw=True, short_fails=True, polls=POLLIN, nowait=_rw_nowait),
+    5: Op("WRITE_FIXED", _write_fixed, rw=True, short_fails=True, polls=POLLOUT, nowait=_rw_nowait),
     6: Op("POLL_ADD", _poll_add, multishot=lambda req: req.sqe.len & IORING_POLL_ADD_MULTI, woken=_poll_woken),
     7: Op("POLL_REMOVE", _poll_remove, file=False),
     8: Op("SYNC_FILE_RANGE", _sync_file_range),
-    9: Op("SENDMSG", _sendmsg, ioprio=True),
-    10: Op("RECVMSG", _recvmsg, ioprio=True),
+    9: Op("SENDMSG", _sendmsg, ioprio=True, polls=POLLOUT, nowait=_msg_nowait),
+    10: Op("RECVMSG", _recvmsg, ioprio=True, polls=POLLIN, nowait=_msg_nowait),
     11: Op("TIMEOUT", _timeout, file=False),
     12: Op("TIMEOUT_REMOVE", _timeout_remove, file=False),
-    13: Op("ACCEPT", _accept, ioprio=True, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT),
+    13: Op("ACCEPT", _accept, ioprio=True, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT,
+           polls=POLLIN, nowait=lambda req: bool(req.sqe.ioprio & IORING_ACCEPT_DONTWAIT)),
     14: Op("ASYNC_CANCEL", _async_cancel, file=False, prep=_async_cancel_prep),
     15: Op("LINK_TIMEOUT", _link_timeout, file=False),
     16: Op("CONNECT", _connect),
@@ -766,11 +815,11 @@ OPS = {
     18: Op("OPENAT", _openat, file=False),
     19: Op("CLOSE", _close, file=False),
     21: Op("STATX", _statx, file=False),
-    22: Op("READ", _read, rw=True, short_fails=True, buffer_select=True),
-    23: Op("WRITE", _write, rw=True, short_fails=True),
+    22: Op("READ", _read, rw=True, short_fails=True, buffer_select=True, polls=POLLIN, nowait=_rw_nowait),
+    23: Op("WRITE", _write, rw=True, short_fails=True, polls=POLLOUT, nowait=_rw_nowait),
     24: Op("FADVISE", _fadvise),
-    26: Op("SEND", _send, ioprio=True),
-    27: Op("RECV", _recv, ioprio=True, buffer_select=True,
+    26: Op("SEND", _send, ioprio=True, polls=POLLOUT, nowait=_msg_nowait),
+    27: Op("RECV", _recv, ioprio=True, buffer_select=True, polls=POLLIN, nowait=_msg_nowait,
            multishot=lambda req: req.sqe.ioprio & IORING_RECV_MULTISHOT),
     28: Op("OPENAT2", _openat2, file=False),
     29: Op("EPOLL_CTL", _epoll_ctl, file=False),
@@ -794,7 +843,7 @@ OPS = {
     49: Op("READ_MULTISHOT", _read_multishot, buffer_select=True, prep=_read_multishot_prep,
            multishot=lambda req: True),
     54: Op("FIXED_FD_INSTALL", _fixed_fd_install, prep=_fixed_fd_install_prep),
-    55: Op("FTRUNCATE", _ftruncate),
+    55: Op("FTRUNCATE", _ftruncate, prep=_unused("op_flags", "addr", "len", "buf_index", "file_index", "addr3")),
     56: Op("BIND", _bind),
     57: Op("LISTEN", _listen),
     62: Op("PIPE", _pipe, file=False),

@@ -204,6 +204,11 @@ class Ring(StreamFile):
             self._set_sq_flag(IORING_SQ_CQ_OVERFLOW, False)
         return moved
 
+    def has_room(self):
+        """Would a CQE go into the CQ itself (not the overflow list)? A multishot request's
+        CQE with IORING_CQE_F_MORE is posted only then (io_req_post_cqe)."""
+        return not self.overflow and self._cq_room()
+
     def _cq_room(self):
         return (self.cq_tail - self._u32(CQ_HEAD)) & 0xFFFFFFFF < self.cq_entries
 
