@@ -103,6 +103,14 @@ class FdTable:
         self.first_free = min(self.first_free, fd)
         self._drop(f)
 
+    def detach(self, fd):
+        """The file at fd leaves the table with no close (the caller gets its reference):
+        io_uring's direct descriptors, which never had an fd, are made this way."""
+        f = self.fds.pop(fd)
+        self.cloexec.discard(fd)
+        self.first_free = min(self.first_free, fd)
+        return f
+
     def _drop(self, file):
         """An fd of ours no longer names file: our POSIX locks on it go (filp_close), then the reference."""
         if not file.flags & O_PATH:             # (filp_flush: an O_PATH fd leaves them)

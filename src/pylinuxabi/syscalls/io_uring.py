@@ -250,6 +250,14 @@ class Requests:
         worker, kernel = req.worker, self.kernel
         if _gone(worker, kernel, self.inline) and (self.ring.sqpoll is None or not _move_worker(worker)):
             return -errno.ECANCELED
+        if req.held is None and req.sqe.flags & IOSQE_FIXED_FILE and req.op.file:
+            # a registered file is looked up when the request is issued (io_assign_file), so a
+            # direct open linked before it is seen; an op with no file ignores the flag
+            fixed, fd = self.ring.files, req.sqe.fd
+            if not (0 <= fd < len(fixed) and fixed[fd] is not None):
+                return -errno.EBADF
+            fixed[fd].get()
+            req.held = (FIXED_FD, fixed[fd])
         if req.sqe.flags & IOSQE_BUFFER_SELECT and not req.in_buffer:
             return self.run_with_buffer(req)
         files = worker.files
@@ -602,8 +610,9 @@ def _requests(ring, task):
 
 
 def _prepare(ring, task, sqe):
-    """io_init_req: the opcode, the SQE's flags and a registered file; EINVAL et al.
-    fail the request at once (and stop the submission without SUBMIT_ALL)."""
+    """io_init_req: the opcode and the SQE's flags (a registered file is looked up when
+    the request runs); EINVAL et al. fail the request at once (and stop the submission
+    without SUBMIT_ALL)."""
     op = OPS.get(sqe.opcode)
     check(op is not None, errno.EINVAL)
     check(not sqe.flags & ~SQE_FLAGS, errno.EINVAL)
@@ -622,11 +631,6 @@ def _prepare(ring, task, sqe):
         op.prep(req)
     if sqe.flags & IOSQE_BUFFER_SELECT:
         check(op.buffer_select, errno.EOPNOTSUPP)
-    if sqe.flags & IOSQE_FIXED_FILE and op.file:          # (an op with no file ignores the flag)
-        check(0 <= sqe.fd < len(ring.files) and ring.files[sqe.fd] is not None, errno.EBADF)
-        f = ring.files[sqe.fd]
-        f.get()
-        req.held = (FIXED_FD, f)
     return req
 
 
@@ -912,8 +916,10 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
         task.progress = state.submitted         # a signal ends the wait with the count
         # (a signal that runs no handler, as an ignored SIGCHLD that ptrace makes us see,
         # restarts the wait: Linux's would never have seen it)
+        # (the wait holds the ring, as io_uring_enter's fdget: a close of its fd by
+        # another thread meanwhile does not end it)
         raise WouldBlock([ring.cq_posted], timeout=task.remaining(), restart=ERESTARTNOHAND, sigmask=state.sigmask,
-                         signals=requests.signal_waits() if signals else 0)
+                         signals=requests.signal_waits() if signals else 0, file=ring)
     task.resume = None
     task.progress = 0
     return state.submitted

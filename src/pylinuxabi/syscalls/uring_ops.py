@@ -166,22 +166,72 @@ def _sync_file_range(req):
     return attr.sync_file_range(req.worker, _fd(req), s64(s.off), s.len, s.op_flags)
 
 
+O_CLOEXEC = 0o2000000
+
+
+def _openat_prep(req):
+    """__io_openat_prep: a direct open (file_index) may not ask O_CLOEXEC."""
+    s = req.sqe
+    check(not s.buf_index, errno.EINVAL)
+    check(not s.flags & IOSQE_FIXED_FILE, errno.EBADF)
+    flags = signed32(s.op_flags) if OPS[s.opcode].name == "OPENAT" else fs.read_open_how(req.worker, s.off, s.len, limit=None)[0]
+    check(not (s.file_index and flags & O_CLOEXEC), errno.EINVAL)
+
+
 def _openat(req):
     s = req.sqe
-    check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)     # (direct opens: not built)
-    return fs.openat(req.worker, s.fd, s.addr, signed32(s.op_flags), s.len)
+    return _direct(req, fs.openat(req.worker, s.fd, s.addr, signed32(s.op_flags), s.len))
 
 
 def _openat2(req):
     s = req.sqe
-    check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)
-    return fs.openat2(req.worker, s.fd, s.addr, s.off, s.len, limit=None)
+    return _direct(req, fs.openat2(req.worker, s.fd, s.addr, s.off, s.len, limit=None))
+
+
+def _direct(req, fd):
+    """An fd a request opened (or accepted, or made a socket of): with the SQE's file_index
+    the file goes to the ring's registered-file table instead, a direct descriptor."""
+    if not req.sqe.file_index or fd < 0:
+        return fd
+    return install_direct(req.ring, req.worker.files.detach(fd), req.sqe.file_index)
+
+
+def install_direct(ring, f, file_index):
+    """io_fixed_fd_install: f (its reference taken) into registered-file slot file_index - 1,
+    or with IORING_FILE_INDEX_ALLOC into the first free one: 0, or that slot. An error
+    (ENXIO: no table; EINVAL: past its end; ENFILE: none free) lets f go."""
+    try:
+        check(ring.files, errno.ENXIO)
+        alloc = file_index & 0xFFFFFFFF == IORING_FILE_INDEX_ALLOC      # (file_index shares splice_fd_in's s32)
+        slot = free_slot(ring) if alloc else file_index - 1
+        check(0 <= slot < len(ring.files), errno.EINVAL)
+    except SyscallError:
+        f.put()
+        raise
+    old, ring.files[slot] = ring.files[slot], f
+    if old is not None:
+        old.put()
+    return slot if alloc else 0
+
+
+def _close_prep(req):
+    s = req.sqe
+    check(not s.off and not s.addr and not s.len and not s.op_flags and not s.buf_index, errno.EINVAL)
+    check(not s.flags & IOSQE_FIXED_FILE, errno.EBADF)
+    check(not (s.file_index and s.fd), errno.EINVAL)
 
 
 def _close(req):
+    """CLOSE of an fd, or with file_index of a direct descriptor (io_close_fixed)."""
     s = req.sqe
-    check(not s.flags & IOSQE_FIXED_FILE and not s.file_index, errno.EINVAL)
-    check(not s.off and not s.addr and not s.len and not s.op_flags, errno.EINVAL)
+    if s.file_index:
+        files, slot = req.ring.files, s.file_index - 1
+        check(files, errno.ENXIO)
+        check(0 <= slot < len(files), errno.EINVAL)
+        check(files[slot] is not None, errno.EBADF)
+        old, files[slot] = files[slot], None
+        old.put()
+        return 0
     f = req.worker.files.get(s.fd)
     check(not isinstance(f, Ring), errno.EBADF)         # a ring cannot close itself this way
     return fdsys.close(req.worker, s.fd)
@@ -264,10 +314,21 @@ def _recvmsg(req):
     return _nonempty(req, net.recvmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags))
 
 
+def _accept_prep(req):
+    """io_accept_prep: a direct accept may not ask SOCK_CLOEXEC; a multishot one into
+    direct descriptors takes free slots (IORING_FILE_INDEX_ALLOC)."""
+    s = req.sqe
+    check(not s.len and not s.buf_index, errno.EINVAL)
+    check(not s.ioprio & ~(IORING_ACCEPT_MULTISHOT | IORING_ACCEPT_DONTWAIT), errno.EINVAL)
+    if s.file_index:
+        check(not signed32(s.op_flags) & O_CLOEXEC, errno.EINVAL)
+        check(not s.ioprio & IORING_ACCEPT_MULTISHOT or s.file_index & 0xFFFFFFFF == IORING_FILE_INDEX_ALLOC,
+              errno.EINVAL)
+
+
 def _accept(req):
     s = req.sqe
-    check(not s.ioprio & ~IORING_ACCEPT_MULTISHOT, errno.EINVAL)
-    return net.accept4(req.worker, _fd(req), s.addr, s.off, signed32(s.op_flags))
+    return _direct(req, net.accept4(req.worker, _fd(req), s.addr, s.off, signed32(s.op_flags)))
 
 
 def _connect(req):
@@ -289,8 +350,8 @@ def _shutdown(req):
 
 def _socket(req):
     s = req.sqe
-    check(not s.file_index, errno.EINVAL)
-    return net.socket(req.worker, s.fd, signed32(s.off), signed32(s.len))
+    check(not (s.file_index and signed32(s.off) & O_CLOEXEC), errno.EINVAL)     # (SOCK_CLOEXEC is O_CLOEXEC)
+    return _direct(req, net.socket(req.worker, s.fd, signed32(s.off), signed32(s.len)))
 
 
 def _epoll_ctl(req):
@@ -472,19 +533,9 @@ def _msg_send_fd(req, target):
     files = req.ring.files
     check(s.addr3 < len(files) and files[s.addr3] is not None, errno.EBADF)
     check(target.enabled, errno.EBADFD)
-    check(target.files, errno.ENXIO)
-    alloc = s.file_index & 0xFFFFFFFF == IORING_FILE_INDEX_ALLOC      # (file_index shares splice_fd_in's s32)
-    if alloc:
-        slot = free_slot(target)
-    else:
-        slot = s.file_index - 1
-        check(0 <= slot < len(target.files), errno.EINVAL)
     f = files[s.addr3]
     f.get()
-    old, target.files[slot] = target.files[slot], f
-    if old is not None:
-        old.put()
-    res = slot if alloc else 0
+    res = install_direct(target, f, s.file_index)
     if not s.op_flags & IORING_MSG_RING_CQE_SKIP:
         target.requests.post_data(s.off, res)
     return res
@@ -504,6 +555,7 @@ def _fixed_fd_install_prep(req):
     check(not (s.off or s.addr or s.len or s.buf_index or s.file_index or s.addr3), errno.EINVAL)
     check(s.flags & IOSQE_FIXED_FILE, errno.EBADF)
     check(not s.op_flags & ~IORING_FIXED_FD_NO_CLOEXEC, errno.EINVAL)
+    check(not s.personality, errno.EPERM)         # (io_install_fixed_fd_prep: REQ_F_CREDS)
 
 
 def _fixed_fd_install(req):
@@ -806,14 +858,14 @@ OPS = {
     10: Op("RECVMSG", _recvmsg, ioprio=True, polls=POLLIN, nowait=_msg_nowait),
     11: Op("TIMEOUT", _timeout, file=False),
     12: Op("TIMEOUT_REMOVE", _timeout_remove, file=False),
-    13: Op("ACCEPT", _accept, ioprio=True, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT,
+    13: Op("ACCEPT", _accept, ioprio=True, prep=_accept_prep, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT,
            polls=POLLIN, nowait=lambda req: bool(req.sqe.ioprio & IORING_ACCEPT_DONTWAIT)),
     14: Op("ASYNC_CANCEL", _async_cancel, file=False, prep=_async_cancel_prep),
     15: Op("LINK_TIMEOUT", _link_timeout, file=False),
     16: Op("CONNECT", _connect),
     17: Op("FALLOCATE", _fallocate),
-    18: Op("OPENAT", _openat, file=False),
-    19: Op("CLOSE", _close, file=False),
+    18: Op("OPENAT", _openat, file=False, prep=_openat_prep),
+    19: Op("CLOSE", _close, file=False, prep=_close_prep),
     21: Op("STATX", _statx, file=False),
     22: Op("READ", _read, rw=True, short_fails=True, buffer_select=True, polls=POLLIN, nowait=_rw_nowait),
     23: Op("WRITE", _write, rw=True, short_fails=True, polls=POLLOUT, nowait=_rw_nowait),
@@ -821,7 +873,7 @@ OPS = {
     26: Op("SEND", _send, ioprio=True, polls=POLLOUT, nowait=_msg_nowait),
     27: Op("RECV", _recv, ioprio=True, buffer_select=True, polls=POLLIN, nowait=_msg_nowait,
            multishot=lambda req: req.sqe.ioprio & IORING_RECV_MULTISHOT),
-    28: Op("OPENAT2", _openat2, file=False),
+    28: Op("OPENAT2", _openat2, file=False, prep=_openat_prep),
     29: Op("EPOLL_CTL", _epoll_ctl, file=False),
     30: Op("SPLICE", _splice),
     20: Op("FILES_UPDATE", _files_update, file=False, prep=_files_update_prep),
