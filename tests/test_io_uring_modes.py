@@ -1,6 +1,6 @@
 """io_uring's provided buffers and buffer rings, multishot requests, SQPOLL, fork and the newer
 opcodes (issue 13):
-tests/programs/io_uring_multi.c, io_uring_sqpoll.c and io_uring_spin.c natively and under `pylinuxabi
+tests/programs/io_uring_multi.c, io_uring_sqpoll.c, io_uring_spin.c and io_uring_direct.c natively and under `pylinuxabi
 run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
 --sqthread_poll."""
 
@@ -39,6 +39,20 @@ def test_requests_complete_while_the_program_spins_on_its_cq(build):
     assert 'read "hello"' in expected.stdout and "stuck" not in expected.stdout
     assert "cqe 2 1 flags 0\n  cqe 3 5 flags 0" in expected.stdout       # the poll reports, though RECV took the data
     assert "cqe 4 0 flags 4" in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
+
+
+@pytest.mark.parametrize("variant", ["dynamic", "static"])
+def test_direct_descriptors_nonblocking_files_iopoll_and_timeouts_as_natively(build, variant):
+    """What liburing's own tests drive (io_uring_direct.c): direct descriptors (the slot
+    a free-slot search finds, a chain that opens one and reads it), a READ of an
+    O_NONBLOCK pipe that waits, an IOPOLL ring, NOP's flags, TIMEOUTs in links,
+    multishot, updated, and one ending a wait."""
+    binary = build("io_uring_direct", variant)
+    expected = native([binary])
+    assert "cqe 13 3 flags 0" in expected.stdout and 'read from slot 3, opened by the link: " worl"' in expected.stdout
+    assert "cqe 2 -EOPNOTSUPP" in expected.stdout and "cqe 1 -EFAULT flags 0" in expected.stdout
+    assert "cqe 5 -ETIME flags 2\n  cqe 5 -ETIME flags 2\n  cqe 5 -ETIME flags 0" in expected.stdout
     assert_same_behaviour([binary], expected, run_sandboxed([binary]))
 
 

@@ -957,6 +957,7 @@ def _register_files(task, ring, addr, nr):
                 f.put()
         raise
     ring.files = files
+    ring.alloc_hint = 0
     return 0
 
 

@@ -208,9 +208,7 @@ def install_direct(ring, f, file_index):
     except SyscallError:
         f.put()
         raise
-    old, ring.files[slot] = ring.files[slot], f
-    if old is not None:
-        old.put()
+    set_slot(ring, slot, f)
     return slot if alloc else 0
 
 
@@ -229,8 +227,7 @@ def _close(req):
         check(files, errno.ENXIO)
         check(0 <= slot < len(files), errno.EINVAL)
         check(files[slot] is not None, errno.EBADF)
-        old, files[slot] = files[slot], None
-        old.put()
+        set_slot(req.ring, slot, None)
         return 0
     f = req.worker.files.get(s.fd)
     check(not isinstance(f, Ring), errno.EBADF)         # a ring cannot close itself this way
@@ -419,9 +416,10 @@ def update_files(task, ring, offset, fds_addr, nr):
             if fd == IORING_REGISTER_FILES_SKIP:
                 continue
             f = file_for_table(task, fd)
-            old, ring.files[offset + done] = ring.files[offset + done], f
-            if old is not None:
-                old.put()
+            if ring.files[offset + done] is not None:       # (__io_sqe_files_update: cleared, then set)
+                set_slot(ring, offset + done, None)
+            if f is not None:
+                set_slot(ring, offset + done, f)
         done = nr
     except SyscallError:
         if not done:
@@ -460,7 +458,7 @@ def _files_update_alloc(req):
             except SyscallError:
                 f.put()
                 raise
-            ring.files[slot] = f
+            set_slot(ring, slot, f)
         done = s.len
     except SyscallError:
         if not done:
@@ -469,10 +467,28 @@ def _files_update_alloc(req):
 
 
 def free_slot(ring):
-    """The first empty registered-file slot (ENFILE if there is none)."""
-    slot = next((i for i, f in enumerate(ring.files) if f is None), None)
-    check(slot is not None, errno.ENFILE)
-    return slot
+    """An empty registered-file slot (ENFILE if there is none), as io_file_bitmap_get
+    finds it: the first from the hint (where the last slot was filled or emptied) on,
+    then from the start."""
+    files, hint = ring.files, min(ring.alloc_hint, len(ring.files))
+    for start, end in ((hint, len(files)), (0, hint)):
+        slot = next((i for i in range(start, end) if files[i] is None), None)
+        if slot is not None:
+            return slot
+    raise SyscallError(errno.ENFILE)
+
+
+def set_slot(ring, slot, f):
+    """Registered-file slot `slot` holds f (None: emptied); what it held goes. The hint
+    for free_slot follows (io_file_bitmap_set: past a slot filled; _clear: a slot
+    emptied); a file replacing another leaves it."""
+    old, ring.files[slot] = ring.files[slot], f
+    if old is None and f is not None:
+        ring.alloc_hint = slot + 1
+    elif old is not None and f is None:
+        ring.alloc_hint = slot
+    if old is not None:
+        old.put()
 
 
 def _xattr_prep(req):

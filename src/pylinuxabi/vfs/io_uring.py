@@ -130,6 +130,7 @@ class Ring(StreamFile):
         self.overflow_lost = 0      # CQEs dropped past OVERFLOW_MAX (cq.overflow)
         self.cq_posted = WaitQueue()
         self.files = []             # registered files (IORING_REGISTER_FILES): OpenFile or None
+        self.alloc_hint = 0         # where the search for a free slot starts (io_file_table.alloc_hint)
         self.buffers = []           # registered buffers: (address, length)
         self.buffer_groups = {}     # provided buffers (PROVIDE_BUFFERS): group id -> deque of
                                     # (address, length, buffer id), taken from the left
