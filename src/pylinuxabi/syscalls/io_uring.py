@@ -455,9 +455,17 @@ class Requests:
 
     def post_data(self, user_data, res, cflags=0, counted=True):
         """A CQE, and what follows one: --strace's line, count TIMEOUTs reached, the
-        registered eventfd told."""
+        registered eventfd told. A DEFER_TASKRUN ring holds what completes outside its
+        submitter's io_uring_enter until that thread enters (io_req_local_work_add), with
+        IORING_SQ_TASKRUN set if TASKRUN_FLAG asked."""
         ring = self.ring
-        ring.post(user_data, res, cflags)
+        if ring.setup_flags & SETUP_DEFER_TASKRUN and not self.inline:
+            ring.local_work.append((user_data, res, cflags))
+            if ring.setup_flags & SETUP_TASKRUN_FLAG:
+                ring._set_sq_flag(IORING_SQ_TASKRUN, True)
+            ring.cq_posted.notify()
+        else:
+            ring.post(user_data, res, cflags)
         if ring.trace is not None:
             ring.note(f"cqe user_data={user_data} res={_res_text(res)}" + (f" flags={cflags}" if cflags else ""))
         if counted:
@@ -778,6 +786,8 @@ def io_uring_setup(task, entries, params_addr):
         ring.release()
         raise
     ring.owner = task
+    if flags & SETUP_SINGLE_ISSUER and not flags & SETUP_R_DISABLED:
+        ring.submitter = task.tid
     _requests(ring, task)
     if flags & SETUP_SQPOLL:
         ring.sq_idle_ms = p[4] or SQ_THREAD_IDLE_MS
@@ -894,6 +904,10 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
             submit(task, ring, ring.sq_ready())     # what the poller has not taken yet
             submitted = to_submit                   # (as Linux answers for an SQPOLL ring)
         else:
+            # (SINGLE_ISSUER: only its submitter submits; with DEFER_TASKRUN only it may wait)
+            check(not to_submit or ring.submitter in (None, task.tid), errno.EEXIST)
+            check(not (flags & ENTER_GETEVENTS and ring.setup_flags & SETUP_DEFER_TASKRUN)
+                  or ring.submitter in (None, task.tid), errno.EEXIST)
             submitted = submit(task, ring, to_submit) if to_submit else 0
         state = _Enter(ring, submitted, sigmask)
         if flags & ENTER_GETEVENTS and timeout is not None:
@@ -904,6 +918,10 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
     if signals:
         requests.wake_signal_waits()
     requests.run_ready()
+    if ring.local_work and ring.submitter == task.tid:
+        work, ring.local_work = ring.local_work, []
+        for cqe in work:
+            ring.post(*cqe)
     ring.flush_overflow()
     ring._set_sq_flag(IORING_SQ_TASKRUN, False)
     # (a TIMEOUT that fires ends the wait whatever min_complete says: io_should_wake)
@@ -1169,6 +1187,8 @@ def _unregister_eventfd(task, ring, arg, nr):
 def _enable_rings(task, ring, arg, nr):
     check(not ring.enabled, errno.EBADFD)
     ring.enabled = True
+    if ring.setup_flags & SETUP_SINGLE_ISSUER and ring.submitter is None:
+        ring.submitter = task.tid
     if ring.setup_flags & SETUP_SQPOLL and not _start_sqpoll(task, ring):
         raise SyscallError(errno.ENOMEM)
     return 0
@@ -1210,6 +1230,7 @@ def io_uring_register(task, fd, opcode, arg, nr_args):
     if ring.restrictions is not None and ring.enabled:
         check(opcode in ring.restrictions.register_ops, errno.EACCES)
     _thread_context(task)
+    check(ring.submitter is None or ring.submitter == task.tid, errno.EEXIST)     # (SINGLE_ISSUER)
     entry = REGISTER.get(opcode)
     check(entry is not None, errno.EINVAL)
     return entry[1](task, ring, arg, nr_args)

@@ -131,6 +131,8 @@ class Ring(StreamFile):
         self.cq_posted = WaitQueue()
         self.files = []             # registered files (IORING_REGISTER_FILES): OpenFile or None
         self.alloc_hint = 0         # where the search for a free slot starts (io_file_table.alloc_hint)
+        self.submitter = None       # SINGLE_ISSUER: the tid of the one thread that may submit
+        self.local_work = []        # DEFER_TASKRUN: CQEs held until the submitter enters
         self.buffers = []           # registered buffers: (address, length)
         self.buffer_groups = {}     # provided buffers (PROVIDE_BUFFERS): group id -> deque of
                                     # (address, length, buffer id), taken from the left
