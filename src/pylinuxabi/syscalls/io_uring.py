@@ -108,7 +108,7 @@ class Request:
     its link chain, and, while it waits, the WouldBlock it waits with."""
 
     __slots__ = ("ring", "sqe", "op", "worker", "held", "rest", "wait", "waker", "timer", "target", "queued",
-                 "link_timeout", "cflags", "in_buffer", "reported", "told", "seen", "repeats")
+                 "link_timeout", "cflags", "in_buffer", "buffer", "reported", "told", "seen", "repeats", "drain")
 
     def __init__(self, ring, sqe, op, worker):
         self.ring, self.sqe, self.op, self.worker = ring, sqe, op, worker
@@ -124,6 +124,8 @@ class Request:
         self.link_timeout = None    # the LINK_TIMEOUT linked right after it
         self.cflags = 0             # its CQE's flags (IORING_CQE_F_*)
         self.in_buffer = False      # running with a provided buffer in its SQE's place
+        self.buffer = None          # that buffer: (address, length)
+        self.drain = bool(sqe.flags & IOSQE_IO_DRAIN)      # (REQ_F_IO_DRAIN: io_init_drain may set it)
         self.reported = False       # a multishot poll that has reported this readiness
         self.told = None            # while it waits on host fds: the host waker's token, or a timer
         self.seen = 0               # a poll's events when its wait was told (Op.woken)
@@ -174,6 +176,8 @@ class Requests:
         self.scheduled = False
         self.to_start = collections.deque()     # chains to start (start)
         self.starting = False
+        self.running = 0        # requests being issued now (one inside another's completion)
+        self.drain_next = False     # a drain in the middle of a chain drains the next chain too
         self.closed = False
         self.inline = False     # requests run in io_uring_enter's submission (EVENTFD_ASYNC skips them)
 
@@ -181,14 +185,14 @@ class Requests:
     def queue(self, chain):
         """A chain (one request, or several linked) as submitted: run now, or after the
         requests before it if it or one before it asked for a drain."""
-        if self.drained or (chain[0].sqe.flags & IOSQE_IO_DRAIN and self.in_flight()):
+        if self.drained or (chain[0].drain and self.in_flight()):
             self.drained.append(chain)
             Requests.held += len(chain)
             return
         self.start(chain)
 
     def in_flight(self):
-        return bool(self.waiting or self.timeouts)
+        return bool(self.waiting or self.timeouts or self.running)
 
     def start(self, chain):
         """Run the chain's first request (what follows it runs when it completes). Chains
@@ -216,7 +220,17 @@ class Requests:
 
     def issue(self, req):
         """Run the request; it completes now, or waits. A multishot request posts each
-        result with IORING_CQE_F_MORE and runs again until it must wait or fails."""
+        result with IORING_CQE_F_MORE and runs again until it must wait or fails. While
+        it runs it counts as in flight: chains drained behind it go once it is done."""
+        self.running += 1
+        try:
+            self._issue(req)
+        finally:
+            self.running -= 1
+        if self.drained and not self.in_flight():
+            self.release_drained()
+
+    def _issue(self, req):
         try:
             res = self.run(req)
             if res is None:         # a TIMEOUT, armed
@@ -313,8 +327,7 @@ class Requests:
             return -errno.ENOBUFS
         addr, length, bid = group.popleft()
         keep = sqe.addr, sqe.len
-        sqe.addr, sqe.len = addr, min(sqe.len, length) if sqe.len else length
-        req.in_buffer = True
+        self._select(req, addr, length)
         try:
             res = self.run(req)
         except WouldBlock:
@@ -329,6 +342,16 @@ class Requests:
             req.cflags |= IORING_CQE_F_BUFFER | bid << IORING_CQE_BUFFER_SHIFT
         return res
 
+    @staticmethod
+    def _select(req, addr, length):
+        """The provided buffer stands for the SQE's address and length (a length of 0:
+        the buffer's), or, for RECVMSG, for its msghdr's iovec (req.buffer)."""
+        req.in_buffer = True
+        req.buffer = addr, length
+        if req.op.buffer_select != "msghdr":
+            sqe = req.sqe
+            sqe.addr, sqe.len = addr, min(sqe.len, length) if sqe.len else length
+
     def run_with_ring_buffer(self, req, buf_ring):
         """BUFFER_SELECT from a buffer ring: its next buffer, read from the program's
         memory now, taken (the head moves) only when the request succeeds."""
@@ -341,8 +364,7 @@ class Requests:
             return -errno.ENOBUFS
         addr, length, bid = first
         keep = sqe.addr, sqe.len
-        sqe.addr, sqe.len = addr, min(sqe.len, length) if sqe.len else length
-        req.in_buffer = True
+        self._select(req, addr, length)
         try:
             res = self.run(req)
         finally:
@@ -445,10 +467,13 @@ class Requests:
             else:
                 self.start(rest)
         if self.drained and not self.in_flight():
-            chains, self.drained = self.drained, []
-            Requests.held -= sum(map(len, chains))
-            for chain in chains:
-                self.queue(chain)
+            self.release_drained()
+
+    def release_drained(self):
+        chains, self.drained = self.drained, []
+        Requests.held -= sum(map(len, chains))
+        for chain in chains:
+            self.queue(chain)
 
     def post(self, req, res, cflags=0):
         self.post_data(req.user_data, res, cflags, counted=req.op.name != "TIMEOUT")
@@ -707,6 +732,10 @@ def _take(ring, requests, task, count):
                 if not ring.setup_flags & SETUP_SUBMIT_ALL:
                     break
                 continue
+        if req.drain and chain:     # io_init_drain: the chain's head drains, and the next chain
+            chain[0].drain = requests.drain_next = True
+        elif not chain and requests.drain_next:
+            req.drain, requests.drain_next = True, False
         chain.append(req)
         if not sqe.flags & (IOSQE_IO_LINK | IOSQE_IO_HARDLINK):
             requests.queue(chain)

@@ -779,8 +779,10 @@ def recvfrom(task, fd, buf, length, flags, addr, addrlen):
     return got.result
 
 
-def _recvmsg(task, f, msg, flags, whole=True):
+def _recvmsg(task, f, msg, flags, whole=True, into=None):
     name, namelen, vec, control, controllen = _msghdr(task, msg, receiving=True)
+    if into is not None:
+        vec = _selected(vec, *into)
     if _is_inet(f):
         return _inet_recvmsg(task, f, msg, flags, name, namelen, vec, control, controllen, whole)
     got = _recv(task, f, vec, flags & ~MSG_CMSG_COMPAT, whole)
@@ -795,10 +797,18 @@ def _recvmsg(task, f, msg, flags, whole=True):
     return got.result
 
 
+def _selected(vec, addr, length):
+    """io_uring's RECVMSG with a provided buffer (io_recvmsg_copy_hdr): the msghdr names
+    at most one iovec (EINVAL), whose length, if any, bounds the buffer's."""
+    check(len(vec.vec) <= 1, errno.EINVAL)
+    return IoVec.one(addr, min(length, vec.total) if vec.vec and vec.total else length)
+
+
 @syscall("recvmsg", "iuU")
-def recvmsg(task, fd, msg, flags):
-    """recvmsg(2): control messages as scm_recv_unix writes them."""
-    return _recvmsg(task, _sock(task, fd), msg, flags)
+def recvmsg(task, fd, msg, flags, into=None):
+    """recvmsg(2): control messages as scm_recv_unix writes them. (`into`: io_uring's
+    provided buffer (address, length) in place of the msghdr's iovec.)"""
+    return _recvmsg(task, _sock(task, fd), msg, flags, into=into)
 
 
 @syscall("recvmmsg", "iuUUu")

@@ -60,7 +60,9 @@ class Op:
                  multishot=lambda req: False, prep=None, woken=None, polls=0, nowait=lambda req: False):
         self.name, self.fn, self.rw, self.short_fails, self.file = name, fn, rw, short_fails, file
         self.ioprio = ioprio or rw      # may the SQE's ioprio be set (io_issue_def.ioprio)?
-        self.buffer_select = buffer_select      # may it take a provided buffer (IOSQE_BUFFER_SELECT)?
+        # may it take a provided buffer (IOSQE_BUFFER_SELECT)? in its SQE's addr and len, or
+        # ("msghdr") in req.buffer, its addr being a msghdr
+        self.buffer_select = buffer_select
         self.multishot = multishot      # does this request stay armed after a result (CQE_F_MORE)?
         self.prep = prep                # checks made when it is submitted (refused: the submission ends)
         self.woken = woken              # what it notes when its wait is told, before anything runs
@@ -308,7 +310,9 @@ def _sendmsg(req):
 
 
 def _recvmsg(req):
-    return _nonempty(req, net.recvmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags))
+    """recvmsg; with IOSQE_BUFFER_SELECT into the provided buffer (req.buffer)."""
+    into = req.buffer if req.in_buffer else None
+    return _nonempty(req, net.recvmsg(req.worker, _fd(req), req.sqe.addr, req.sqe.op_flags, into))
 
 
 def _accept_prep(req):
@@ -871,7 +875,7 @@ OPS = {
     7: Op("POLL_REMOVE", _poll_remove, file=False),
     8: Op("SYNC_FILE_RANGE", _sync_file_range),
     9: Op("SENDMSG", _sendmsg, ioprio=True, polls=POLLOUT, nowait=_msg_nowait),
-    10: Op("RECVMSG", _recvmsg, ioprio=True, polls=POLLIN, nowait=_msg_nowait),
+    10: Op("RECVMSG", _recvmsg, ioprio=True, polls=POLLIN, nowait=_msg_nowait, buffer_select="msghdr"),
     11: Op("TIMEOUT", _timeout, file=False),
     12: Op("TIMEOUT_REMOVE", _timeout_remove, file=False),
     13: Op("ACCEPT", _accept, ioprio=True, prep=_accept_prep, multishot=lambda req: req.sqe.ioprio & IORING_ACCEPT_MULTISHOT,
