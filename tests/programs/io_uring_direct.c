@@ -6,6 +6,8 @@
  *   of a slot, their errors (O_CLOEXEC, past the table, no table), and a
  *   chain OPENAT-direct -> READ of that slot -> CLOSE (the registered file
  *   is looked up when the READ runs, not when it is submitted);
+ * - URING_CMD's socket commands (SIOCINQ, GETSOCKOPT, SETSOCKOPT), RECVMSG into a
+ *   provided buffer, getsockopt(SO_PEERNAME) of a TCP socket;
  * - a READ of an O_NONBLOCK pipe waits as a poll would (RWF_NOWAIT: -EAGAIN);
  * - an IOPOLL ring: NOP runs, a READ of a file that cannot be polled is
  *   -EOPNOTSUPP, opcodes without iopoll are refused (-EINVAL);
@@ -86,6 +88,45 @@ static void direct_descriptors(void)
     ring_prep(&r, IORING_OP_RECV, 3, buf, sizeof buf, 0, 14)->flags = IOSQE_FIXED_FILE;
     ring_run(&r, 1, 0);
     show_buf("received on slot 3", buf, 8);
+
+    printf("== URING_CMD on a socket, RECVMSG into a provided buffer\n");
+    SHOW(write(c, "queued", 6));
+    sqe = ring_prep(&r, IORING_OP_URING_CMD, 3, NULL, 0, 0, 15);
+    sqe->flags = IOSQE_FIXED_FILE;
+    sqe->cmd_op = 0;                            /* SOCKET_URING_OP_SIOCINQ: 6 */
+    int type = 0, one = 1;
+    sqe = ring_prep(&r, IORING_OP_URING_CMD, c, NULL, 0, 0, 16);
+    sqe->cmd_op = 2;                            /* GETSOCKOPT SO_TYPE: 4 (its length) */
+    sqe->addr = SOL_SOCKET | (uint64_t)SO_TYPE << 32;     /* level, optname */
+    sqe->addr3 = (uintptr_t)&type;                      /* optval */
+    sqe->file_index = sizeof type;                      /* optlen */
+    sqe = ring_prep(&r, IORING_OP_URING_CMD, c, NULL, 0, 0, 17);
+    sqe->cmd_op = 3;                            /* SETSOCKOPT SO_KEEPALIVE: 0 */
+    sqe->addr = SOL_SOCKET | (uint64_t)SO_KEEPALIVE << 32;
+    sqe->addr3 = (uintptr_t)&one;
+    sqe->file_index = sizeof one;
+    int file = open(path, O_RDONLY);
+    ring_prep(&r, IORING_OP_URING_CMD, file, NULL, 0, 0, 18);      /* a file: -EOPNOTSUPP */
+    ring_run(&r, 4, 0);
+    int keepalive = 0;
+    socklen_t klen = sizeof keepalive;
+    getsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &keepalive, &klen);
+    printf("  SO_TYPE %d, SO_KEEPALIVE now %d\n", type, keepalive);
+    struct sockaddr_in peer;
+    socklen_t plen = sizeof peer;
+    SHOW(getsockopt(c, SOL_SOCKET, SO_PEERNAME, &peer, &plen));
+    printf("  SO_PEERNAME: %u bytes, the listener's port: %s\n", plen, peer.sin_port == a.sin_port ? "yes" : "no");
+    static char pool[2][16];
+    ring_prep(&r, IORING_OP_PROVIDE_BUFFERS, 2, pool, 16, 0, 19)->buf_group = 5;
+    ring_run(&r, 1, 0);
+    struct iovec iov = {NULL, 4};               /* its length bounds the buffer */
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    sqe = ring_prep(&r, IORING_OP_RECVMSG, 3, &mh, 1, 0, 20);
+    sqe->flags = IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+    sqe->buf_group = 5;
+    ring_run(&r, 1, 0);
+    show_buf("pool[0]", pool[0], 4);
+    close(file);
     close(c);
     close(l);
     ring_free(&r);

@@ -69,12 +69,15 @@ MAX_SCHEDULE_TIMEOUT = (1 << 63) - 1
 
 
 # -- helpers --------------------------------------------------------------------------------
-def _sock(task, fd):
+def socket_file(task, fd):
     """The socket open at fd: EBADF, or ENOTSOCK for another kind of file."""
     f = task.files.get_file(fd)
     if not isinstance(f, (SocketFile, InetSocketFile)):
         raise SyscallError(errno.ENOTSOCK)
     return f
+
+
+_sock = socket_file
 
 
 def _is_inet(f):
@@ -959,36 +962,41 @@ def getsockopt(task, fd, level, optname, optval, optlen):
     f = _sock(task, fd)
     if _is_netlink(f) and level == netlink.SOL_NETLINK:
         return netlink.getsockopt(task, f, optname, optval, optlen)
-    if _is_inet(f):
-        return _inet_getsockopt(task, f, level, optname, optval, optlen)
-    if level != SOL_SOCKET:
-        raise SyscallError(errno.EOPNOTSUPP)
+    if not _is_inet(f) and level != SOL_SOCKET:
+        raise SyscallError(errno.EOPNOTSUPP)        # (sock_no_getsockopt: before the length is read)
     length = INT.unpack(task.mem.read(optlen, 4))[0]
     check(length >= 0, errno.EINVAL)
-    sock = f.sock
-    if optname == SO_PEERCRED:
-        pid, uid, gid = sock.peercred if sock.peercred is not None else (0, 0xFFFFFFFF, 0xFFFFFFFF)
-        value = UCRED.pack(pid, uid, gid)
-    elif optname == SO_PEERNAME:
-        if sock.peer is None:
-            raise SyscallError(errno.ENOTCONN)
-        name = sock.getname(peer=True)
-        if len(name) < length:
-            raise SyscallError(errno.EINVAL)
-        value = name
-    elif optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
-        value = _timeval(sock.rcvtimeo)
-    elif optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
-        value = _timeval(sock.sndtimeo)
-    elif optname == SO_LINGER:
-        onoff, lingertime = sock.linger
-        value = LINGER.pack(onoff, _s32(lingertime // sockfs.HZ))
-    else:
-        value = INT.pack(_int_option(sock, optname))
-    value = value[:length]
+    value = sockopt_value(f, level, optname, length)[:length]
     task.mem.write(optval, value)
     task.mem.write(optlen, INT.pack(len(value)))
     return 0
+
+
+def sockopt_value(f, level, optname, length):
+    """A socket option's value, before getsockopt cuts it to the `length` asked (which
+    SO_PEERNAME must not exceed the name by: EINVAL)."""
+    if _is_inet(f):
+        return _inet_sockopt_value(f, level, optname, length)
+    if level != SOL_SOCKET:
+        raise SyscallError(errno.EOPNOTSUPP)
+    sock = f.sock
+    if optname == SO_PEERCRED:
+        pid, uid, gid = sock.peercred if sock.peercred is not None else (0, 0xFFFFFFFF, 0xFFFFFFFF)
+        return UCRED.pack(pid, uid, gid)
+    if optname == SO_PEERNAME:
+        if sock.peer is None:
+            raise SyscallError(errno.ENOTCONN)
+        name = sock.getname(peer=True)
+        check(len(name) >= length, errno.EINVAL)
+        return name
+    if optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
+        return _timeval(sock.rcvtimeo)
+    if optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
+        return _timeval(sock.sndtimeo)
+    if optname == SO_LINGER:
+        onoff, lingertime = sock.linger
+        return LINGER.pack(onoff, _s32(lingertime // sockfs.HZ))
+    return INT.pack(_int_option(sock, optname))
 
 
 def _lingertime(linger):
@@ -1437,26 +1445,23 @@ def _allowed_congestion():
         return []
 
 
-def _inet_getsockopt(task, f, level, optname, optval, optlen):
-    length = INT.unpack(task.mem.read(optlen, 4))[0]
-    check(length >= 0, errno.EINVAL)
+def _inet_sockopt_value(f, level, optname, length):
     if level == SOL_SOCKET and optname in (SO_RCVTIMEO, SO_RCVTIMEO_NEW):
-        value = _timeval(f.rcvtimeo)
-    elif level == SOL_SOCKET and optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
-        value = _timeval(f.sndtimeo)
-    elif level == SOL_SOCKET and optname == SO_LINGER:
+        return _timeval(f.rcvtimeo)
+    if level == SOL_SOCKET and optname in (SO_SNDTIMEO, SO_SNDTIMEO_NEW):
+        return _timeval(f.sndtimeo)
+    if level == SOL_SOCKET and optname == SO_LINGER:
         onoff, lingertime = f.linger
-        value = LINGER.pack(onoff, _s32(lingertime // sockfs.HZ))
-    elif level == SOL_SOCKET and optname == SO_ERROR:
-        value = INT.pack(f.take_error())
-    elif optname in INET_GET_OPTIONS.get(level, ()):
-        value = f.getsockopt(level, optname, length)
-    else:
-        raise SyscallError(errno.ENOPROTOOPT)
-    value = value[:length]
-    task.mem.write(optval, value)
-    task.mem.write(optlen, INT.pack(len(value)))
-    return 0
+        return LINGER.pack(onoff, _s32(lingertime // sockfs.HZ))
+    if level == SOL_SOCKET and optname == SO_ERROR:
+        return INT.pack(f.take_error())
+    if level == SOL_SOCKET and optname == SO_PEERNAME:
+        value = f.getname(True)             # (ENOTCONN)
+        check(len(value) >= length, errno.EINVAL)
+        return value
+    if optname in INET_GET_OPTIONS.get(level, ()):
+        return f.getsockopt(level, optname, length)
+    raise SyscallError(errno.ENOPROTOOPT)
 
 
 def _inet_recvmsg(task, f, msg, flags, name, namelen, vec, control, controllen, whole):

@@ -842,6 +842,36 @@ def _timeout_remove(req):
     return -errno.ENOENT
 
 
+SOCKET_URING_OP_SIOCINQ, SOCKET_URING_OP_SIOCOUTQ, SOCKET_URING_OP_GETSOCKOPT, SOCKET_URING_OP_SETSOCKOPT = 0, 1, 2, 3
+SOL_SOCKET, SIOCOUTQ = 1, 0x5411
+
+
+def _uring_cmd(req):
+    """URING_CMD (io_uring_cmd_sock): a socket's commands, cmd_op in off's low word:
+    SIOCINQ and SIOCOUTQ (the count), GETSOCKOPT (SOL_SOCKET only; the value's length)
+    and SETSOCKOPT, with level and optname in addr's two words, optval in addr3 and
+    optlen in file_index. Another file has no uring_cmd (EOPNOTSUPP), nor has any
+    other command."""
+    s, worker = req.sqe, req.worker
+    try:
+        f = req.held[1] if req.held is not None else net.socket_file(worker, s.fd)
+    except SyscallError as e:
+        return -(errno.EOPNOTSUPP if e.errno == errno.ENOTSOCK else e.errno)
+    cmd, level, optname, optlen = s.off & 0xFFFFFFFF, s.addr & 0xFFFFFFFF, s.addr >> 32, s.file_index & 0xFFFFFFFF
+    if cmd == SOCKET_URING_OP_SIOCINQ:
+        return f.fionread()
+    if cmd == SOCKET_URING_OP_SIOCOUTQ:
+        return struct.unpack("<i", f.ioctl(SIOCOUTQ, 0, worker)[1])[0]
+    if cmd == SOCKET_URING_OP_GETSOCKOPT:
+        check(level == SOL_SOCKET, errno.EOPNOTSUPP)
+        value = net.sockopt_value(f, level, optname, optlen)[:optlen]
+        worker.mem.write(s.addr3, value)
+        return len(value)
+    if cmd == SOCKET_URING_OP_SETSOCKOPT:
+        return net.setsockopt(worker, _fd(req), signed32(level), signed32(optname), s.addr3, signed32(optlen))
+    return -errno.EOPNOTSUPP
+
+
 IORING_ACCEPT_DONTWAIT = 1 << 1
 MSG_DONTWAIT = 0x40
 _rw_nowait = lambda req: bool(req.sqe.op_flags & RWF_NOWAIT)       # noqa: E731
@@ -912,12 +942,13 @@ OPS = {
     43: Op("FGETXATTR", _fgetxattr, prep=_xattr_prep),
     44: Op("GETXATTR", _getxattr, file=False, prep=_xattr_prep),
     45: Op("SOCKET", _socket, file=False, prep=_unused("addr", "op_flags", "buf_index")),
+    46: Op("URING_CMD", _uring_cmd),
     49: Op("READ_MULTISHOT", _read_multishot, buffer_select=True, prep=_read_multishot_prep,
            multishot=lambda req: True),
     54: Op("FIXED_FD_INSTALL", _fixed_fd_install, prep=_fixed_fd_install_prep),
     55: Op("FTRUNCATE", _ftruncate, prep=_unused("op_flags", "addr", "len", "buf_index", "file_index", "addr3")),
-    56: Op("BIND", _bind),
-    57: Op("LISTEN", _listen),
+    56: Op("BIND", _bind, prep=_unused("len", "buf_index", "op_flags", "file_index")),
+    57: Op("LISTEN", _listen, prep=_unused("addr", "off", "buf_index", "op_flags", "file_index")),
     62: Op("PIPE", _pipe, file=False),
 }
 # every opcode of this machine's kernel, by number (PROBE and the README's table)
