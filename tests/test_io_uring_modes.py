@@ -1,6 +1,6 @@
 """io_uring's provided buffers and buffer rings, multishot requests, SQPOLL, fork and the newer
 opcodes (issue 13):
-tests/programs/io_uring_multi.c, io_uring_sqpoll.c, io_uring_spin.c and io_uring_direct.c natively and under `pylinuxabi
+tests/programs/io_uring_multi.c, io_uring_sqpoll.c, io_uring_spin.c, io_uring_direct.c and io_uring_memory.c natively and under `pylinuxabi
 run --strict`, as root (dynamic and static) and as a user; fio's io_uring engine with
 --sqthread_poll."""
 
@@ -53,6 +53,17 @@ def test_direct_descriptors_nonblocking_files_iopoll_and_timeouts_as_natively(bu
     assert "cqe 13 3 flags 0" in expected.stdout and 'read from slot 3, opened by the link: " worl"' in expected.stdout
     assert "cqe 2 -EOPNOTSUPP" in expected.stdout and "cqe 1 -EFAULT flags 0" in expected.stdout
     assert "cqe 5 -ETIME flags 2\n  cqe 5 -ETIME flags 2\n  cqe 5 -ETIME flags 0" in expected.stdout
+    assert_same_behaviour([binary], expected, run_sandboxed([binary]))
+
+
+def test_rings_in_the_programs_memory_and_kernel_buffer_rings_as_natively(build):
+    """io_uring_memory.c: NO_MMAP (rings in the program's memory, its errors, what the
+    memory keeps), NO_SQARRAY, REGISTERED_FD_ONLY, and a kernel-allocated buffer ring
+    mapped by the program (IOU_PBUF_RING_MMAP) with REGISTER_PBUF_STATUS."""
+    binary = build("io_uring_memory")
+    expected = native([binary])
+    assert "sq head 1, cq tail 1, cqe user_data 42 res 0" in expected.stdout
+    assert 'pool[0]: "buffered"' in expected.stdout and "head 1" in expected.stdout
     assert_same_behaviour([binary], expected, run_sandboxed([binary]))
 
 

@@ -42,6 +42,7 @@ from pylinuxabi.syscalls.uring_ops import (FIXED_FD, IORING_CQE_BUFFER_SHIFT, IO
                                            IORING_ASYNC_CANCEL_FD, IORING_ASYNC_CANCEL_OP, cancel_requests,
                                            file_for_table, poll_armed, s64, update_files)
 from pylinuxabi.vfs.eventfd import EventFd
+from pylinuxabi.syscalls.mm import MAP_FIXED, MAP_SHARED, PROT_READ, PROT_WRITE, SYS_mmap
 from pylinuxabi.vfs.io_uring import PAGE, BufferRing, Ring, IORING_SQ_TASKRUN
 
 log = logging.getLogger("pylinuxabi")
@@ -52,13 +53,15 @@ SETUP_IOPOLL, SETUP_SQPOLL, SETUP_SQ_AFF, SETUP_CQSIZE, SETUP_CLAMP = 1, 2, 4, 8
 SETUP_ATTACH_WQ, SETUP_R_DISABLED, SETUP_SUBMIT_ALL = 32, 64, 128
 SETUP_COOP_TASKRUN, SETUP_TASKRUN_FLAG, SETUP_SQE128, SETUP_CQE32 = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 SETUP_SINGLE_ISSUER, SETUP_DEFER_TASKRUN, SETUP_NO_MMAP = 1 << 12, 1 << 13, 1 << 14
-# the flags we honour: NO_MMAP is not built (EINVAL, as a kernel without it); SQPOLL is
-# the poller thread of native/core.c (sqpoll_add); IOPOLL rings take only the requests
+SETUP_REGISTERED_FD_ONLY, SETUP_NO_SQARRAY = 1 << 15, 1 << 16
+# the flags we honour: SQPOLL is the poller thread of native/core.c (sqpoll_add); NO_MMAP
+# maps the ring's memory over the program's (_map_user_rings); IOPOLL rings take only the requests
 # Linux lets them, and no file of ours polls (-EOPNOTSUPP, as a file without ->iopoll);
 # ATTACH_WQ checks the ring it names (the async backend it would share is ours anyway)
 SETUP_FLAGS = (SETUP_IOPOLL | SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_CQSIZE | SETUP_CLAMP | SETUP_ATTACH_WQ
                | SETUP_R_DISABLED | SETUP_SUBMIT_ALL | SETUP_COOP_TASKRUN | SETUP_TASKRUN_FLAG | SETUP_SQE128
-               | SETUP_CQE32 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN)
+               | SETUP_CQE32 | SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_NO_MMAP | SETUP_REGISTERED_FD_ONLY
+               | SETUP_NO_SQARRAY)
 IOPOLL_OPS = {"NOP", "READV", "WRITEV", "READ_FIXED", "WRITE_FIXED", "READ", "WRITE", "FILES_UPDATE", "PROVIDE_BUFFERS",
               "REMOVE_BUFFERS", "MSG_RING", "URING_CMD"}     # (io_issue_def.iopoll)
 SQ_THREAD_IDLE_MS = 1000    # an SQPOLL ring's idle time before NEED_WAKEUP, unless sq_thread_idle says
@@ -779,9 +782,9 @@ def io_uring_setup(task, entries, params_addr):
     p = list(PARAMS.unpack(raw))
     cq_want, flags = p[1], p[2]
     check(not any(p[7:10]), errno.EINVAL)                   # resv
-    check(not flags & ~(SETUP_FLAGS | SETUP_IOPOLL | SETUP_SQPOLL | SETUP_SQ_AFF | SETUP_ATTACH_WQ
-                        | SETUP_NO_MMAP | (1 << 15) | (1 << 16) | (1 << 17)), errno.EINVAL)
+    check(not flags & ~(SETUP_FLAGS | (1 << 17)), errno.EINVAL)
     check(not flags & ~SETUP_FLAGS, errno.EINVAL)           # known, but not built
+    check(not flags & SETUP_REGISTERED_FD_ONLY or flags & SETUP_NO_MMAP, errno.EINVAL)
     check(0 < entries, errno.EINVAL)
     if entries > IORING_MAX_ENTRIES:
         check(flags & SETUP_CLAMP, errno.EINVAL)
@@ -804,10 +807,17 @@ def io_uring_setup(task, entries, params_addr):
     if flags & SETUP_ATTACH_WQ:
         _attach_to(task, p[6], flags)
     ring = Ring(sq, cq, flags, 128 if flags & SETUP_SQE128 else 64, 32 if flags & SETUP_CQE32 else 16)
+    if flags & SETUP_NO_MMAP:
+        try:
+            _map_user_rings(task, ring, p[27], p[18])
+        except (SyscallError, ThreadGone):
+            ring.release()
+            raise
     if task.process.kernel.tracer:
         ring.trace = collections.deque(maxlen=TRACE_MAX)
-    sq_off = [0, 4, 16, 24, 36, 32, ring.sq_array, 0, 0]
-    cq_off = [8, 12, 20, 28, 44, 64, 40, 0, 0]
+    user = flags & SETUP_NO_MMAP        # (io_uring_fill_params: user_addr stays with NO_MMAP)
+    sq_off = [0, 4, 16, 24, 36, 32, 0 if flags & SETUP_NO_SQARRAY else ring.sq_array, 0, p[18] if user else 0]
+    cq_off = [8, 12, 20, 28, 44, 64, 40, 0, p[27] if user else 0]
     out = PARAMS.pack(sq, cq, flags, p[3], p[4], FEATURES, p[6], 0, 0, 0, *sq_off, *cq_off)
     try:
         task.mem.write(params_addr, out)
@@ -823,7 +833,50 @@ def io_uring_setup(task, entries, params_addr):
         if ring.enabled and not _start_sqpoll(task, ring):
             ring.release()
             raise SyscallError(errno.ENOMEM)
+    if flags & SETUP_REGISTERED_FD_ONLY:
+        return _register_only(task, ring)
     return task.files.install_new(ring, cloexec=True)
+
+
+def _map_user_rings(task, ring, rings_at, sqes_at):
+    """IORING_SETUP_NO_MMAP: the rings go at cq_off.user_addr and the SQEs at
+    sq_off.user_addr, in the program's memory (EINVAL if not page aligned, EFAULT if
+    not mapped, as pinning it would fail). Both are made to map the ring's memory,
+    which takes what they held (but for the rings' header)."""
+    regions = ((rings_at, 0, _page_up(ring.rings_size)), (sqes_at, ring.sqes_at, _page_up(ring.sqes_size)))
+    held = []
+    platform = task.process.kernel.platform
+    for addr, _, size in regions:
+        check(not addr & (PAGE - 1), errno.EINVAL)
+        check(addr and not platform.touches_reserved(addr, size), errno.EFAULT)
+        held.append(task.mem.read(addr, size))
+    ring.adopt(*held)
+    with platform.inject(task.thread) as inj:
+        tfd = inj.install_fd(ring.memfd)
+        try:
+            for addr, offset, size in regions:
+                r = inj.syscall(SYS_mmap, addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, tfd, offset)
+                check(r == addr, errno.ENOMEM)
+        finally:
+            inj.close_fd(tfd)
+
+
+def _page_up(n):
+    return (n + PAGE - 1) & ~(PAGE - 1)
+
+
+def _register_only(task, ring):
+    """IORING_SETUP_REGISTERED_FD_ONLY: no fd; the ring's index among the thread's
+    registered rings (EBUSY if they are all taken), for IORING_ENTER_REGISTERED_RING."""
+    if task.ring_fds is None:
+        task.ring_fds = [None] * IO_RINGFD_REG_MAX
+    index = next((i for i, r in enumerate(task.ring_fds) if r is None), None)
+    if index is None:
+        ring.release()
+        raise SyscallError(errno.EBUSY)
+    ring.get()
+    task.ring_fds[index] = ring
+    return index
 
 
 def _attach_to(task, wq_fd, flags):
@@ -1101,17 +1154,25 @@ def _unregister_ring_fds(task, addr, nr):
     return done
 
 
+IOU_PBUF_RING_MMAP = 1
+
+
 def _register_pbuf_ring(task, ring, addr, nr):
-    """A buffer ring in the program's memory (struct io_uring_buf_reg: ring_addr,
-    ring_entries, bgid, flags, resv[3]): entries a power of two up to 32768, the
-    address page aligned, the group not in use (EEXIST); kernel-allocated rings
-    (IOU_PBUF_RING_MMAP) are not built (EINVAL)."""
+    """A buffer ring (struct io_uring_buf_reg: ring_addr, ring_entries, bgid, flags,
+    resv[3]): entries a power of two up to 32768, the group not in use (EEXIST); in the
+    program's memory at ring_addr (page aligned, mapped: EFAULT), or with
+    IOU_PBUF_RING_MMAP in ours, which the program maps at IORING_OFF_PBUF_RING | bgid << 16.
+    (Incremental consumption, IOU_PBUF_RING_INC, is not built: EINVAL.)"""
     check(nr == 1, errno.EINVAL)
     ring_addr, entries, bgid, flags, *resv = BUF_REG.unpack(task.mem.read(addr, BUF_REG.size))
-    check(not any(resv) and not flags, errno.EINVAL)
+    check(not any(resv) and not flags & ~IOU_PBUF_RING_MMAP, errno.EINVAL)
     check(entries and entries & (entries - 1) == 0 and entries <= 32768, errno.EINVAL)
-    check(ring_addr and not ring_addr & (PAGE - 1), errno.EINVAL)
     check(bgid not in ring.buffer_rings and bgid not in ring.buffer_groups, errno.EEXIST)
+    if flags & IOU_PBUF_RING_MMAP:         # (ring_addr is not looked at)
+        ring.buffer_rings[bgid] = BufferRing(0, entries, own=True)
+        return 0
+    check(ring_addr, errno.EFAULT)
+    check(not ring_addr & (PAGE - 1), errno.EINVAL)
     task.mem.read(ring_addr, entries * BufferRing.ENTRY.size)     # (pinned: mapped, or EFAULT)
     ring.buffer_rings[bgid] = BufferRing(ring_addr, entries)
     return 0
@@ -1121,7 +1182,26 @@ def _unregister_pbuf_ring(task, ring, addr, nr):
     check(nr == 1, errno.EINVAL)
     _, _, bgid, flags, *resv = BUF_REG.unpack(task.mem.read(addr, BUF_REG.size))
     check(not any(resv) and not flags, errno.EINVAL)
-    check(ring.buffer_rings.pop(bgid, None) is not None, errno.ENOENT)
+    buf_ring = ring.buffer_rings.pop(bgid, None)
+    check(buf_ring is not None, errno.ENOENT)
+    buf_ring.release()
+    return 0
+
+
+BUF_STATUS = struct.Struct("<II32x")     # struct io_uring_buf_status: buf_group, head, resv[8]
+
+
+def _pbuf_status(task, ring, addr, nr):
+    """REGISTER_PBUF_STATUS (io_register_pbuf_status): a buffer ring's head, the next
+    buffer we will take, written into the struct; ENOENT for a group with no ring."""
+    check(nr == 1, errno.EINVAL)
+    raw = task.mem.read(addr, BUF_STATUS.size)
+    check(not any(raw[8:]), errno.EINVAL)
+    group = BUF_STATUS.unpack(raw)[0]
+    buf_ring = ring.buffer_rings.get(group)
+    check(buf_ring is not None or group in ring.buffer_groups, errno.ENOENT)
+    check(buf_ring is not None, errno.EINVAL)          # (a PROVIDE_BUFFERS group)
+    task.mem.write(addr, BUF_STATUS.pack(group, buf_ring.head))
     return 0
 
 
@@ -1243,6 +1323,7 @@ REGISTER = {
     22: ("REGISTER_PBUF_RING", _register_pbuf_ring),
     23: ("UNREGISTER_PBUF_RING", _unregister_pbuf_ring),
     24: ("REGISTER_SYNC_CANCEL", _sync_cancel),
+    26: ("REGISTER_PBUF_STATUS", _pbuf_status),
 }
 
 

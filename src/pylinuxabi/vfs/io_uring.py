@@ -24,7 +24,7 @@ import os
 import struct
 
 from pylinuxabi._native import ffi, lib
-from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.base.errors import SyscallError, check
 from pylinuxabi.base.waitq import WaitQueue
 from pylinuxabi.vfs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, StreamFile
 from pylinuxabi.vfs.inotify import ANON_INODE
@@ -32,6 +32,7 @@ from pylinuxabi.vfs.inotify import ANON_INODE
 PAGE = mmap.PAGESIZE
 IORING_OFF_SQ_RING, IORING_OFF_CQ_RING, IORING_OFF_SQES = 0, 0x8000000, 0x10000000
 IORING_OFF_MMAP_MASK = 0xF8000000
+IORING_OFF_PBUF_RING, IORING_OFF_PBUF_SHIFT = 0x80000000, 16
 
 # struct io_rings (io_uring/io_uring.h), as this machine's kernel lays it out
 SQ_HEAD, SQ_TAIL, CQ_HEAD, CQ_TAIL = 0, 4, 8, 12
@@ -75,20 +76,42 @@ class BufferRing:
 
     ENTRY = struct.Struct("<QIHH")
 
-    def __init__(self, addr, entries):
+    def __init__(self, addr, entries, own=False):
         self.addr, self.entries, self.head = addr, entries, 0
+        self.memfd = self.mem = None
+        if own:             # IOU_PBUF_RING_MMAP: the ring's memory is ours, mapped by the program
+            size = _align(entries * self.ENTRY.size, PAGE)
+            try:
+                self.memfd = os.memfd_create("[io_uring pbuf]", os.MFD_CLOEXEC)
+                os.ftruncate(self.memfd, size)
+                self.mem = mmap.mmap(self.memfd, size)
+            except OSError:
+                self.release()
+                raise SyscallError(errno.ENOMEM) from None
+
+    def _read(self, mem, at, n):
+        if self.mem is not None:
+            return bytes(self.mem[at:at + n])
+        return mem.read(self.addr + at, n)
 
     def first(self, mem):
         """(address, length, id) of the next buffer, read now, or None if the ring is empty."""
-        tail = struct.unpack("<H", mem.read(self.addr + 14, 2))[0]
+        tail = struct.unpack("<H", self._read(mem, 14, 2))[0]
         if tail == self.head & 0xFFFF:
             return None
-        at = self.addr + (self.head & (self.entries - 1)) * self.ENTRY.size
-        addr, length, bid, _ = self.ENTRY.unpack(mem.read(at, self.ENTRY.size))
+        at = (self.head & (self.entries - 1)) * self.ENTRY.size
+        addr, length, bid, _ = self.ENTRY.unpack(self._read(mem, at, self.ENTRY.size))
         return addr, length, bid
 
     def take(self):
         self.head = (self.head + 1) & 0xFFFF
+
+    def release(self):
+        if self.mem is not None:
+            self.mem.close()
+        if self.memfd is not None:
+            os.close(self.memfd)
+        self.memfd = self.mem = None
 
 
 class Ring(StreamFile):
@@ -103,7 +126,8 @@ class Ring(StreamFile):
         self.setup_flags = setup_flags
         self.sqe_size, self.cqe_size = sqe_size, cqe_size
         self.sq_array = _align(CQES + cq_entries * cqe_size, 64)
-        self.rings_size = self.sq_array + 4 * sq_entries
+        self.no_sqarray = bool(setup_flags & (1 << 16))     # IORING_SETUP_NO_SQARRAY: SQ slot i is SQE i
+        self.rings_size = self.sq_array + (0 if self.no_sqarray else 4 * sq_entries)
         self.sqes_at = _align(self.rings_size, PAGE)
         self.sqes_size = sq_entries * sqe_size
         size = self.sqes_at + _align(self.sqes_size, PAGE)
@@ -167,7 +191,8 @@ class Ring(StreamFile):
 
     def next_sqe(self):
         """The next queued SQE, copied (None if its index is out of range: dropped)."""
-        index = self._u32(self.sq_array + 4 * (self.sq_head & (self.sq_entries - 1)))
+        slot = self.sq_head & (self.sq_entries - 1)
+        index = slot if self.no_sqarray else self._u32(self.sq_array + 4 * slot)
         self.sq_head = (self.sq_head + 1) & 0xFFFFFFFF
         if index >= self.sq_entries:
             self.dropped += 1
@@ -270,10 +295,20 @@ class Ring(StreamFile):
             return self.memfd, 0
         if region == IORING_OFF_SQES:
             return self.memfd, self.sqes_at
+        if region == IORING_OFF_PBUF_RING:         # (a kernel-allocated buffer ring's: its group)
+            buf_ring = self.buffer_rings.get(offset >> IORING_OFF_PBUF_SHIFT & 0x7FF)
+            check(buf_ring is not None and buf_ring.memfd is not None, errno.ENOMEM)
+            return buf_ring.memfd, 0
         raise SyscallError(errno.ENOMEM)
 
     def mmap_fd(self):
         return self.memfd
+
+    def adopt(self, rings, sqes):
+        """IORING_SETUP_NO_MMAP: the program's own memory holds the rings; what it held
+        is kept but for the rings' header (io_rings up to the CQEs), which is ours."""
+        self.mem[CQES:len(rings)] = rings[CQES:]
+        self.mem[self.sqes_at:self.sqes_at + len(sqes)] = sqes
 
     def poll(self):
         """io_uring_poll: readable with CQEs to reap, writable with room in the SQ."""
@@ -312,6 +347,8 @@ class Ring(StreamFile):
         if self.eventfd is not None:
             self.eventfd[0].put()
             self.eventfd = None
+        for buf_ring in self.buffer_rings.values():
+            buf_ring.release()
         ffi.release(self.buffer)
         self.mem.close()
         os.close(self.memfd)
