@@ -7,22 +7,22 @@ knowledge of tasks or the platform.
 
 
 class WaitQueue:
+    """The waiters in the order they came (a dict as an ordered set: tens of thousands of
+    io_uring polls may wait on one pipe, each removed on its own)."""
+
     __slots__ = ("waiters",)
 
     def __init__(self):
-        self.waiters = []
+        self.waiters = {}
 
     def add(self, callback):
-        self.waiters.append(callback)
+        self.waiters[callback] = None
 
     def remove(self, callback):
-        try:
-            self.waiters.remove(callback)
-        except ValueError:
-            pass
+        self.waiters.pop(callback, None)
 
     def notify(self):
         """Run (and forget) every waiter: each re-registers if it must wait again."""
-        waiters, self.waiters = self.waiters, []
+        waiters, self.waiters = self.waiters, {}
         for callback in waiters:
             callback()

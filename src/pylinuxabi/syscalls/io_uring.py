@@ -172,6 +172,7 @@ class Requests:
             kernel.exec_hooks.append(_task_execs)
         self.waiting = {}       # (a dict as an ordered set: thousands may wait)
         self.signal_waiters = set()     # those waiting on a signalfd
+        self.by_user_data = {}          # user_data -> {request: None} of the waiting (cancels look there)
         self.ready = []
         self.drained = []       # chains waiting for every request before them (IOSQE_IO_DRAIN)
         self.timeouts = []
@@ -398,6 +399,7 @@ class Requests:
         if req.held is not None and getattr(req.held[1], "wake_signals", 0):
             self.signal_waiters.add(req)
         self.waiting[req] = None
+        self.by_user_data.setdefault(req.user_data, {})[req] = None
 
     def wake(self, req):
         """A queue the request waits on was told: run it again soon, between stops."""
@@ -436,6 +438,10 @@ class Requests:
 
     def unpark(self, req):
         del self.waiting[req]
+        same = self.by_user_data[req.user_data]
+        del same[req]
+        if not same:
+            del self.by_user_data[req.user_data]
         self.signal_waiters.discard(req)
         Requests.held -= 1
         for queue in req.wait.waitables:
@@ -479,15 +485,18 @@ class Requests:
             self.queue(chain)
 
     def post(self, req, res, cflags=0):
-        self.post_data(req.user_data, res, cflags, counted=req.op.name != "TIMEOUT")
+        # (a multishot poll reports through task work even when it is ready at once:
+        # __io_poll_execute, so a DEFER_TASKRUN ring holds that CQE too)
+        task_work = req.op.name == "POLL_ADD" and cflags & IORING_CQE_F_MORE
+        self.post_data(req.user_data, res, cflags, counted=req.op.name != "TIMEOUT", task_work=task_work)
 
-    def post_data(self, user_data, res, cflags=0, counted=True):
+    def post_data(self, user_data, res, cflags=0, counted=True, task_work=False):
         """A CQE, and what follows one: --strace's line, count TIMEOUTs reached, the
         registered eventfd told. A DEFER_TASKRUN ring holds what completes outside its
         submitter's io_uring_enter until that thread enters (io_req_local_work_add), with
         IORING_SQ_TASKRUN set if TASKRUN_FLAG asked."""
         ring = self.ring
-        if ring.setup_flags & SETUP_DEFER_TASKRUN and not self.inline:
+        if ring.setup_flags & SETUP_DEFER_TASKRUN and (task_work or not self.inline):
             ring.local_work.append((user_data, res, cflags))
             if ring.setup_flags & SETUP_TASKRUN_FLAG:
                 ring._set_sq_flag(IORING_SQ_TASKRUN, True)
@@ -513,10 +522,12 @@ class Requests:
             if post:
                 self.post(r, -errno.ECANCELED)
 
-    def cancel(self, match, everything=False):
-        """Cancel the waiting requests `match` picks (the first, or all): -ECANCELED."""
+    def cancel(self, match, everything=False, user_data=None):
+        """Cancel the waiting requests `match` picks (the first, or all), among those of
+        `user_data` if it is given: -ECANCELED."""
         found = 0
-        for req in [r for r in self.waiting if match(r)]:
+        candidates = self.waiting if user_data is None else self.by_user_data.get(user_data, ())
+        for req in [r for r in candidates if match(r)]:
             self.unpark(req)
             self.complete(req, -errno.ECANCELED)
             found += 1
@@ -1000,7 +1011,7 @@ def io_uring_enter(task, fd, to_submit, min_complete, flags, argp, argsz):
     if signals:
         requests.wake_signal_waits()
     requests.run_ready()
-    if ring.local_work and ring.submitter == task.tid:
+    if ring.local_work and flags & ENTER_GETEVENTS and ring.submitter == task.tid:     # (io_run_local_work)
         work, ring.local_work = ring.local_work, []
         for cqe in work:
             ring.post(*cqe)

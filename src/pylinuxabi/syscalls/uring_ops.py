@@ -678,7 +678,7 @@ def _remove_buffers(req):
 
 def _poll_remove(req):
     target = req.sqe.addr
-    if req.ring.requests.cancel(lambda r: r.op.name == "POLL_ADD" and r.user_data == target):
+    if req.ring.requests.cancel(lambda r: r.op.name == "POLL_ADD", user_data=target):
         return 0
     return -errno.ENOENT
 
@@ -708,6 +708,7 @@ def cancel_requests(ring, worker, flags, user_data, fd, opcode, exclude=None):
     the file of FD, the opcode of OP, and user_data unless FD or OP alone) cancelled
     with -ECANCELED, the first or (ALL, ANY) all of them: how many."""
     requests = ring.requests
+    by_data = False
     if flags & IORING_ASYNC_CANCEL_ANY:
         match = lambda r: r is not exclude
     else:
@@ -719,7 +720,8 @@ def cancel_requests(ring, worker, flags, user_data, fd, opcode, exclude=None):
                     and (not flags & IORING_ASYNC_CANCEL_OP or r.sqe.opcode == opcode)
                     and (not by_data or r.user_data == user_data))
     everything = bool(flags & (IORING_ASYNC_CANCEL_ALL | IORING_ASYNC_CANCEL_ANY))
-    found = requests.cancel(match, everything)
+    only = user_data if by_data else None
+    found = requests.cancel(match, everything, user_data=only)
     for t in [t for t in requests.timeouts if match(t)][:None if everything else max(0, 1 - found)]:
         requests.end_timeout(t, -errno.ECANCELED)
         found += 1
