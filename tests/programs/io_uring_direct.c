@@ -73,12 +73,8 @@ static void direct_descriptors(void)
     show_buf("read from slot 3, opened by the link", buf, 5);
 
     printf("== ACCEPT into a direct descriptor\n");
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    bind(l, (struct sockaddr *)&a, sizeof a);
-    listen(l, 1);
-    getsockname(l, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int l = loopback_listener(&a, 1);
     int c = socket(AF_INET, SOCK_STREAM, 0);
     connect(c, (struct sockaddr *)&a, sizeof a);
     direct(ring_prep(&r, IORING_OP_ACCEPT, l, NULL, 0, 0, 13), FILE_INDEX_ALLOC);

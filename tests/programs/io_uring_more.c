@@ -789,12 +789,8 @@ static void cancels(void)
 
 static int tcp_pair(int *cli)
 {
-    int lst = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    bind(lst, (struct sockaddr *)&a, sizeof a);
-    listen(lst, 1);
-    getsockname(lst, (struct sockaddr *)&a, &len);
+    struct sockaddr_in a;
+    int lst = loopback_listener(&a, 1);
     *cli = socket(AF_INET, SOCK_STREAM, 0);
     if (connect(*cli, (struct sockaddr *)&a, sizeof a) < 0) {
         printf("connect: %s\n", uring_errname(errno));

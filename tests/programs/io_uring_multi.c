@@ -146,12 +146,8 @@ static void multishot_accept_and_recv(void)
     printf("== multishot ACCEPT\n");
     struct ring r;
     ring_must(&r, 16, 0, 0);
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    bind(l, (struct sockaddr *)&a, sizeof a);
-    listen(l, 8);
-    getsockname(l, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int l = loopback_listener(&a, 8);
     struct io_uring_sqe *sqe = ring_prep(&r, IORING_OP_ACCEPT, l, NULL, 0, 0, UD_NEWFD);
     sqe->ioprio = IORING_ACCEPT_MULTISHOT_FLAG;
     SHOW(ring_submit(&r, 0, 0));

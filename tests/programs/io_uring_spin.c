@@ -43,12 +43,8 @@ static void spin_for(struct ring *r, unsigned n)
 
 static void tcp_pair(int fds[2])
 {
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    bind(l, (struct sockaddr *)&a, sizeof a);
-    listen(l, 1);
-    getsockname(l, (struct sockaddr *)&a, &alen);
+    struct sockaddr_in a;
+    int l = loopback_listener(&a, 1);
     fds[0] = socket(AF_INET, SOCK_STREAM, 0);
     connect(fds[0], (struct sockaddr *)&a, sizeof a);
     fds[1] = accept(l, NULL, NULL);

@@ -12,8 +12,11 @@
 #define PYLINUXABI_TEST_URING_H
 
 #include "common.h"
+#include <arpa/inet.h>
 #include <linux/io_uring.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #ifndef SYS_io_uring_setup
@@ -257,6 +260,18 @@ static __attribute__((unused)) int ring_reap(struct ring *r, struct io_uring_cqe
     *out = r->cqes[head & *r->cq_mask];
     __atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
     return 1;
+}
+
+/* A TCP socket listening on 127.0.0.1 at a port the kernel picks (its address in *a). */
+static __attribute__((unused)) int loopback_listener(struct sockaddr_in *a, int backlog)
+{
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    socklen_t alen = sizeof *a;
+    *a = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(l, (struct sockaddr *)a, sizeof *a);
+    listen(l, backlog);
+    getsockname(l, (struct sockaddr *)a, &alen);
+    return l;
 }
 
 /* "-ENAME" for a negative CQE result, the number otherwise. */

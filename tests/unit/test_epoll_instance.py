@@ -215,4 +215,4 @@ def test_a_hook_leaves_its_queue_with_its_last_item(table):
     q.notify()
     assert len(q.waiters) == 1                      # still hooked after a wake-up
     ep.remove(ep.find(fd, f))
-    assert q.waiters == [] and q not in epoll._hooks
+    assert not q.waiters and q not in epoll._hooks
