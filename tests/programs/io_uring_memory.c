@@ -75,13 +75,6 @@ static void no_mmap(void)
     printf("  cqe user_data %llu res %d\n", (unsigned long long)cqe->user_data, cqe->res);
 }
 
-struct buf_reg {
-    uint64_t ring_addr;
-    uint32_t ring_entries;
-    uint16_t bgid, flags;
-    uint64_t resv[3];
-};
-
 static void kernel_buffer_ring(void)
 {
     printf("== a kernel-allocated buffer ring (IOU_PBUF_RING_MMAP)\n");

@@ -6,7 +6,6 @@
 #define REG_PBUF 22
 #define UNREG_PBUF 23
 struct buf { uint64_t addr; uint32_t len; uint16_t bid, resv; };
-struct reg { uint64_t ring_addr; uint32_t ring_entries; uint16_t bgid, flags; uint64_t resv[3]; };
 static char data[4][8];
 int main(void)
 {
@@ -14,12 +13,12 @@ int main(void)
     struct ring r;
     ring_must(&r, 8, 0, 0);
     struct buf *br = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    struct reg reg = {.ring_addr = (uintptr_t)br, .ring_entries = 4, .bgid = 3};
+    struct buf_reg reg = {.ring_addr = (uintptr_t)br, .ring_entries = 4, .bgid = 3};
     SHOW(uring_register(r.fd, REG_PBUF, &reg, 1));
     SHOW(uring_register(r.fd, REG_PBUF, &reg, 1));                 /* the group is in use */
-    struct reg odd = {.ring_addr = (uintptr_t)br, .ring_entries = 3, .bgid = 4};
+    struct buf_reg odd = {.ring_addr = (uintptr_t)br, .ring_entries = 3, .bgid = 4};
     SHOW(uring_register(r.fd, REG_PBUF, &odd, 1));
-    struct reg unaligned = {.ring_addr = (uintptr_t)br + 8, .ring_entries = 4, .bgid = 5};
+    struct buf_reg unaligned = {.ring_addr = (uintptr_t)br + 8, .ring_entries = 4, .bgid = 5};
     SHOW(uring_register(r.fd, REG_PBUF, &unaligned, 1));
     int p[2];
     pipe(p);
@@ -47,7 +46,7 @@ int main(void)
     }
     show_buf("data[0]", data[0], 3);
     show_buf("data[1]", data[1], 4);
-    struct reg un = {.bgid = 3};
+    struct buf_reg un = {.bgid = 3};
     SHOW(uring_register(r.fd, UNREG_PBUF, &un, 1));
     SHOW(uring_register(r.fd, UNREG_PBUF, &un, 1));
     return 0;

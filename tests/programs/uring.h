@@ -262,6 +262,14 @@ static __attribute__((unused)) int ring_reap(struct ring *r, struct io_uring_cqe
     return 1;
 }
 
+/* struct io_uring_buf_reg (IORING_REGISTER_PBUF_RING), which older headers lack. */
+struct buf_reg {
+    uint64_t ring_addr;
+    uint32_t ring_entries;
+    uint16_t bgid, flags;
+    uint64_t resv[3];
+};
+
 /* A TCP socket listening on 127.0.0.1 at a port the kernel picks (its address in *a). */
 static __attribute__((unused)) int loopback_listener(struct sockaddr_in *a, int backlog)
 {

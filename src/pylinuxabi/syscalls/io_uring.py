@@ -793,8 +793,7 @@ def io_uring_setup(task, entries, params_addr):
     p = list(PARAMS.unpack(raw))
     cq_want, flags = p[1], p[2]
     check(not any(p[7:10]), errno.EINVAL)                   # resv
-    check(not flags & ~(SETUP_FLAGS | (1 << 17)), errno.EINVAL)
-    check(not flags & ~SETUP_FLAGS, errno.EINVAL)           # known, but not built
+    check(not flags & ~SETUP_FLAGS, errno.EINVAL)           # (HYBRID_IOPOLL, 1 << 17, is not built)
     check(not flags & SETUP_REGISTERED_FD_ONLY or flags & SETUP_NO_MMAP, errno.EINVAL)
     check(0 < entries, errno.EINVAL)
     if entries > IORING_MAX_ENTRIES:
