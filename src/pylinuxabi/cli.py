@@ -144,6 +144,15 @@ def _log_file(text):
     return os.path.abspath(text)
 
 
+def _inject(text):
+    from pylinuxabi.kernel.inject import Rule
+    try:
+        Rule(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"bad --inject {text!r}: {e}")
+    return text
+
+
 def _root(text):
     if not os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a directory")
@@ -171,6 +180,15 @@ def parser():
                         "HOSTNAME, HOME, TERM and what -e and --env-file name")
     r.add_argument("--strace", type=_log_file, nargs="?", const="-", metavar="FILE",
                    help="log every syscall strace-style to FILE (default stderr)")
+    r.add_argument("--log-json", type=_log_file, metavar="FILE",
+                   help="log every syscall and event as one JSON object a line to FILE ('-': stderr; "
+                        "schema in the README)")
+    r.add_argument("--inject", type=_inject, action="append", default=[], metavar="RULE",
+                   help="inject a fault, in strace's -e inject= syntax: SET[:error=ERRNO|:retval=N]"
+                        "[:signal=SIG][:when=EXPR], and :path=GLOB, :fd=KIND, :short=N (README)")
+    r.add_argument("--random-seed", type=int, metavar="N",
+                   help="getrandom(2) gives the same bytes in every run with the same N (for runs to "
+                        "compare; never for keys)")
     r.add_argument("--report", type=_log_file, nargs="?", const="-", metavar="FILE",
                    help="at exit, list the syscalls used that are not implemented, to FILE (default stderr)")
     r.add_argument("--trace-all", action="store_true", help="trap every syscall, even those the filter allows")
@@ -203,11 +221,24 @@ def parser():
                         "(default: the capabilities of whoever runs pylinuxabi)")
     r.add_argument("program")
     r.add_argument("args", nargs=argparse.REMAINDER)
+    c = sub.add_parser("conform", help="run a program natively and under the model; show the first syscalls "
+                                       "that differ")
+    c.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
+    c.add_argument("--html", metavar="DIR", help="also write the report as DIR/index.html")
+    c.add_argument("--suite", metavar="FILE", help="run every command of FILE (a shell command a line; "
+                                                    "'# expect: WHY' after one notes an expected divergence)")
+    c.add_argument("--rules", metavar="FILE", action="append", default=[],
+                   help="more normalisation rules, after conformance/rules.txt's (same syntax)")
+    c.add_argument("--inject", type=_inject, metavar="RULE", action="append", default=[],
+                   help="a fault for the model's run only, as run's --inject (to see a divergence found)")
+    c.add_argument("--keep", metavar="DIR", help="keep both runs' JSON logs and outputs in DIR")
+    c.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="per run (default 600)")
+    c.add_argument("argv", nargs=argparse.REMAINDER, metavar="PROGRAM [ARG...]")
     return p
 
 
 # options that take the next word as their value; `--strace` and `--report` take one only as =FILE
-TAKES_VALUE = {"--root", "-u", "--user", "--hostname", "-w", "--workdir", "-e", "--env", "--env-file",
+TAKES_VALUE = {"--log-json", "--inject", "--random-seed", "--root", "-u", "--user", "--hostname", "-w", "--workdir", "-e", "--env", "--env-file",
                "--tmpfs", "-v", "--volume", "--upper", "--upper-work", "--cap-add", "--cap-drop",
                "--net", "--network", "-p", "--publish"}
 
@@ -256,6 +287,14 @@ def main(argv=None):
     from pylinuxabi.job import terminal
     argv = _bare_optional_values(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.command == "conform":
+        if args.argv[:1] == ["--"]:
+            args.argv = args.argv[1:]
+        if bool(args.argv) == bool(args.suite):
+            return _usage_error("conform takes a program or --suite FILE (one of them)")
+        args.command = args.argv
+        from pylinuxabi.conformance.command import main as conform
+        return conform(args)
     if args.read_only and args.upper:
         return _usage_error("--upper needs a writable root (not --read-only)")
     options = sandbox.Options(root=args.root, user=args.user, hostname=args.hostname,
@@ -263,7 +302,9 @@ def main(argv=None):
                               report=args.report, workdir=args.workdir, net=args.net,
                               read_only=args.read_only, tmpfs=args.tmpfs, volumes=args.volume,
                               upper=args.upper, upper_work=args.upper_work, cap_add=args.cap_add,
-                              cap_drop=args.cap_drop, publish=args.publish)
+                              cap_drop=args.cap_drop, publish=args.publish,
+                              log_json=args.log_json, inject=args.inject,
+                              random_seed=args.random_seed)
     argv = [os.fsencode(args.program)] + [os.fsencode(a) for a in args.args]
     try:
         return sandbox.run(argv, environment(args, terminal() is not None), options)

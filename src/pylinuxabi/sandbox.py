@@ -13,10 +13,13 @@ import traceback
 
 from pylinuxabi.base.creds import CAP_FULL_SET, CAP_LAST_CAP, Creds, cap_by_name
 from pylinuxabi.base.errors import SyscallError
+from pylinuxabi.base.seeded import SeededRandom
+from pylinuxabi.kernel.inject import Injector
 from pylinuxabi.kernel.ipc import render_sysvipc
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
+from pylinuxabi.observe import observers
 from pylinuxabi.platform import netns
 from pylinuxabi.platform.outside import Outside
 from pylinuxabi.platform.ptrace import PtracePlatform
@@ -55,7 +58,7 @@ class Options:
     def __init__(self, root="/", uid=0, gid=0, hostname="pylinuxabi", strict=False,
                  trace_all=False, strace=None, workdir=None, net="host", read_only=False,
                  tmpfs=(), volumes=(), upper=None, upper_work=None, cap_add=(), cap_drop=(),
-                 user=None, report=None, publish=()):
+                 user=None, report=None, publish=(), log_json=None, inject=(), random_seed=None):
         self.signals = None         # (ignored, blocked, forwarded), set at start
         self.root = root
         self.uid = uid
@@ -65,8 +68,12 @@ class Options:
         self.hostname = hostname
         self.domainname = "(none)"      # uname's, until setdomainname
         self.strict = strict
-        self.trace_all = trace_all or strace is not None
+        # (--inject may name a call the filter lets the host run, as getpid)
+        self.trace_all = trace_all or strace is not None or log_json is not None or bool(inject)
         self.strace = strace
+        self.log_json = log_json    # --log-json FILE: one JSON object per syscall and event
+        self.inject = list(inject)  # --inject rules (kernel/inject.py)
+        self.random_seed = random_seed  # --random-seed: getrandom's bytes the same in every run
         self.workdir = workdir
         self.net = net              # docker's network modes: bridge (default), none or host
         self.outside = None         # bridge: the maker of sockets in the host's namespace (platform/outside.py)
@@ -482,9 +489,11 @@ def supervise(argv, envp, options):
     if not any(e.startswith(b"HOME=") for e in envp):
         envp = envp + [b"HOME=" + home]     # as docker: the user's home, unless the caller set one
     fs = FsContext(root, cwd)
-    if options.strace is not None:
-        from pylinuxabi.observe.tracer import Tracer
-        kernel.tracer = Tracer(options.strace)
+    kernel.tracer = observers(options.strace, options.log_json)
+    if options.inject:
+        kernel.inject = Injector(options.inject)
+    if options.random_seed is not None:
+        kernel.seeded_random = SeededRandom(options.random_seed)
     stdio = [host_stdio(fd) for fd in (0, 1, 2)]
 
     def forward(sig, frame):

@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from pylinuxabi.syscalls.names import SYSCALL_NAMES, SYSCALL_NUMBERS
+from pylinuxabi.base.names import SYSCALL_NAMES, SYSCALL_NUMBERS
 from pylinuxabi.observe.strace import (
     begin_call,
     format_args,

@@ -7,7 +7,7 @@ import pytest
 
 from pylinuxabi.syscalls import registry
 from pylinuxabi.syscalls import table as T
-from pylinuxabi.syscalls.names import SYSCALL_NAMES, SYSCALL_NUMBERS
+from pylinuxabi.base.names import SYSCALL_NAMES, SYSCALL_NUMBERS
 
 CORE_C = Path(__file__).resolve().parents[2] / "native" / "core.c"
 U64 = (1 << 64) - 1

@@ -71,7 +71,9 @@ class Kernel:
         self.unimplemented = {}         # syscall name -> count
         self.main_pid = None
         self.main_status = None
-        self.tracer = None              # strace-style logger, if asked for
+        self.tracer = None              # the observers (observe/): --strace, --log-json
+        self.inject = None              # --inject's faults (inject.Injector)
+        self.seeded_random = None       # --random-seed: getrandom's bytes (base/seeded.py)
         self.idle_hooks = []            # called when the wait for a stop is interrupted (io_uring's SQPOLL)
         self.exec_hooks = []            # called with a task that execs (io_uring cancels its requests)
         self.deferred = []              # work to run between stops (defer)
@@ -157,6 +159,7 @@ class Kernel:
         platform = self.platform
         strict = self.options.strict
         tracer = self.tracer
+        inject = self.inject
         deferred = self.deferred
         while True:
             if deferred:
@@ -169,12 +172,18 @@ class Kernel:
                     continue
                 task.thread.state = AT_SECCOMP
                 self.current = task
+                if tracer:
+                    tracer.begin(task)
                 if task.saved_sigmask is not None:
                     self.restore_sigmask(task)      # its masked wait restarted: a new syscall
                 entry = table[stop.nr] if 0 <= stop.nr < len(table) else table.unknown(stop.nr)
                 args = entry.decode(stop.args)
+                fault = inject.fault(task, stop.nr, stop.args) if inject else None
                 try:
-                    result = entry.handler(task, *args)
+                    if fault is None:
+                        result = entry.handler(task, *args)
+                    else:
+                        result = fault.run(self, task, entry, args, stop.args)
                 except SyscallError as e:
                     result = -e.errno
                 except WouldBlock as wait:
@@ -647,6 +656,8 @@ class Kernel:
         if ev == EVENT_CLONE and flags & CLONE_THREAD:
             child = self.add_task(tid, pproc)
             child.comm, child.clone_args = parent.comm, saved
+            if self.tracer:
+                self.tracer.spawned(parent, child, True)
             return
         files = pproc.files.share() if flags & CLONE_FILES else pproc.files.copy()
         fs = pproc.fs if flags & CLONE_FS else pproc.fs.copy()
@@ -664,6 +675,8 @@ class Kernel:
         child.comm, child.clone_args = parent.comm, saved
         self.processes[tid] = proc
         ipc.process_forked(self, pproc, proc, flags)
+        if self.tracer:
+            self.tracer.spawned(parent, child, False)
 
     def exec_took_leader(self, leader, former):
         """A thread other than the leader exec'ed: Linux gave it the leader's tid (and

@@ -15,7 +15,7 @@ from ptrace.syscall.posix_constants import SYSCALL_ARG_DICT
 from ptrace.syscall.prototypes import FILENAME_ARGUMENTS, SYSCALL_PROTOTYPES
 from ptrace.syscall.socketcall_constants import SOCKET_FAMILY, SOCKET_TYPE
 
-from pylinuxabi.syscalls.names import SYSCALL_NAMES
+from pylinuxabi.base.names import SYSCALL_NAMES
 
 __all__ = [
     "MAX_STRLEN",

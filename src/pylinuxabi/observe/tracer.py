@@ -5,6 +5,7 @@ Formatting is observe/strace.py's; this only knows where lines go.
 import sys
 
 from pylinuxabi.observe import strace
+from pylinuxabi.observe.jsonlog import exec_text
 
 # offset of uc_sigmask in the rt_sigframe's ucontext rt_sigreturn finds at sp:
 # uc_flags, uc_link, uc_stack (24), uc_mcontext (256)
@@ -19,6 +20,12 @@ class Tracer:
     def _prefix(self, task):
         self.pids.add(task.tid)
         return f"[pid {task.tid:>5}] " if len(self.pids) > 1 else ""
+
+    def begin(self, task):
+        pass
+
+    def spawned(self, parent, child, thread):
+        pass
 
     def sigreturn_mask(self, task, sp):
         """rt_sigreturn's frame at sp: its ucontext's uc_sigmask, which the call restores."""
@@ -64,10 +71,7 @@ class Tracer:
 
     def exec_done(self, task, image):
         """A successful execve, shown with what it was asked (its memory is gone now)."""
-        argv = ", ".join(strace.quote_bytes(a[:strace.MAX_STRLEN]) + ("..." if len(a) > strace.MAX_STRLEN else "")
-                         for a in image.argv)
-        self._line(task, f"execve({strace.quote_bytes(image.execfn)}, [{argv}], "
-                         f"{image.envp_addr:#x} /* {len(image.envp)} vars */) = 0")
+        self._line(task, exec_text(image.execfn, image.argv, image.envp_addr, len(image.envp)))
 
     def signal(self, task, raw_siginfo):
         self._line(task, strace.format_siginfo(raw_siginfo))

@@ -34,7 +34,8 @@ AT_HANDLE_MNT_ID_UNIQUE, AT_HANDLE_CONNECTABLE, AT_HANDLE_FID = 0x1, 0x2, 0x200
 MAX_HANDLE_SZ = 128
 FILEID_USER_FLAGS_MASK, FILEID_VALID_USER_FLAGS = 0xFFFF0000, 0x30000   # IS_CONNECTABLE | IS_DIR
 STATX_RESERVED = 0x80000000
-STATX_MNT_ID_BITS = 0x1000 | 0x4000
+STATX_MNT_ID = 0x1000
+STATX_MNT_ID_BITS = STATX_MNT_ID | 0x4000
 
 
 def open_flags(flags):
@@ -312,10 +313,12 @@ def statx(task, dirfd, path, flags, mask, buf):
     check(not mask & STATX_RESERVED, errno.EINVAL)
     d = _stat_at(task, dirfd, path, flags, allow_null=True)
     raw = bytearray(d.inode.statx(mask))
-    # the host's mount ids name host mounts: not ours to show
+    # the host's mount ids name host mounts: ours are the model's, as /proc/self/mountinfo
+    # numbers them (Linux always gives STATX_MNT_ID; the unique ids of
+    # STATX_MNT_ID_UNIQUE, which no call of ours takes, are not given)
     got, = struct.unpack_from("<I", raw, 0)
-    struct.pack_into("<I", raw, 0, got & ~STATX_MNT_ID_BITS)
-    raw[144:152] = bytes(8)
+    struct.pack_into("<I", raw, 0, (got & ~STATX_MNT_ID_BITS) | STATX_MNT_ID)
+    struct.pack_into("<Q", raw, 144, d.mount.id)
     task.mem.write(buf, bytes(raw))
     return 0
 

@@ -79,8 +79,11 @@ def getrandom(task, buf, count, flags):
     count = min(count, MAX_GETRANDOM)
     if count == 0:
         return 0
-    n = task.mem.write_some(buf, os.urandom(count))
+    seeded = task.process.kernel.seeded_random
+    n = task.mem.write_some(buf, os.urandom(count) if seeded is None else seeded.take(task.tid, count))
     if n == 0:
+        if seeded is not None:
+            seeded.give_back(task.tid)
         raise SyscallError(errno.EFAULT)
     return n
 

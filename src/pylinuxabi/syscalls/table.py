@@ -7,7 +7,7 @@ unimplemented calls get ENOSYS and are counted for `pylinuxabi run --report`.
 import errno
 
 from pylinuxabi.base.abi import signed32, signed64
-from pylinuxabi.syscalls.names import SYSCALL_NAMES
+from pylinuxabi.base.names import SYSCALL_NAMES
 
 from pylinuxabi.syscalls.registry import ALLOWED, EMULATED, PASSTHROUGH, UNIMPLEMENTED, registered  # noqa: F401
 

@@ -17,10 +17,9 @@ from pylinuxabi.vfs import procmap, procnet
 from pylinuxabi.vfs.mount import MS_SHARED, Dentry, Mount, is_under
 from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLIN, POLLPRI, POLLRDNORM, OpenFile, StreamFile
 from pylinuxabi.vfs.inode import Stat
-from pylinuxabi.vfs.synthetic import (PolledContent, SynthDir, SynthFile, SynthFileContent, SynthInode, SynthLink,
+from pylinuxabi.vfs.synthetic import (PROC_DEV, PolledContent, SynthDir, SynthFile, SynthFileContent, SynthInode, SynthLink,
                                       read_host)
 
-PROC_DEV = os.makedev(0, 22)
 # files with no name in the tree (host stdio, later pipes) hang off this mount
 ANON_MOUNT = Mount("anon_inodefs", b"anon", SynthDir({}))
 

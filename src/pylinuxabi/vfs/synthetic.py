@@ -40,6 +40,10 @@ def pack_positioned(listing, offset, size):
     return bytes(out), offset
 
 
+# procfs's device number (the first anonymous one mounted at boot)
+PROC_DEV = os.makedev(0, 22)
+
+
 class SynthInode(Inode):
     """An inode whose metadata the model keeps."""
 
@@ -47,6 +51,8 @@ class SynthInode(Inode):
         self.ino = next(_next_ino)
         self._stat = Stat(ino=self.ino, mode=mode, dev=dev, uid=uid, gid=gid, rdev=rdev,
                           nlink=2 if st.S_ISDIR(mode) else 1, blocks=0)
+        if dev == PROC_DEV:
+            self._stat.blksize = 1024       # procfs's s_blocksize (proc_fill_super)
 
     def stat(self):
         return self._stat
