@@ -172,6 +172,13 @@ def read_suite(path):
 
 
 def main(args):
+    try:
+        return _main(args)
+    except BrokenPipeError:         # (| head)
+        return EXIT_ERROR
+
+
+def _main(args):
     if os.geteuid() != 0:
         print("pylinuxabi conform: the native run needs root (a mount namespace over an overlay of /)",
               file=sys.stderr)

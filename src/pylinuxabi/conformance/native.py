@@ -6,10 +6,11 @@ under a tracer that only records.
 ENV: a JSON file of the program's environment (exactly: ours has Python's
 additions). SCRATCH: an empty directory where the namespace's tmpfs goes. SEED:
 getrandom's bytes, as `run --random-seed` gives them (base/seeded.py). It changes nothing on the host: the
-program runs in a mount namespace of its own, chrooted into a kernel overlayfs
-of the root (and of every other disk or tmpfs mount) whose upper layers are a
-tmpfs that goes with the namespace; /proc, /sys and /dev are the host's, /dev/shm
-a fresh tmpfs as the sandbox's is. Every syscall of every thread is written to
+program runs in mount, UTS, IPC and PID namespaces of its own, chrooted into a
+kernel overlayfs of the root (and of every other disk or tmpfs mount) whose
+upper layers are a tmpfs that goes with the namespace. As in the sandbox (and in
+docker) it is pid 2 under an init, with its own /proc, and /dev is a tmpfs with
+the usual devices, a devpts instance, /dev/shm and /dev/mqueue; /sys is the host's. Every syscall of every thread is written to
 LOG by the JSON log's EventWriter, the same code that describes the model's
 run, at its exit stop (its entry stop for exit and exit_group, and for execve,
 whose memory is gone at its exit).
@@ -20,6 +21,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import time
 
@@ -32,11 +34,12 @@ from pylinuxabi.platform.ptrace import (PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, 
 
 OPTIONS = (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
            | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWPID, CLONE_THREAD = 0x20000, 0x4000000, 0x20000000, 0x10000
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_THREAD = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x10000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 SYS_clone, SYS_clone3, SYS_execve, SYS_exit, SYS_exit_group, SYS_execveat = 56, 435, 59, 60, 231, 322
-SYS_getrandom = 318
+SYS_getrandom, SYS_pivot_root = 318, 155
+MNT_DETACH = 2
 # file systems whose mounts are the host's own view (bound in), not data to protect
 PSEUDO = {"proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs",
           "mqueue", "hugetlbfs", "bpf", "pstore", "configfs", "fusectl", "binfmt_misc", "autofs",
@@ -75,8 +78,8 @@ def _under(path, top):
 
 
 def private_root(scratch, hostname):
-    """Enter a mount and UTS namespace of our own and chroot into a throwaway overlay of /."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare")
+    """Enter mount, UTS and IPC namespaces of our own, with a throwaway overlay of / as root."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC), "unshare")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     name = hostname.encode()
     _check(_libc.sethostname(name, len(name)), "sethostname")
@@ -98,10 +101,37 @@ def private_root(scratch, hostname):
                 raise
             _mount(point, target, None, MS_BIND | MS_REC)     # (could not overlay it: read-only view)
             _mount(None, target, None, MS_BIND | MS_RDONLY | 0x20)   # MS_REMOUNT
-    for top in BOUND:
+    for top in ("/proc", "/sys"):
         _mount(top, root + top, None, MS_BIND | MS_REC)
-    _mount("shm", root + "/dev/shm", "tmpfs", 0, "mode=1777")
-    os.chroot(root)
+    _docker_dev(root + "/dev")
+    # pivot_root, not chroot: a path that escapes a chroot of the program's own then
+    # reads as it would in the sandbox, with nothing of ours above it
+    os.chdir(root)
+    _check(_libc.syscall(SYS_pivot_root, b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "umount the old root")
+    os.chdir("/")
+
+
+# the /dev docker gives a container, and the sandbox's devfs
+DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+             "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
+
+
+def _docker_dev(dev):
+    """A /dev of its own, as docker's: the usual devices, a devpts instance of its own,
+    a fresh /dev/shm and the IPC namespace's mqueue."""
+    _mount("dev", dev, "tmpfs", 0, "mode=755")
+    for name, (major, minor) in DEVICES.items():
+        os.mknod(os.path.join(dev, name), stat.S_IFCHR | 0o666, os.makedev(major, minor))
+        os.chmod(os.path.join(dev, name), 0o666)
+    for name, target in DEV_LINKS.items():
+        os.symlink(target, os.path.join(dev, name))
+    for name in ("pts", "shm", "mqueue"):
+        os.mkdir(os.path.join(dev, name))
+    _mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,gid=5,mode=620,ptmxmode=666")
+    _mount("shm", dev + "/shm", "tmpfs", 0, "mode=1777")
+    _mount("mqueue", dev + "/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
 def _start(path, argv, env, cwd):

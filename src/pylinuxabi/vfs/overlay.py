@@ -46,7 +46,7 @@ from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.hostcopy import copy_file
 from pylinuxabi.vfs.inode import RENAME_EXCHANGE, RENAME_WHITEOUT, Inode
 from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
-from pylinuxabi.vfs.tmpfs import TmpFS, TmpInode, is_whiteout
+from pylinuxabi.vfs.tmpfs import TmpFS, TmpInode, is_whiteout, offset_getdents
 
 UPPER_INO_BASE = 1 << 40        # above any inode number of the lower filesystems
 DT_CHR = 2
@@ -655,9 +655,26 @@ def _copy_data(lower, node, size):
 
 class MergedDirFile(ListedDirFile):
     """An open overlay directory with an upper part: the merged listing, made at open
-    and again on a rewind (as overlayfs caches it per open)."""
+    and again on a rewind (as overlayfs caches it per open). A directory only in a
+    memory upper layer, with no whiteouts, is read as that layer's own directory
+    (ovl_iterate of a "real" directory): tmpfs's order and positions."""
 
     listing = None
+
+    def getdents64(self, size):
+        node = self.inode
+        up = node.upper
+        if node.lower is None and isinstance(up, TmpInode):
+            children = []
+            for name, child, pos in up.entries():
+                if is_whiteout(child):
+                    break
+                children.append((name, child.origin[1] if child.origin else UPPER_INO_BASE + child._stat.ino,
+                                 dirent_type(child._stat.mode), pos))
+            else:
+                parent = self.dentry.up().inode if self.dentry is not None else node
+                return offset_getdents(self, node.stat().ino, parent.stat().ino, children, size)
+        return super().getdents64(size)
 
     def entries(self):
         if self.listing is None or self.offset == 0:

@@ -922,7 +922,27 @@ def _fd_link(files, fd):
     def follow():
         return file_dentry(files.get(fd))
 
-    return SynthLink(target_fn=target, follow_fn=follow, dev=PROC_DEV)
+    return FdLink(files, fd, target_fn=target, follow_fn=follow, dev=PROC_DEV)
+
+
+class FdLink(SynthLink):
+    """/proc/<pid>/fd/N: its mode says how the file is open, r-x for reading, -wx for
+    writing, rwx for both (tid_fd_update_inode), and its size is 64."""
+
+    def __init__(self, files, fd, **kwargs):
+        super().__init__(**kwargs)
+        self.files, self.fd = files, fd
+        self._stat.size = 64
+
+    def stat(self):
+        try:
+            f = self.files.get(self.fd)
+        except SyscallError:
+            return self._stat
+        access = f.flags & O_ACCMODE
+        bits = 0 if f.flags & O_PATH else {os.O_RDONLY: 0o500, os.O_WRONLY: 0o300, os.O_RDWR: 0o700}.get(access, 0)
+        self._stat.mode = st.S_IFLNK | bits
+        return self._stat
 
 
 def _magic(get_dentry, reader_root=lambda: None):

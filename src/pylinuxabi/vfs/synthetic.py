@@ -148,6 +148,7 @@ class SynthLink(SynthInode):
         self.target_fn = target_fn
         self.follow_fn = follow_fn
         self.task = None
+        self._stat.size = len(target)       # (proc_symlink's i_size; a computed target shows 0)
 
     def readlink(self):
         return self.target_fn() if self.target_fn else self.target

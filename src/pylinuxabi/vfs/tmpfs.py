@@ -18,7 +18,7 @@ from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.file import MAX_LFS_FILESIZE, O_ACCMODE, O_PATH, OpenFile
 from pylinuxabi.vfs.inode import (FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL, RENAME_EXCHANGE,
                                   S_ISGID, Inode, Stat, anon_dev)
-from pylinuxabi.vfs.synthetic import ListedDirFile, dirent_type
+from pylinuxabi.vfs.synthetic import DIRENT64, ListedDirFile, dirent_type
 
 TMPFS_MAGIC = 0x01021994
 BOGO_DIRENT_SIZE = 20           # what tmpfs counts per entry in a directory's st_size
@@ -539,9 +539,50 @@ class TmpFile(OpenFile):
         self.node.maybe_free()
 
 
+# simple_offset's positions: where the children start, and the end
+DIR_OFFSET_FIRST, DIR_OFFSET_EOD = 2, 0x7FFFFFFF
+DT_DIR = 4
+
+
 class TmpDirFile(ListedDirFile):
-    """An open tmpfs directory: entries at the stable positions they were given."""
+    """An open tmpfs directory, read as Linux's simple_offset directories are (6.14 and
+    later): '.' at position 0, '..' at 1, then the entries newest first, each at the
+    stable offset it was given (3 and up). A record's d_off is the position of the
+    one after it (DIR_OFFSET_EOD after the last), and reading on from a position
+    gives the entries at and below it, so entries made since are not seen."""
 
     def entries(self):
         return [(name, inode._stat.ino, dirent_type(inode._stat.mode), pos)
                 for name, inode, pos in self.inode.entries()]
+
+    def getdents64(self, size):
+        parent = self.dentry.up().inode if self.dentry is not None else self.inode
+        return offset_getdents(self, self.inode.stat().ino, parent.stat().ino, self.entries(), size)
+
+
+def offset_getdents(f, ino, parent_ino, children, size):
+    """linux_dirent64 records of a simple_offset directory from f.offset on (see
+    TmpDirFile); children: [(name, ino, d_type, position)]. Moves f.offset."""
+    pos = f.offset
+    if pos >= DIR_OFFSET_EOD:
+        return b""
+    listing = []
+    if pos == 0:
+        listing.append((b".", ino, DT_DIR, 0))
+    if pos <= 1:
+        listing.append((b"..", parent_ino, DT_DIR, 1))
+    children = sorted(children, key=lambda e: e[3], reverse=True)
+    listing += children if pos <= DIR_OFFSET_FIRST else [e for e in children if e[3] <= pos]
+    out = bytearray()
+    for i, (name, ino, dtype, at) in enumerate(listing):
+        after = listing[i + 1][3] if i + 1 < len(listing) else DIR_OFFSET_EOD
+        reclen = (DIRENT64.size + len(name) + 1 + 7) & ~7
+        if len(out) + reclen > size:
+            if not out:
+                raise SyscallError(errno.EINVAL)        # not even one entry fits
+            break
+        out += DIRENT64.pack(ino, after, reclen, dtype) + name + bytes(reclen - DIRENT64.size - len(name))
+        f.offset = after
+    else:
+        f.offset = DIR_OFFSET_EOD
+    return bytes(out)
