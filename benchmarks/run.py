@@ -2,18 +2,23 @@
 Builds its C helpers into benchmarks/.build/ and runs them; touches nothing else."""
 
 import argparse
+import json
 import os
 import platform
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BUILD = HERE / ".build"
 LOOPS = {"getuid": 200_000, "read": 100_000, "stat": 20_000}
-RUNNERS = ["native", "strace", "floor", "pylinuxabi"]
+RUNNERS = ["native", "strace", "floor", "pylinuxabi", "log-json", "recorder"]
+# what each runner is, for the report's legend
+LEGEND = {"log-json": "pylinuxabi run --log-json /dev/null (traps every syscall, writes a JSON object each)",
+          "recorder": "conform's native run: Linux runs each call, our tracer records it (2 stops a call)"}
 PIN = ["taskset", "-c", "0"]
 
 
@@ -45,9 +50,19 @@ def runner_prefix(name, floor):
         return ["strace", "-f", "-o", "/dev/null"] if shutil.which("strace") else "strace is not installed"
     if name == "floor":
         return [str(floor), "--"]
-    if name == "pylinuxabi":
-        exe = shutil.which("pylinuxabi")
-        return [exe, "run"] if exe else "the pylinuxabi console script is not on PATH (pip install -e . ?)"
+    exe = shutil.which("pylinuxabi")
+    if name in ("pylinuxabi", "log-json"):
+        if not exe:
+            return "the pylinuxabi console script is not on PATH (pip install -e . ?)"
+        return [exe, "run"] + (["--log-json", "/dev/null"] if name == "log-json" else [])
+    if name == "recorder":
+        if os.geteuid() != 0:
+            return "conform's native run needs root"
+        work = Path(tempfile.mkdtemp(prefix="pylinuxabi-bench-"))
+        (work / "scratch").mkdir()
+        (work / "env.json").write_text(json.dumps({"PATH": "/usr/bin:/bin"}))
+        return [sys.executable, "-m", "pylinuxabi.conformance.native", "/dev/null", str(work / "env.json"),
+                os.getcwd(), "bench", str(work / "scratch"), "1"]
     raise ValueError(name)
 
 
@@ -134,6 +149,12 @@ def report(results, placements, only):
     for loop in LOOPS:
         cells = (f"{p} {ratio(median(loop, p, 'pylinuxabi'), median(loop, p, 'floor'))}" for p in placements)
         print(f"  {loop:<7} " + ", ".join(cells))
+    for name in ("log-json", "recorder"):
+        if name in only:
+            print(f"\n{name} / pylinuxabi run: {LEGEND[name]}")
+            for loop in LOOPS:
+                cells = (f"{p} {ratio(median(loop, p, name), median(loop, p, 'pylinuxabi'))}" for p in placements)
+                print(f"  {loop:<7} " + ", ".join(cells))
 
 
 def main():
