@@ -194,6 +194,11 @@ int get_siginfo(int pid, void *buf)
     return (int)sys_ptrace(PTRACE_GETSIGINFO, pid, 0, (unsigned long)buf);
 }
 
+int set_siginfo(int pid, const void *buf)
+{
+    return (int)sys_ptrace(PTRACE_SETSIGINFO, pid, 0, (unsigned long)buf);
+}
+
 int get_sigmask(int pid, uint64_t *mask)
 {
     return (int)sys_ptrace(PTRACE_GETSIGMASK, pid, sizeof(*mask), (unsigned long)mask);

@@ -70,6 +70,7 @@ int resume_and_wait(int pid, int request, int sig, struct stop *s);
 int get_regs(int pid, struct user_regs_struct *regs);
 int set_regs(int pid, const struct user_regs_struct *regs);
 int get_siginfo(int pid, void *buf);
+int set_siginfo(int pid, const void *buf);
 int get_sigmask(int pid, uint64_t *mask);
 int set_sigmask(int pid, uint64_t mask);
 long mem_read(int pid, uint64_t addr, void *buf, size_t len);

@@ -234,6 +234,13 @@ def parser():
     c.add_argument("--keep", metavar="DIR", help="keep both runs' JSON logs and outputs in DIR")
     c.add_argument("--timeout", type=float, default=600, metavar="SECONDS", help="per run (default 600)")
     c.add_argument("argv", nargs=argparse.REMAINDER, metavar="PROGRAM [ARG...]")
+    v = sub.add_parser("coverage", help="what the model implements, and what the test suite exercised")
+    v.add_argument("--usage", metavar="DIR", help="sum the usage records in DIR (PYLINUXABI_USAGE=DIR runs)")
+    v.add_argument("--save", metavar="FILE", help="with --usage: keep the sum in FILE (docs/coverage-usage.json)")
+    v.add_argument("--from", dest="from_file", metavar="FILE",
+                   help="the usage sum to show (default docs/coverage-usage.json)")
+    v.add_argument("--write", metavar="FILE", help="write the Markdown to FILE (docs/coverage.md), not stdout")
+    v.add_argument("--html", metavar="DIR", help="also write DIR/index.html")
     return p
 
 
@@ -287,6 +294,9 @@ def main(argv=None):
     from pylinuxabi.job import terminal
     argv = _bare_optional_values(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.command == "coverage":
+        from pylinuxabi.observe.coverage import main as coverage
+        return coverage(args)
     if args.command == "conform":
         if args.argv[:1] == ["--"]:
             args.argv = args.argv[1:]

@@ -19,7 +19,7 @@ from pylinuxabi.kernel.ipc import render_sysvipc
 from pylinuxabi.kernel.kernel import Kernel
 from pylinuxabi.job import Job
 from pylinuxabi.kernel.task import FsContext
-from pylinuxabi.observe import observers
+from pylinuxabi.observe import observers, usage
 from pylinuxabi.platform import netns
 from pylinuxabi.platform.outside import Outside
 from pylinuxabi.platform.ptrace import PtracePlatform
@@ -494,6 +494,8 @@ def supervise(argv, envp, options):
         kernel.inject = Injector(options.inject)
     if options.random_seed is not None:
         kernel.seeded_random = SeededRandom(options.random_seed)
+    if os.environ.get(usage.ENV):
+        kernel.usage = usage.Usage(os.environ[usage.ENV])     # (pylinuxabi coverage)
     stdio = [host_stdio(fd) for fd in (0, 1, 2)]
 
     def forward(sig, frame):
@@ -521,6 +523,8 @@ def supervise(argv, envp, options):
         return cannot_start(argv[0], e.errno, foreign)
     finally:
         platform.kill_all()
+        if kernel.usage is not None:
+            kernel.usage.save()
     if options.report is not None:
         report(counts, options.report)
     if status is None:

@@ -120,6 +120,13 @@ static void file_size(const char *dir)
     SHOW(ftruncate(src, 4096));         /* ...and so is growing a file already past the limit? no */
     SHOW(fallocate(fd, 0, 0, 4096));
     SHOW(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096));
+    /* tmpfs checks the limit even for KEEP_SIZE (shmem_fallocate), a disk does not */
+    int shm = open("/dev/shm/pla-limits", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    SHOW(fallocate(shm, FALLOC_FL_KEEP_SIZE, 0, 4096));
+    SHOW(fallocate(shm, FALLOC_FL_KEEP_SIZE, 0, 1000));
+    SHOW(fallocate(shm, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096));
+    close(shm);
+    unlink("/dev/shm/pla-limits");
     SHOW(fallocate(fd, 0, 0, 1000));
     off_t off = 0;
     SHOW(lseek(fd, 900, SEEK_SET));

@@ -98,7 +98,7 @@ def run_case(case, rules, stdin, work, options):
             case.runs[side] = {"status": _status_of(trace, done.returncode), "stdout": o.read(), "stderr": e.read(),
                                "trace": trace}
     native, model = case.runs["native"]["trace"], case.runs["model"]["trace"]
-    case.divergences = compare.compare(native, model)
+    case.divergences = compare.compare(native, model, rules.optional)
     case.summary = compare.summary(native, model)
     shutil.rmtree(scratch, ignore_errors=True)
 

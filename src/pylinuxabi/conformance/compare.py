@@ -27,6 +27,7 @@ class Rules:
     ignore: set = field(default_factory=set)
     pid: set = field(default_factory=set)
     data: set = field(default_factory=set)       # path globs: what reads of them return varies
+    optional: set = field(default_factory=set)   # calls one run may make where the other does not
     subs: list = field(default_factory=list)     # (glob, compiled regex, replacement)
     _by_name: dict = field(default_factory=dict)
 
@@ -45,14 +46,14 @@ class Rules:
 
     def _rule(self, line):
         kind, _, rest = line.partition(" ")
-        if kind in ("ignore", "pid", "data"):
+        if kind in ("ignore", "pid", "data", "optional"):
             names = rest.split()
             if not names:
                 raise ValueError(f"{kind} names no syscall")
             getattr(self, kind).update(names)
             return
         if kind != "sub":
-            raise ValueError(f"unknown rule {kind!r} (ignore, pid, data or sub)")
+            raise ValueError(f"unknown rule {kind!r} (ignore, optional, pid, data or sub)")
         glob, _, spec = rest.strip().partition(" ")
         spec = spec.strip()
         if len(spec) < 3:
@@ -201,18 +202,28 @@ class Divergence:
                 "before": [c.text for c in self.before], "native": call(self.native), "model": call(self.model)}
 
 
-def compare(native, model):
-    """[Divergence], one per thread whose calls differ, in tree order."""
+def compare(native, model, optional=frozenset()):
+    """[Divergence], one per thread whose calls differ, in tree order. A call named
+    in `optional` that only one run made is stepped over."""
     found = []
     for key in sorted(set(native.threads) | set(model.threads), key=_key_order):
         a, b = native.threads.get(key, []), model.threads.get(key, [])
-        for i in range(max(len(a), len(b))):
+        i = j = 0
+        while i < len(a) or j < len(b):
             x = a[i] if i < len(a) else None
-            y = b[i] if i < len(b) else None
-            if x is None or y is None or x.norm != y.norm:
-                found.append(Divergence(key, native.comm.get(key) or model.comm.get(key) or "?", i,
-                                        a[max(0, i - CONTEXT):i], x, y))
-                break
+            y = b[j] if j < len(b) else None
+            if x is not None and y is not None and x.norm == y.norm:
+                i, j = i + 1, j + 1
+                continue
+            if x is not None and x.name in optional:
+                i += 1
+                continue
+            if y is not None and y.name in optional:
+                j += 1
+                continue
+            found.append(Divergence(key, native.comm.get(key) or model.comm.get(key) or "?", i,
+                                    a[max(0, i - CONTEXT):i], x, y))
+            break
     return found
 
 

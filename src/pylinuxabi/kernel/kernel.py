@@ -8,12 +8,13 @@ import logging
 import os
 import resource
 import signal
+import struct
 import sys
 import time
 import traceback
 
 from pylinuxabi.kernel import fdtable, ipc, loader
-from pylinuxabi.base.abi import I32, RT_SIGFRAME_SIGMASK, U64
+from pylinuxabi.base.abi import I32, RT_SIGFRAME_SIGMASK, U32, U64
 from pylinuxabi.base.errors import ERESTARTSYS, SyscallError, WouldBlock
 from pylinuxabi.kernel.task import INIT_PID, MemoryLayout, Process, SchedState, Task
 from pylinuxabi.kernel.timers import Timers
@@ -28,6 +29,10 @@ SYS_rt_sigreturn = 15
 SYS_futex = 202
 SYS_rt_sigtimedwait = 128
 SIGINFO_SIZE = 128
+# si_signo, si_errno, si_code, then (the union is 8-byte aligned) _kill's si_pid, si_uid
+SIGINFO_KILL = struct.Struct("<iii4xiI")
+SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
+SUPERVISOR_PID = 1              # the supervisor, as the program's PID namespace sees it (DESIGN §1)
 ALL_SIGNALS = (1 << 64) - 1     # a mask blocking every signal (SIGKILL and SIGSTOP stay unblocked)
 # what a host futex wait returns when a signal interrupts it (with a timeout:
 # ERESTART_RESTARTBLOCK, 516)
@@ -74,6 +79,7 @@ class Kernel:
         self.tracer = None              # the observers (observe/): --strace, --log-json
         self.inject = None              # --inject's faults (inject.Injector)
         self.seeded_random = None       # --random-seed: getrandom's bytes (base/seeded.py)
+        self.usage = None               # the syscalls answered, for `pylinuxabi coverage` (observe/usage.py)
         self.idle_hooks = []            # called when the wait for a stop is interrupted (io_uring's SQPOLL)
         self.exec_hooks = []            # called with a task that execs (io_uring cancels its requests)
         self.deferred = []              # work to run between stops (defer)
@@ -160,6 +166,7 @@ class Kernel:
         strict = self.options.strict
         tracer = self.tracer
         inject = self.inject
+        usage = self.usage
         deferred = self.deferred
         while True:
             if deferred:
@@ -178,6 +185,8 @@ class Kernel:
                     self.restore_sigmask(task)      # its masked wait restarted: a new syscall
                 entry = table[stop.nr] if 0 <= stop.nr < len(table) else table.unknown(stop.nr)
                 args = entry.decode(stop.args)
+                if usage is not None:
+                    usage.seen(stop.nr, stop.args)
                 fault = inject.fault(task, stop.nr, stop.args) if inject else None
                 try:
                     if fault is None:
@@ -275,10 +284,14 @@ class Kernel:
                     return platform.wait()
             return platform.resume_and_wait(task.thread, exit_stop=True)
         if kind == STOP_SIGNAL:
+            try:
+                info = self.fix_siginfo(task, stop.sig)
+            except ThreadGone:
+                return platform.wait()
             if task.saved_sigmask is not None:
                 return self.masked_wait_signal(task, stop.sig)
             if self.tracer:
-                self.tracer.signal(task, platform.siginfo(task.thread))
+                self.tracer.signal(task, info)
             if log.isEnabledFor(logging.DEBUG):
                 self.log_signal(task, stop.sig)
             self.delivered(task.process, stop.sig)
@@ -301,9 +314,50 @@ class Kernel:
         os.kill(task.tid, signal.SIGKILL)
         return self.platform.resume_and_wait(task.thread)
 
-    def send_signal(self, task, sig):
-        """A signal from the model to one thread (SIGPIPE): the host delivers it."""
+    def send_signal(self, task, sig, info=None):
+        """A signal from the model to one thread: the host delivers it. The siginfo
+        the program sees is `info` (128 bytes), by default what send_sig(sig, current)
+        gives, as for SIGPIPE and SIGXFSZ: SI_USER from the thread's own process and
+        real uid. The host's says the supervisor sent it; fix_siginfo puts ours in."""
+        if info is None:
+            info = SIGINFO_KILL.pack(sig, 0, SI_USER, task.process.pid, task.creds.ruid).ljust(SIGINFO_SIZE, b"\0")
+        if task.forged_signals is None:
+            task.forged_signals = {}
+        task.forged_signals[sig] = info         # (standard signals are queued once)
         self.platform.signal_thread(task.thread, task.process.pid, sig)
+
+    def send_process_signal(self, proc, sig, info):
+        """send_signal to a whole process: whichever thread takes it sees `info`."""
+        if proc.forged_signals is None:
+            proc.forged_signals = {}
+        proc.forged_signals[sig] = info
+        try:
+            os.kill(proc.pid, sig)
+        except OSError:
+            pass                    # gone meanwhile
+
+    def fix_siginfo(self, task, sig):
+        """The siginfo of a signal `task` is stopped delivering, as the program is to see
+        it (returned): one the model sent gets its own (send_signal); one a process of
+        the program sent with kill or tgkill gets the sender's real uid in the model
+        (the host's is the uid its processes all share)."""
+        platform = self.platform
+        raw = platform.siginfo(task.thread)
+        _, _, code, pid, uid = SIGINFO_KILL.unpack_from(raw)
+        forged = task.forged_signals.pop(sig, None) if task.forged_signals else None
+        if forged is None and task.process.forged_signals:
+            forged = task.process.forged_signals.pop(sig, None)
+        if forged is not None and code in (SI_USER, SI_TKILL) and pid == SUPERVISOR_PID:
+            new = forged
+        elif code in (SI_USER, SI_TKILL) and pid != SUPERVISOR_PID:
+            sender = self.processes.get(pid) or self.zombies.get(pid)
+            if sender is None or sender.creds.ruid == uid:
+                return raw
+            new = raw[:20] + U32.pack(sender.creds.ruid) + raw[24:]
+        else:
+            return raw
+        platform.set_siginfo(task.thread, new)
+        return new
 
     # -- blocking (DESIGN §4) ---------------------------------------------------
     def block(self, task, wait, args=()):

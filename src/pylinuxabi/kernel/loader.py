@@ -106,6 +106,7 @@ class Image:
         self.elf = elf
         self.interp = interp        # Elf of PT_INTERP, or None
         self.argv = argv
+        self.call_argv = argv       # the argv execve was given (a #! script's image has its interpreter's)
         self.envp = envp
         self.execfn = execfn
         self.comm = execfn.rsplit(b"/", 1)[-1]     # the process's name once it runs
@@ -205,7 +206,9 @@ def prepare(task, path, argv, envp, depth=0, execfn=None, dentry=None):
         _close(file)
         raise
     _close(file)
-    return prepare(task, interp, new_argv, envp, depth + 1, execfn or path)
+    image = prepare(task, interp, new_argv, envp, depth + 1, execfn or path)
+    image.call_argv = argv
+    return image
 
 
 def _image(task, dentry, elf, argv, envp, execfn):

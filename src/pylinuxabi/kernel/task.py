@@ -78,6 +78,7 @@ class Process:
         self.no_new_privs = False
         self.nproc_exceeded = False     # became a user past RLIMIT_NPROC: the next execve fails
         self.exited = WaitQueue()   # told when its last thread is gone (pidfds wait on it)
+        self.forged_signals = None  # signal -> the siginfo for one the model sent the process
         self.is_init = False        # the model's init (pid 1): no host process of its own
         self.sched = None           # init's SchedState; a host thread's state is the host's
 
@@ -135,7 +136,7 @@ class Task:
     __slots__ = ("tid", "process", "thread", "mem", "pending_exec", "clone_flags", "on_exit",
                  "waiting_on", "host_watches", "wake_callback", "restart", "deadline", "comm", "progress", "resume", "held",
                  "held_files", "saved_sigmask", "step_handler", "wait_signals", "park_mask", "clone_args",
-                 "ring_fds")
+                 "ring_fds", "forged_signals")
 
     def __init__(self, tid, process, thread):
         self.tid = tid
@@ -162,6 +163,7 @@ class Task:
         self.wait_signals = None    # (signals, the wait's own mask or None) of a park signals end
         self.park_mask = None       # the mask a park re-entering its wait gets at its entry stop
         self.ring_fds = None        # io_uring rings it registered (REGISTER_RING_FDS): open files, held
+        self.forged_signals = None  # signal -> the siginfo it is to see for one the model sent
 
     def timed_out(self):
         """Has the timeout of the syscall being retried run out?"""

@@ -152,9 +152,9 @@ class JsonLog:
         # the memory execve read is gone: its path and argv come from the image
         self.started.pop(task.tid, None)
         self.writer.write({"ev": "syscall", "pid": task.process.pid, "tid": task.tid, "nr": 59, "name": "execve",
-                           "args": {"filename": os.fsdecode(image.execfn), "argv": [os.fsdecode(a) for a in image.argv],
+                           "args": {"filename": os.fsdecode(image.execfn), "argv": [os.fsdecode(a) for a in image.call_argv],
                                     "envc": len(image.envp)},
-                           "result": 0, "errno": None, "text": exec_text(image.execfn, image.argv, image.envp_addr,
+                           "result": 0, "errno": None, "text": exec_text(image.execfn, image.call_argv, image.envp_addr,
                                                                         len(image.envp))})
 
     def spawned(self, parent, child, thread):

@@ -1887,3 +1887,30 @@ def format_exit(status: int) -> str:
         core = " (core dumped)" if os.WCOREDUMP(status) else ""
         return f"+++ killed by {_signame(sig) or sig}{core} +++"
     return f"+++ exited with {os.WEXITSTATUS(status)} +++"
+
+
+# names of the values `pylinuxabi coverage` lists (observe/usage.py's selectors):
+# one command, or one flag bit, as strace would print it
+_VALUE_NAMES = {
+    "fcntl": lambda v: _FCNTL_CMD(v), "ioctl": lambda v: _IOCTL_NAMES.get(v, f"{v:#x}"),
+    "madvise": lambda v: _MADVISE(v), "lseek": lambda v: _SEEK(v), "fadvise64": lambda v: _FADVISE(v),
+    "arch_prctl": lambda v: _ARCH_PRCTL(v), "socket": lambda v: SOCKET_FAMILY.get(v, str(v)),
+    "open": lambda v: _O_FLAGS.parts(v)[0] if v else "O_RDONLY",
+    "openat": lambda v: _O_FLAGS.parts(v)[0] if v else "O_RDONLY",
+    "mmap": lambda v: (_MAP_TYPES.get(v) if v & _MAP_TYPE_MASK == v else _MAP_FLAGS.parts(v)[0]),
+    "clone": lambda v: _CLONE_FLAGS.parts(v)[0] if v & ~_CSIGNAL else f"signal {v}",
+    "renameat2": lambda v: _RENAME.parts(v)[0] if v else "0", "umount2": lambda v: _UMOUNT.parts(v)[0] if v else "0",
+    "statx": lambda v: "|".join(_STATX_AT_FLAGS.parts(v)) if v else "0",
+    "newfstatat": lambda v: _AT_FLAGS.parts(v)[0] if v else "0",
+    "getrandom": lambda v: _GRND.parts(v)[0] if v else "0", "memfd_create": lambda v: _MFD.parts(v)[0] if v else "0",
+    "eventfd2": lambda v: _EFD.parts(v)[0] if v else "0",
+}
+
+
+def value_name(syscall: str, value: int) -> str:
+    """A command or one flag bit of `syscall` by its name, when the formatter knows it."""
+    name = _VALUE_NAMES.get(syscall)
+    try:
+        return name(value) if name else f"{value:#x}"
+    except (IndexError, KeyError, TypeError):
+        return f"{value:#x}"

@@ -71,7 +71,7 @@ class Tracer:
 
     def exec_done(self, task, image):
         """A successful execve, shown with what it was asked (its memory is gone now)."""
-        self._line(task, exec_text(image.execfn, image.argv, image.envp_addr, len(image.envp)))
+        self._line(task, exec_text(image.execfn, image.call_argv, image.envp_addr, len(image.envp)))
 
     def signal(self, task, raw_siginfo):
         self._line(task, strace.format_siginfo(raw_siginfo))

@@ -672,6 +672,11 @@ class PtracePlatform:
             raise ThreadGone(thread.tid)
         return ffi.buffer(buf, 128)[:]
 
+    def set_siginfo(self, thread, raw):
+        """Replace the siginfo of the signal `thread` is stopped delivering."""
+        if lib.set_siginfo(thread.tid, raw) < 0:
+            raise ThreadGone(thread.tid)
+
     def signal_thread(self, thread, tgid, sig):
         """Queue `sig` for one thread; it is delivered when the thread next runs."""
         lib.host_tgkill(tgid, thread.tid, sig)

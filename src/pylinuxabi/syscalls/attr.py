@@ -242,7 +242,7 @@ def fallocate(task, fd, mode, offset, length):
         raise SyscallError(errno.ENODEV)
     if offset + length > MAX_LFS_FILESIZE:
         raise SyscallError(errno.EFBIG)
-    if not mode & FALLOC_FL_KEEP_SIZE:
+    if not mode & FALLOC_FL_KEEP_SIZE or (f.inode.fallocate_limits_kept_size and not mode & FALLOC_FL_PUNCH_HOLE):
         fsize.check_size(task, f.inode, offset + length)
     f.inode.fallocate(mode, offset, length)
     return 0

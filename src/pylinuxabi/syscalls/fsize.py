@@ -38,7 +38,9 @@ def check_limits(task, f, pos, count):
     if limit == RLIM_INFINITY or not st.S_ISREG(f.inode.mode):
         return count
     if pos is None or f.flags & os.O_APPEND:
-        pos = f.stat().size if f.flags & os.O_APPEND else f.offset
+        # (a file the host holds for us, as stdout redirected to a file, keeps its
+        # offset in the host's description: lseek asks it)
+        pos = f.stat().size if f.flags & os.O_APPEND else f.lseek(0, os.SEEK_CUR)
     if pos >= limit:
         raise _exceeded(task)
     return min(count, limit - pos)

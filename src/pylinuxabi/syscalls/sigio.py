@@ -23,6 +23,11 @@ F_OWNER_EX = struct.Struct("<ii")       # struct f_owner_ex: type, pid
 INT_MIN = -(1 << 31)
 NSIG = 64
 POLL_MSG = 3                            # si_code of a lease break or dnotify signal
+SI_KERNEL = 0x80
+SIGINFO_SIZE = 128
+SIGINFO_POLL = struct.Struct("<iii4xqi")  # si_signo, si_errno, si_code, (pad) _sigpoll's si_band, si_fd
+# band_table: the poll bits si_band gives for each POLL_* reason (POLL_IN..POLL_HUP)
+BANDS = {1: 0x41, 2: 0x304, 3: 0x441, 4: 0x8, 5: 0x82, 6: 0x18}
 
 
 def int_arg(arg):
@@ -109,38 +114,42 @@ def _alive(kernel, pid, type):
 
 # -- sending (send_sigio) ----------------------------------------------------------------
 def notifier(task, f, fd):
-    """What a lease or a dnotify watch of f (set through fd) calls to signal f's owner."""
+    """What a lease or a dnotify watch (POLL_MSG) or O_ASYNC (its reason) of f, set through
+    fd, calls to signal f's owner."""
     kernel = task.process.kernel
-    return lambda: send_sigio(kernel, f, fd, POLL_MSG)
+    return lambda reason=POLL_MSG: send_sigio(kernel, f, fd, reason)
 
 
 def send_sigio(kernel, f, fd, reason):
     """send_sigio: f's owner gets its signal (F_SETSIG's, else SIGIO), each target
-    process or thread that the owner's setter may signal (sigio_perm).
-
-    The host sends it from the supervisor, so the siginfo is a kill()'s: Linux's
-    si_code `reason`, si_fd `fd` and si_band are not given (the kernel alone may
-    forge them for another process).
+    process or thread that the owner's setter may signal (sigio_perm). With F_SETSIG
+    the siginfo says why (si_code `reason`, si_band, si_fd `fd`); plain SIGIO is the
+    kernel's own (SI_KERNEL). The host sends it from the supervisor, and the kernel
+    puts this siginfo in as it is delivered (Kernel.fix_siginfo).
     """
     o = fown.owner(f)
     if o is None or not o.pid:
         return
     sig = o.signum or signal.SIGIO
+    if o.signum:
+        band = BANDS.get(reason, -1)
+        info = SIGINFO_POLL.pack(sig, 0, reason, band, fd)
+    else:
+        info = SIGINFO_POLL.pack(sig, 0, SI_KERNEL, 0, 0)
+    info = info.ljust(SIGINFO_SIZE, b"\0")
     if o.type == F_OWNER_TID:
         t = kernel.tasks.get(o.pid)
         if t is not None and _sigio_perm(t.process.creds, o):
-            kernel.send_signal(t, sig)
+            kernel.send_signal(t, sig, info)
         return
     if o.type == F_OWNER_PID:
         targets = [o.pid] if o.pid in kernel.processes else []
     else:
         targets = [pid for pid in kernel.processes if _pgrp(pid) == o.pid]
     for pid in targets:
-        if _sigio_perm(kernel.processes[pid].creds, o):
-            try:
-                os.kill(pid, sig)       # process-directed: any of its threads may take it
-            except OSError:
-                pass                    # gone meanwhile
+        proc = kernel.processes[pid]
+        if _sigio_perm(proc.creds, o):
+            kernel.send_process_signal(proc, sig, info)    # any of its threads may take it
 
 
 def _sigio_perm(creds, o):

@@ -6,7 +6,7 @@ are hooked on the queues their fasync_queues() name while O_ASYNC is set:
 pipes on queues of their own, woken where pipe_read, pipe_write and
 pipe_release call kill_fasync; other files on their wait queues' input and
 output sides, signalling when the file is then ready on that side. The
-signal itself is the caller's `notify` (the syscall layer sends it).
+signal itself is the caller's `notify(reason)` (the syscall layer sends it).
 """
 import weakref
 
@@ -17,10 +17,10 @@ class _Hook:
     """A persistent waiter on one of the file's queues (a WaitQueue forgets its
     waiters as it runs them: each call puts this one back)."""
 
-    __slots__ = ("file", "queue", "ready", "notify", "on")
+    __slots__ = ("file", "queue", "ready", "reason", "notify", "on")
 
-    def __init__(self, file, queue, ready, notify):
-        self.file, self.queue, self.ready, self.notify = file, queue, ready, notify
+    def __init__(self, file, queue, ready, reason, notify):
+        self.file, self.queue, self.ready, self.reason, self.notify = file, queue, ready, reason, notify
         self.on = True
         queue.add(self)
 
@@ -29,7 +29,7 @@ class _Hook:
             return
         self.queue.add(self)
         if not self.ready or self.file.poll() & self.ready:
-            self.notify()
+            self.notify(self.reason)
 
     def off(self):
         self.on = False
@@ -42,7 +42,7 @@ def set_async(file, on, notify):
     off(file)
     if not on or not file.has_fasync:
         return
-    _hooks[file] = [_Hook(file, q, ready, notify) for q, ready in file.fasync_queues()]
+    _hooks[file] = [_Hook(file, q, ready, reason, notify) for q, ready, reason in file.fasync_queues()]
 
 
 def off(file):

@@ -11,6 +11,7 @@ from pylinuxabi.vfs import writecount
 O_ACCMODE = 3
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 POLLRDNORM, POLLWRNORM = 0x40, 0x100
+POLL_IN, POLL_OUT = 1, 2            # the si_code of an O_ASYNC signal (F_SETSIG): why it came
 O_PATH = 0o10000000
 O_LARGEFILE = 0o100000
 MAX_LFS_FILESIZE = (1 << 63) - 1        # the largest file size and offset
@@ -126,11 +127,12 @@ class OpenFile:
         return ()
 
     def fasync_queues(self):
-        """(queue, events) pairs O_ASYNC listens on (vfs/fasync.py): a wake-up of the
-        queue signals the owner if the file then has one of the events (0: always).
-        By default the input and output sides of wait_queues()."""
-        sides = (POLLIN | POLLHUP, POLLOUT)
-        return [(q, ready) for q, ready in zip(self.wait_queues(), sides) if q is not None]
+        """(queue, events, reason) triples O_ASYNC listens on (vfs/fasync.py): a wake-up
+        of the queue signals the owner if the file then has one of the events (0:
+        always), with the POLL_* reason F_SETSIG's siginfo gives. By default the input
+        (POLL_IN) and output (POLL_OUT) sides of wait_queues()."""
+        sides = ((POLLIN | POLLHUP, POLL_IN), (POLLOUT, POLL_OUT))
+        return [(q, ready, reason) for q, (ready, reason) in zip(self.wait_queues(), sides) if q is not None]
 
     def host_waits(self, events):
         """The (host fd, poll events) pairs whose readiness may end a wait on this

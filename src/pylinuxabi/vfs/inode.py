@@ -93,6 +93,7 @@ class Inode:
     linkable = False                # an O_TMPFILE file that may yet get a name
     setattr_supported = True        # False: chmod/chown/utimes are EOPNOTSUPP before any other check
     attr_flags = 0                  # FS_IMMUTABLE_FL, FS_APPEND_FL… where the model keeps them (tmpfs)
+    fallocate_limits_kept_size = False  # RLIMIT_FSIZE applies to fallocate's KEEP_SIZE too (shmem's)
 
     # dev, ino are stable identities; mode holds the file type bits
     def stat(self):

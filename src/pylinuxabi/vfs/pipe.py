@@ -11,7 +11,7 @@ import stat as st
 from pylinuxabi.base.abi import PAGE
 from pylinuxabi.base.errors import SyscallError, WouldBlock
 from pylinuxabi.base.waitq import WaitQueue
-from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, OpenFile, StreamFile
+from pylinuxabi.vfs.file import O_ACCMODE, O_PATH, POLLERR, POLLHUP, POLLIN, POLLOUT, POLL_IN, POLL_OUT, POLLRDNORM, POLLWRNORM, OpenFile, StreamFile
 from pylinuxabi.vfs.synthetic import SynthInode
 
 PIPE_BUF = 4096
@@ -194,7 +194,8 @@ class PipeEnd(StreamFile):
         """pipe_fasync: a reader hears of every write and a writer of every read,
         whether or not it made the pipe ready."""
         p = self.pipe
-        return [(q, 0) for q, mine in ((p.async_in, self.readable), (p.async_out, self.writable)) if mine]
+        return [(q, 0, reason) for q, mine, reason in ((p.async_in, self.readable, POLL_IN),
+                                                       (p.async_out, self.writable, POLL_OUT)) if mine]
 
     def path(self):
         return self.pipe.name() if self.dentry is None else self.dentry.path()

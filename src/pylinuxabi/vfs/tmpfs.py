@@ -118,6 +118,11 @@ TMPFS_FLAGS = FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | FS_NOATIME_FL
 class TmpInode(Inode):
     """A tmpfs inode of any type."""
 
+    # shmem_fallocate checks RLIMIT_FSIZE even for KEEP_SIZE. (The sandbox's root, an
+    # overlay whose upper layer is a tmpfs in memory, keeps the rule of a disk, as
+    # docker's overlay on disk does: OverlayInode keeps Inode's False.)
+    fallocate_limits_kept_size = True
+
     def __init__(self, fs, mode, uid, gid, rdev=0):
         self.fs = fs
         self._stat = Stat(dev=fs.dev, ino=fs.new_ino(), mode=mode, uid=uid, gid=gid, rdev=rdev,
