@@ -1,0 +1,7 @@
+#include <stdio.h>
+
+int main(void)
+{
+    puts("hello from a sandboxed build");
+    return 0;
+}
