@@ -61,6 +61,8 @@ Program -> syscalls covered:
                    their flags, sendmmsg/recvmmsg, SCM_RIGHTS, SCM_CREDENTIALS,
                    SO_PASSCRED, SO_PEERCRED, shutdown, EPIPE/SIGPIPE, options,
                    SIOCINQ/SIOCOUTQ, poll, blocking, timeouts, bad input
+  fcntl_getfl      F_GETFL of a file of each kind made close-on-exec (found by
+                   conform: TIOCGPTPEER's file keeps O_CLOEXEC)
   proc_resethand   SA_RESETHAND: the disposition after delivery, a reset signal
                    and a handled one both ending a ppoll/pselect6 with its own
                    mask (the handler's mask), blocking reads, fork, SIG_IGN
@@ -110,6 +112,7 @@ PROGRAMS = {
     "ipc_unix": ("dynamic", "static"),
     "proc_resethand": ("dynamic", "static"),
     "creds_caps": ("dynamic", "static"),
+    "fcntl_getfl": ("dynamic",),
 }
 SLOW = {"dirs"}
 

@@ -205,6 +205,20 @@ static void print_statx(const char *label, long r, const struct statx *sx,
 
 static struct statx sx;
 
+/* is id the first field of a line of /proc/self/mountinfo? */
+static int mount_listed(unsigned long long id)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "r");
+    char line[1024];
+    int found = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (strtoull(line, NULL, 10) == id)
+            found = 1;
+    if (f)
+        fclose(f);
+    return found;
+}
+
 #define STATX(dfd, path, flags, want) do { memset(&sx, 0xa5, sizeof sx); \
     long r_ = syscall(SYS_statx, dfd, path, flags, want, &sx); \
     print_statx("statx(" #dfd ", " #path ", " #flags ", " #want ")", r_, &sx, want); \
@@ -254,6 +268,16 @@ static void test_statx(void)
     SHOW(syscall(SYS_statx, etc, "passwd", 0, STATX_BASIC_STATS, NULL));
     STATX(AT_FDCWD, long_path(), 0, STATX_BASIC_STATS);
     STATX(AT_FDCWD, long_name(), 0, STATX_BASIC_STATS);
+    /* a mount's root says so (STATX_ATTR_MOUNT_ROOT), and every answer gives
+       STATX_MNT_ID with a mount id /proc/self/mountinfo lists */
+    const char *places[] = {"/", "/proc", "/dev/pts", "/etc", "/tmp", NULL};
+    for (int i = 0; places[i]; i++) {
+        struct statx m;
+        long r = syscall(SYS_statx, AT_FDCWD, places[i], 0, STATX_BASIC_STATS, &m);
+        printf("statx(%s): %ld mount_root=%d in_mask=%d mnt_id=%d listed=%d\n", places[i], r,
+               !!(m.stx_attributes & STATX_ATTR_MOUNT_ROOT), !!(m.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT),
+               !!(m.stx_mask & STATX_MNT_ID), mount_listed(m.stx_mnt_id));
+    }
     SHOW(close(file));
     SHOW(close(etc));
 }

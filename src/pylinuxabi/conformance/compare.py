@@ -5,7 +5,8 @@ Threads are matched by their place in the process tree, not by pid: the main
 thread is "1", its second child process "1.2", that child's first new thread
 "1.2t1". Within a thread the calls are compared in order; where the texts
 first differ, the rest of that thread is not compared (one divergence makes
-every later call suspect).
+every later call suspect). The signals a thread was delivered are compared as
+a set, not by where they fell among its calls.
 """
 import fnmatch
 import json
@@ -101,6 +102,7 @@ class Call:
 class Trace:
     threads: dict       # key -> [Call]
     comm: dict          # key -> the program the thread last exec'ed
+    signals: dict       # key -> Counter of the signals delivered to it (their normalised text)
     source: str = "?"
 
 
@@ -138,7 +140,7 @@ class _Files:
 
 def load(path, rules):
     """A JSON log read into per-thread call lists, keyed by place in the process tree."""
-    threads, comm, key_of, process_of, children = {}, {}, {}, {}, Counter()
+    threads, comm, key_of, process_of, children, signals = {}, {}, {}, {}, Counter(), {}
     files = _Files()
     source = "?"
     with open(path) as f:
@@ -172,14 +174,20 @@ def load(path, rules):
                 norm = rules.normalise(name, r["text"])
                 if name in READS and rules.varies(files.path(process_of[key], r["args"].get("fd"))):
                     norm = _READ_DATA.sub(r"\1DATA\2N", norm)
+                    last = threads.get(key, [None])[-1]
+                    if last is not None and last.norm == norm:
+                        continue        # how many reads a file of varying length takes varies too
                 files.update(process_of[key], r)
                 call = Call(name, r["text"], norm, r.get("errno"), r)
-            elif ev in ("signal", "exit"):
+            elif ev == "signal":
+                signals.setdefault(key, Counter())[rules.normalise(ev, r["text"])] += 1
+                continue
+            elif ev == "exit":
                 call = Call(ev, r["text"], rules.normalise(ev, r["text"]), None, r)
             else:
                 continue
             threads.setdefault(key, []).append(call)
-    return Trace(threads, comm, source)
+    return Trace(threads, comm, signals, source)
 
 
 def _key_order(key):
@@ -224,7 +232,22 @@ def compare(native, model, optional=frozenset()):
             found.append(Divergence(key, native.comm.get(key) or model.comm.get(key) or "?", i,
                                     a[max(0, i - CONTEXT):i], x, y))
             break
+        else:
+            # signals are compared as the set each thread got: when one from another
+            # process arrives, between which two calls, is the scheduler's choice
+            ours, theirs = native.signals.get(key, Counter()), model.signals.get(key, Counter())
+            if ours != theirs:
+                found.append(Divergence(key, native.comm.get(key) or model.comm.get(key) or "?", len(a), [],
+                                        _signal_call(ours - theirs), _signal_call(theirs - ours)))
     return found
+
+
+def _signal_call(extra):
+    """The signals one run's thread got and the other's did not, as a Call (None: none)."""
+    if not extra:
+        return None
+    text = "; ".join(sorted(extra.elements()))
+    return Call("signal", text, text)
 
 
 def summary(native, model):

@@ -502,7 +502,7 @@ def fcntl(task, fd, cmd, arg):
             files.cloexec.discard(fd)
         return 0
     if cmd == F_GETFL:
-        return f.flags & ~os.O_CLOEXEC
+        return f.flags if f.getfl_cloexec else f.flags & ~os.O_CLOEXEC
     if cmd == F_SETFL:
         if f.flags & O_PATH:
             raise SyscallError(errno.EBADF)

@@ -35,6 +35,7 @@ MAX_HANDLE_SZ = 128
 FILEID_USER_FLAGS_MASK, FILEID_VALID_USER_FLAGS = 0xFFFF0000, 0x30000   # IS_CONNECTABLE | IS_DIR
 STATX_RESERVED = 0x80000000
 STATX_MNT_ID = 0x1000
+STATX_ATTR_MOUNT_ROOT = 0x2000
 STATX_MNT_ID_BITS = STATX_MNT_ID | 0x4000
 
 
@@ -319,6 +320,13 @@ def statx(task, dirfd, path, flags, mask, buf):
     got, = struct.unpack_from("<I", raw, 0)
     struct.pack_into("<I", raw, 0, (got & ~STATX_MNT_ID_BITS) | STATX_MNT_ID)
     struct.pack_into("<Q", raw, 144, d.mount.id)
+    # vfs_statx: a mount's root says so, and every answer says it could
+    attributes, = struct.unpack_from("<Q", raw, 8)
+    attributes_mask, = struct.unpack_from("<Q", raw, 56)
+    if d is d.mount.root:
+        attributes |= STATX_ATTR_MOUNT_ROOT
+    struct.pack_into("<Q", raw, 8, attributes)
+    struct.pack_into("<Q", raw, 56, attributes_mask | STATX_ATTR_MOUNT_ROOT)
     task.mem.write(buf, bytes(raw))
     return 0
 

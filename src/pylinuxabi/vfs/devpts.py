@@ -385,6 +385,7 @@ class PtyMaster(PtyFile):
         dentry = Dentry(b"%d" % self.pty.number, d.parent, self.pty.node, d.mount) if d is not None else None
         f = PtySlave(self.pty, dentry, flags)
         f.flags = flags & ~(os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC)
+        f.getfl_cloexec = True          # (ptm_open_peer's dentry_open keeps it in f_flags)
         if not flags & os.O_NOCTTY:
             f.adopt_as_ctty(task)
         return task.files.install_new(f, cloexec=bool(flags & os.O_CLOEXEC))

@@ -34,6 +34,8 @@ class OpenFile:
     wake_signals = 0            # signals whose arrival changes poll(): a wait on the file takes
                                 # them rather than being interrupted (signalfd)
     tty_rdev = None             # a host terminal: its device number (its I/O may be the host's own)
+    getfl_cloexec = False       # F_GETFL shows O_CLOEXEC: opened by dentry_open with it (TIOCGPTPEER),
+                                # where open(2) strips it (build_open_flags)
     created = False             # FMODE_CREATED: the open made the file (F_CREATED_QUERY)
     write_key = None            # a regular file opened for writing: its writecount key
     run_key = None              # an executable an exec holds: its writecount key
