@@ -177,3 +177,28 @@ def test_conform_suite_writes_one_report(tmp_path):
 def test_conform_usage_errors_are_125(args):
     r = pylinuxabi("conform", *args)
     assert r.returncode == 125 and len(r.stderr.splitlines()) == 1
+
+
+# --------------------------------------------------------------------------
+# what conform found, kept
+
+def test_the_supervisors_threads_take_no_pid_among_the_programs():
+    # -p starts a thread of ours before the program, and a wait on a host fd (stdin
+    # here, a pipe) the host waker's: neither may show as a gap in the program's pids
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"))
+    p = subprocess.Popen([sys.executable, "-m", "pylinuxabi", "run", "-p", "127.0.0.1:0:8000", "sh", "-c",
+                          'echo $$; read line; sh -c "echo \\$\\$"'], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         text=True, env=env)
+    first = p.stdout.readline()
+    p.stdin.write("go\n")
+    p.stdin.close()
+    assert (first, p.stdout.read(), p.wait(timeout=60)) == ("2\n", "3\n", 0)
+
+
+def test_tracing_every_call_keeps_a_parked_signalfd_read_working(build, tmp_path):
+    # --trace-all (and so --strace, --log-json, --inject) stops our own park's futex as
+    # it enters its wait again: it once went to the futex handler and the read hung
+    program = build("ipc_eventfd")
+    native = subprocess.run([str(program)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    r = pylinuxabi("run", "--strace=" + str(tmp_path / "strace.txt"), program, cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (native.returncode, native.stdout)

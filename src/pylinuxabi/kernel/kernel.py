@@ -177,6 +177,11 @@ class Kernel:
                 if task is None:
                     stop = self.stray(stop)
                     continue
+                if task.thread.parked_regs is not None and stop.nr == SYS_futex:
+                    # our park entering its wait again, which a filter trapping every
+                    # call (--trace-all, --strace…) stops after its entry stop: on into it
+                    stop = platform.resume_and_wait(task.thread, exit_stop=True)
+                    continue
                 task.thread.state = AT_SECCOMP
                 self.current = task
                 if tracer:
@@ -485,6 +490,8 @@ class Kernel:
         """A wait with its own signal mask is over: the thread's own comes back."""
         mask, task.saved_sigmask = task.saved_sigmask, None
         task.step_handler = None
+        if mask is None:
+            return                  # (put back already)
         try:
             self.platform.set_sigmask(task.thread, mask)
         except ThreadGone:

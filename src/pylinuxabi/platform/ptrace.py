@@ -242,6 +242,35 @@ class Injection:
         self.syscall(SYS_close, fd)
 
 
+NS_LAST_PID = "/proc/sys/kernel/ns_last_pid"       # (our /proc: the sandbox's PID namespace's)
+
+
+@contextmanager
+def helper_pids():
+    """Threads the supervisor starts meanwhile take pids from the top of the sandbox's
+    PID namespace (ns_last_pid, which its pid 1 may set): the program's processes and
+    threads are then numbered as if we had none, pid 2 first, as in docker. Only
+    before the program runs, when nothing else can be given a pid meanwhile."""
+    if os.getpid() != 1:
+        yield           # (not in a namespace of our own: the host's pids are not ours to move)
+        return
+    try:
+        with open("/proc/sys/kernel/pid_max") as f:
+            top = int(f.read()) - 64
+        with open(NS_LAST_PID) as f:
+            last = int(f.read())
+        with open(NS_LAST_PID, "w") as f:
+            f.write(str(top))
+    except (OSError, ValueError):
+        yield
+        return
+    try:
+        yield
+    finally:
+        with open(NS_LAST_PID, "w") as f:
+            f.write(str(last))
+
+
 class PtracePlatform:
     """Launches the sandbox and turns ptrace stops into calls the kernel understands."""
 
@@ -307,7 +336,8 @@ class PtracePlatform:
         fds = ffi.new("int[]", [s.fileno() for s, _ in listeners])
         types = ffi.new("int[]", [s.type for s, _ in listeners])
         ports = ffi.new("int[]", [port for _, port in listeners])
-        r = lib.publish_start(fds, types, ports, len(listeners))
+        with helper_pids():
+            r = lib.publish_start(fds, types, ports, len(listeners))
         if r < 0:
             raise OSError(-r, "cannot publish ports: " + os.strerror(-r))
 
@@ -326,6 +356,8 @@ class PtracePlatform:
         It is seized before it runs a single syscall of its own, then execs
         the stub; its first stop is that execve's seccomp stop.
         """
+        with helper_pids():
+            self._start_waker()     # (now, so that it takes no pid among the program's)
         gate_r, gate_w = os.pipe()
         stub_fd = os.open(STUB_PATH, os.O_RDONLY | os.O_CLOEXEC)
         params = ffi.new("struct launch *")
