@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 from pylinuxabi.conformance import compare
+from pylinuxabi.conformance.native import DOCKER_CAP_NAMES
 
 EXIT_CONFORM, EXIT_DIVERGE, EXIT_ERROR = 0, 1, 125
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -75,8 +76,9 @@ def run_case(case, rules, stdin, work, options):
     commands = {
         "native": [sys.executable, "-m", "pylinuxabi.conformance.native", os.path.join(work, "native.jsonl"),
                    env_path, cwd, HOSTNAME, scratch, str(SEED)] + case.argv,
-        "model": [sys.executable, "-m", "pylinuxabi", "run", "--net", "host", "--hostname", HOSTNAME, "-w", cwd,
-                  "--random-seed", str(SEED),
+        "model": [sys.executable, "-m", "pylinuxabi", "run", "--net", "none", "--hostname", HOSTNAME, "-w", cwd,
+                  "--random-seed", str(SEED), "--cap-drop", "ALL"]
+                 + [f"--cap-add={cap}" for cap in DOCKER_CAP_NAMES] + [
                   "--log-json", os.path.join(work, "model.jsonl")]
                  + [f"--inject={rule}" for rule in options.inject] + ["--"] + case.argv,
     }

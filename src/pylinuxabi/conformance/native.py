@@ -17,11 +17,14 @@ whose memory is gone at its exit).
 """
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import shutil
 import signal
+import socket
 import stat
+import struct
 import sys
 import time
 
@@ -34,9 +37,12 @@ from pylinuxabi.platform.ptrace import (PTRACE_O_EXITKILL, PTRACE_O_TRACECLONE, 
 
 OPTIONS = (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
            | PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)
-CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_THREAD = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x10000
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
+CLONE_THREAD = 0x10000
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 1
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
 SYS_clone, SYS_clone3, SYS_execve, SYS_exit, SYS_exit_group, SYS_execveat = 56, 435, 59, 60, 231, 322
 SYS_getrandom, SYS_pivot_root = 318, 155
 MNT_DETACH = 2
@@ -73,13 +79,22 @@ def _mounts():
     return found
 
 
+def _loopback_up():
+    """The new network namespace's lo, up: a loopback and nothing else (`--net none`)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack_from("16sH", fcntl.ioctl(s, SIOCGIFFLAGS, ifreq))[1]
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
 def _under(path, top):
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
 def private_root(scratch, hostname):
     """Enter mount, UTS and IPC namespaces of our own, with a throwaway overlay of / as root."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC), "unshare")
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
+    _loopback_up()
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     name = hostname.encode()
     _check(_libc.sethostname(name, len(name)), "sethostname")
@@ -95,14 +110,15 @@ def private_root(scratch, hostname):
         target = root if point == "/" else root + point
         os.makedirs(target, exist_ok=True)
         try:
-            _mount("overlay", target, "overlay", 0, f"lowerdir={point},upperdir={upper},workdir={work}")
+            # nodev: a device node the program makes (or finds) opens nothing of the host's
+            _mount("overlay", target, "overlay", MS_NODEV, f"lowerdir={point},upperdir={upper},workdir={work}")
         except OSError:
             if point == "/":
                 raise
             _mount(point, target, None, MS_BIND | MS_REC)     # (could not overlay it: read-only view)
-            _mount(None, target, None, MS_BIND | MS_RDONLY | 0x20)   # MS_REMOUNT
-    for top in ("/proc", "/sys"):
-        _mount(top, root + top, None, MS_BIND | MS_REC)
+            _mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV)
+    _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)     # (the init mounts the namespace's own)
+    _mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _docker_dev(root + "/dev")
     # pivot_root, not chroot: a path that escapes a chroot of the program's own then
     # reads as it would in the sandbox, with nothing of ours above it
@@ -166,12 +182,43 @@ def _start(path, argv, env, cwd):
     return pid, init
 
 
+# the capabilities `docker run` leaves a container's root, by number (capability.h):
+# CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP,
+# NET_BIND_SERVICE, NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP. The rest
+# (SYS_TIME, SYS_MODULE, SYS_ADMIN, NET_ADMIN...) reach beyond the namespaces.
+DOCKER_CAPS = (0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31)
+DOCKER_CAP_NAMES = ("CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+                    "NET_BIND_SERVICE", "NET_RAW", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP")
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+SYS_capset = 126
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+def _keep_capabilities(keep):
+    """Only `keep`, in the bounding set and in every set of ours (the native run is
+    the host's root: what it may do must not reach past its namespaces)."""
+    with open("/proc/sys/kernel/cap_last_cap") as f:
+        last = int(f.read())
+    for cap in range(last + 1):
+        if cap not in keep:
+            _check(_libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), f"PR_CAPBSET_DROP {cap}")
+    _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    mask = sum(1 << cap for cap in keep)
+    header = (ctypes.c_uint32 * 2)(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)(mask & 0xFFFFFFFF, mask & 0xFFFFFFFF, 0, mask >> 32, mask >> 32, 0)
+    _check(_libc.syscall(SYS_capset, header, data), "capset")
+
+
 def _init(path, argv, env, cwd, ready):
     """pid 1 of the namespace: mounts its /proc, forks the program, reaps, and ends
     with the program's status (which ends every process left in the namespace)."""
     try:
         _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        for ro in PROC_READ_ONLY:       # (as docker's: the host's kernel settings stay the host's)
+            if os.path.exists(ro):
+                _mount(ro, ro, None, MS_BIND | MS_REC)
+                _mount(None, ro, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
         pid = os.fork()
         if pid == 0:
             os.close(ready)
@@ -179,6 +226,7 @@ def _init(path, argv, env, cwd, ready):
                 signal.signal(sig, signal.SIG_DFL)
             os.chdir(cwd)
             os.setpgid(0, 0)        # a process group of its own, in the session outside: the sandbox's
+            _keep_capabilities(DOCKER_CAPS)
             os.kill(os.getpid(), signal.SIGSTOP)
             os.execve(path, argv, env)
     except OSError as e:

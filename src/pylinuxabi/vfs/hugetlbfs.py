@@ -15,7 +15,8 @@ import stat as st
 from pylinuxabi.base.abi import STATFS
 from pylinuxabi.base.errors import SyscallError
 from pylinuxabi.vfs.inode import anon_dev
-from pylinuxabi.vfs.tmpfs import TmpFS, TmpInode
+from pylinuxabi.vfs.synthetic import ListedDirFile
+from pylinuxabi.vfs.tmpfs import TmpDirFile, TmpFS, TmpInode
 
 HUGETLBFS_MAGIC = 0x958458F6
 HOST_HUGEPAGES = "/sys/kernel/mm/hugepages"
@@ -234,6 +235,9 @@ class HugeInode(TmpInode):
         self._stat.size = 0
         return inode
 
+    def open_dir(self, dentry, flags):
+        return HugeDirFile(dentry, self, flags)
+
     def entries(self):
         """Newest first; a position counts the entries before it, as dcache_readdir's."""
         return [(name, inode, 3 + i) for i, (name, inode, _) in enumerate(reversed(super().entries()))]
@@ -302,3 +306,10 @@ def make(data, creds):
     fs = HugetlbFS(**parse_options(data, creds.fsuid, creds.fsgid))
     fs.take_inode()                 # the root is an inode of the mount's too
     return fs.root_inode, fs.options()
+
+
+class HugeDirFile(TmpDirFile):
+    """An open hugetlbfs directory: dcache_readdir's cursor, not tmpfs's simple_offset
+    (its positions count entries, in the order HugeInode.entries gives)."""
+
+    getdents64 = ListedDirFile.getdents64

@@ -466,6 +466,9 @@ class TmpInode(Inode):
         new_dir.add(new_name, moving)
         moving.touch(mtime=False)
 
+    def open_dir(self, dentry, flags):
+        return TmpDirFile(dentry, self, flags)
+
     def entries(self):
         """(name, inode, readdir position) of each child, in readdir order."""
         offsets = self.offsets
@@ -487,7 +490,7 @@ class TmpInode(Inode):
         if st.S_ISDIR(mode):
             if (flags & O_ACCMODE) != os.O_RDONLY:
                 raise SyscallError(errno.EISDIR)
-            return TmpDirFile(dentry, self, flags)
+            return self.open_dir(dentry, flags)
         if st.S_ISREG(mode):
             return TmpFile(dentry, seen, flags, self)
         if st.S_ISFIFO(mode):
@@ -591,3 +594,4 @@ def offset_getdents(f, ino, parent_ino, children, size):
     else:
         f.offset = DIR_OFFSET_EOD
     return bytes(out)
+
