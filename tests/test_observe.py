@@ -202,3 +202,26 @@ def test_tracing_every_call_keeps_a_parked_signalfd_read_working(build, tmp_path
     native = subprocess.run([str(program)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     r = pylinuxabi("run", "--strace=" + str(tmp_path / "strace.txt"), program, cwd=tmp_path)
     assert (r.returncode, r.stdout) == (native.returncode, native.stdout)
+
+
+@needs_root
+def test_conforms_native_run_cannot_reach_the_host(tmp_path):
+    # judged from the host: the native run is the host's root in namespaces of its own,
+    # with docker's capabilities, so the clock, sysctls, host name, network and disks
+    # stay as they were (an earlier native run once set this machine's clock)
+    before = (open("/proc/sys/kernel/domainname").read(), os.uname().nodename,
+              sorted(os.listdir("/sys/class/net")))
+    attack = ("date -s 2099-01-01; echo evil > /proc/sys/kernel/domainname; hostname evil; "
+              "ip link add pla0 type dummy; mknod /tmp/disk b 8 0 && head -c1 /tmp/disk; "
+              "mount -t tmpfs none /etc; echo 1 > /proc/sysrq-trigger; true")
+    r = pylinuxabi("conform", "--keep", tmp_path / "logs", "--", "sh", "-c", attack, cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    import time
+    assert time.time() < 4070908800                         # 2099-01-01
+    assert (open("/proc/sys/kernel/domainname").read(), os.uname().nodename,
+            sorted(os.listdir("/sys/class/net"))) == before
+    native = [json.loads(line).get("text", "") for line in (tmp_path / "logs" / "0" / "native.jsonl").open()]
+    for refused in ('clock_settime(CLOCK_REALTIME, {tv_sec=4070908800, tv_nsec=0}) = -1 EPERM',
+                    'sethostname("evil", 4) = -1 EPERM', 'openat(AT_FDCWD, "/tmp/disk", O_RDONLY) = -1 EACCES',
+                    'openat(AT_FDCWD, "/proc/sys/kernel/domainname", O_WRONLY|O_CREAT|O_TRUNC, 0666) = -1 EROFS'):
+        assert any(text.startswith(refused) for text in native), refused

@@ -278,6 +278,25 @@ static void test_statx(void)
                !!(m.stx_attributes & STATX_ATTR_MOUNT_ROOT), !!(m.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT),
                !!(m.stx_mask & STATX_MNT_ID), mount_listed(m.stx_mnt_id));
     }
+    /* the attributes each file system could set, and what it fills in */
+    int shm = open("/dev/shm/pla-statx", O_CREAT | O_RDWR, 0600);
+    const char *kinds[] = {"/dev/shm/pla-statx", "/etc/passwd", "/proc/self/status", "/", NULL};
+    for (int i = 0; kinds[i]; i++) {
+        struct statx m;
+        long r = syscall(SYS_statx, AT_FDCWD, kinds[i], 0, STATX_ALL, &m);
+        printf("statx(%s): %ld mask=%#x attributes_mask=%#llx\n", kinds[i], r, m.stx_mask & ~STATX_MNT_ID,
+               (unsigned long long)m.stx_attributes_mask);
+    }
+    /* tmpfs has multigrain times: mtime and ctime are filled in when either is
+       asked for, btime when it is */
+    unsigned asks[] = {0, STATX_MODE, STATX_MTIME, STATX_BTIME, STATX_BASIC_STATS};
+    for (int i = 0; i < 5; i++) {
+        struct statx m;
+        syscall(SYS_statx, shm, "", AT_EMPTY_PATH, asks[i], &m);
+        printf("statx(shm file, %#x): mask=%#x\n", asks[i], m.stx_mask & ~STATX_MNT_ID);
+    }
+    close(shm);
+    unlink("/dev/shm/pla-statx");
     SHOW(close(file));
     SHOW(close(etc));
 }

@@ -126,8 +126,9 @@ def report_text(case, out):
         print(f"  thread {d.thread} ({d.program}), call {d.index + 1}:", file=out)
         for call in d.before:
             print(f"      {_show(call.text)}", file=out)
-        print(f"    native: {_show(d.native.text) if d.native else '(no more calls)'}", file=out)
-        print(f"    model:  {_show(d.model.text) if d.model else '(no more calls)'}", file=out)
+        # (the two lines that differ are shown whole enough to see where)
+        print(f"    native: {_show(d.native.text, 600) if d.native else '(no more calls)'}", file=out)
+        print(f"    model:  {_show(d.model.text, 600) if d.model else '(no more calls)'}", file=out)
     if case.summary:
         print("  calls by syscall and result, where the counts differ:", file=out)
         width = max(len(s) for s, *_ in case.summary)

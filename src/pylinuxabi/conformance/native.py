@@ -120,6 +120,7 @@ def private_root(scratch, hostname):
     _mount("/proc", root + "/proc", None, MS_BIND | MS_REC)     # (the init mounts the namespace's own)
     _mount("sysfs", root + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _docker_dev(root + "/dev")
+    _network_files(scratch, root, hostname)
     # pivot_root, not chroot: a path that escapes a chroot of the program's own then
     # reads as it would in the sandbox, with nothing of ours above it
     os.chdir(root)
@@ -132,6 +133,29 @@ def private_root(scratch, hostname):
 DEVICES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
              "stderr": "/proc/self/fd/2", "ptmx": "pts/ptmx"}
+
+
+def _network_files(scratch, root, hostname):
+    """/etc/hosts and /etc/hostname of the container's own, bound over the tree's as
+    docker's (and the sandbox's, sandbox.network_files) are: the tree's hosts, and the
+    hostname."""
+    try:
+        with open("/etc/hosts", "rb") as f:
+            hosts = f.read()
+    except OSError:
+        from pylinuxabi.sandbox import HOSTS
+        hosts = HOSTS
+    if hosts and not hosts.endswith(b"\n"):
+        hosts += b"\n"
+    for name, text in (("hosts", hosts), ("hostname", hostname.encode() + b"\n")):
+        path = os.path.join(scratch, name)
+        with open(path, "wb") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        target = os.path.join(root, "etc", name)
+        if not os.path.exists(target):
+            open(target, "wb").close()
+        _mount(path, target, None, MS_BIND)
 
 
 def _docker_dev(dev):

@@ -35,7 +35,9 @@ MAX_HANDLE_SZ = 128
 FILEID_USER_FLAGS_MASK, FILEID_VALID_USER_FLAGS = 0xFFFF0000, 0x30000   # IS_CONNECTABLE | IS_DIR
 STATX_RESERVED = 0x80000000
 STATX_MNT_ID = 0x1000
+STATX_CMTIME, STATX_BTIME = 0x40 | 0x80, 0x800      # (STATX_MTIME | STATX_CTIME)
 STATX_ATTR_MOUNT_ROOT = 0x2000
+VFS_ATTRIBUTES = STATX_ATTR_MOUNT_ROOT | 0x1000 | 0x200000      # | STATX_ATTR_AUTOMOUNT | STATX_ATTR_DAX
 STATX_MNT_ID_BITS = STATX_MNT_ID | 0x4000
 
 
@@ -318,15 +320,21 @@ def statx(task, dirfd, path, flags, mask, buf):
     # numbers them (Linux always gives STATX_MNT_ID; the unique ids of
     # STATX_MNT_ID_UNIQUE, which no call of ours takes, are not given)
     got, = struct.unpack_from("<I", raw, 0)
+    if d.inode.multigrain_times:
+        # a multigrain-timestamp file system (tmpfs) fills mtime and ctime in only when
+        # either is asked for (fill_mg_cmtime), and btime when it is (shmem_getattr)
+        asked = (STATX_CMTIME if mask & STATX_CMTIME else 0) | (mask & STATX_BTIME)
+        got &= ~(STATX_CMTIME | STATX_BTIME) | asked
     struct.pack_into("<I", raw, 0, (got & ~STATX_MNT_ID_BITS) | STATX_MNT_ID)
     struct.pack_into("<Q", raw, 144, d.mount.id)
-    # vfs_statx: a mount's root says so, and every answer says it could
+    # vfs_statx: a mount's root says so; every answer says it could, and that
+    # AUTOMOUNT and DAX could be set (vfs_getattr_nosec); the file system adds its own
     attributes, = struct.unpack_from("<Q", raw, 8)
     attributes_mask, = struct.unpack_from("<Q", raw, 56)
     if d is d.mount.root:
         attributes |= STATX_ATTR_MOUNT_ROOT
     struct.pack_into("<Q", raw, 8, attributes)
-    struct.pack_into("<Q", raw, 56, attributes_mask | STATX_ATTR_MOUNT_ROOT)
+    struct.pack_into("<Q", raw, 56, attributes_mask | VFS_ATTRIBUTES | d.inode.statx_attributes)
     task.mem.write(buf, bytes(raw))
     return 0
 

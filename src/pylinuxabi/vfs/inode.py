@@ -94,6 +94,8 @@ class Inode:
     setattr_supported = True        # False: chmod/chown/utimes are EOPNOTSUPP before any other check
     attr_flags = 0                  # FS_IMMUTABLE_FL, FS_APPEND_FL… where the model keeps them (tmpfs)
     fallocate_limits_kept_size = False  # RLIMIT_FSIZE applies to fallocate's KEEP_SIZE too (shmem's)
+    statx_attributes = 0            # the STATX_ATTR_* its file system could set (stx_attributes_mask)
+    multigrain_times = False        # statx gives mtime, ctime and btime only when asked (FS_MGTIME)
 
     # dev, ino are stable identities; mode holds the file type bits
     def stat(self):

@@ -39,6 +39,7 @@ import itertools
 import os
 import shutil
 import stat as st
+import struct
 
 from pylinuxabi.base.abi import pack_stat, pack_statx
 from pylinuxabi.base.errors import SyscallError
@@ -65,6 +66,8 @@ class OverlayFS:
         self.dev = top.dev
         root = upper.adopt_root(top)
         self.root_inode = OverlayInode(self, None, b"/", lower, root)
+        # the lower tree's file system's stx_attributes_mask, for what is copied up
+        self.lower_statx_attributes = struct.unpack_from("<Q", lower.statx(0), 56)[0]
 
 
 class TmpUpper:
@@ -386,6 +389,12 @@ class OverlayInode(Inode):
         if self.upper is None:
             return self.lower.statx(mask)
         return pack_statx(self.stat())
+
+    @property
+    def statx_attributes(self):
+        # a copied-up file answers for the file system of the tree it stands on (the
+        # sandbox's root keeps a disk's rules, as docker's overlay on disk does)
+        return self.fs.lower_statx_attributes if self.upper is not None else 0
 
     @property
     def mode(self):

@@ -122,6 +122,8 @@ class TmpInode(Inode):
     # overlay whose upper layer is a tmpfs in memory, keeps the rule of a disk, as
     # docker's overlay on disk does: OverlayInode keeps Inode's False.)
     fallocate_limits_kept_size = True
+    statx_attributes = 0x70         # APPEND | IMMUTABLE | NODUMP (shmem_getattr)
+    multigrain_times = True
 
     def __init__(self, fs, mode, uid, gid, rdev=0):
         self.fs = fs
