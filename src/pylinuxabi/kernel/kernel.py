@@ -177,7 +177,7 @@ class Kernel:
                 if task is None:
                     stop = self.stray(stop)
                     continue
-                if task.thread.parked_regs is not None and stop.nr == SYS_futex:
+                if stop.nr == SYS_futex and task.thread.parked_regs is not None:
                     # our park entering its wait again, which a filter trapping every
                     # call (--trace-all, --strace…) stops after its entry stop: on into it
                     stop = platform.resume_and_wait(task.thread, exit_stop=True)
