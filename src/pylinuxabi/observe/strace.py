@@ -881,11 +881,13 @@ def _buf_in(len_index: int) -> Fmt:
 
 
 def _buf_out(*, force_hex: bool = False) -> Fmt:
-    """Data the call filled in (read-like): length is the result, shown only on success."""
+    """Data the call filled in (read-like): length is the result, shown only on success,
+    and never past the buffer, whose size is the next argument (recv with MSG_TRUNC
+    returns the datagram's whole length)."""
     def fmt(c: _Call, i: int) -> str:
         if not c.ok:
             return _ptr(c.args[i])
-        return c.after().buffer(c.args[i], c.result, force_hex=force_hex)
+        return c.after().buffer(c.args[i], min(c.result, c.args[i + 1]), force_hex=force_hex)
     return fmt
 
 

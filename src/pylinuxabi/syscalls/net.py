@@ -158,14 +158,16 @@ def _read_sockaddr(task, addr, addrlen):
 
 
 def _put_sockaddr(task, name, addr, lenp):
-    """move_addr_to_user: as much of the name as the program's length allows, and its length."""
+    """move_addr_to_user: the name's whole length goes back first (even if the name
+    then faults, as since 6.13), then as much of the name as the program's length allows."""
     ulen = INT.unpack(task.mem.read(lenp, 4))[0]
     n = min(ulen, len(name))
+    if n >= 0:
+        task.mem.write(lenp, INT.pack(len(name)))
     if n < 0:
         raise SyscallError(errno.EINVAL)
     if n:
         task.mem.write(addr, name[:n])
-    task.mem.write(lenp, INT.pack(len(name)))
 
 
 def _validate(data):
