@@ -225,3 +225,25 @@ def test_conforms_native_run_cannot_reach_the_host(tmp_path):
                     'sethostname("evil", 4) = -1 EPERM', 'openat(AT_FDCWD, "/tmp/disk", O_RDONLY) = -1 EACCES',
                     'openat(AT_FDCWD, "/proc/sys/kernel/domainname", O_WRONLY|O_CREAT|O_TRUNC, 0666) = -1 EROFS'):
         assert any(text.startswith(refused) for text in native), refused
+
+
+# --------------------------------------------------------------------------
+# coverage
+
+def test_coverage_sums_a_runs_usage_and_writes_markdown_and_html(tmp_path):
+    usage_dir = tmp_path / "usage"
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"), PYLINUXABI_USAGE=str(usage_dir))
+    r = subprocess.run([sys.executable, "-m", "pylinuxabi", "run", "sh", "-c", "exec 3</etc/passwd; cat <&3"],
+                       capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0 and len(list(usage_dir.iterdir())) == 1
+    saved = tmp_path / "sum.json"
+    r = pylinuxabi("coverage", "--usage", usage_dir, "--save", saved, "--write", tmp_path / "cov.md",
+                   "--html", tmp_path / "html")
+    assert r.returncode == 0, r.stderr
+    used = json.loads(saved.read_text())
+    assert used["openat"]["calls"] >= 1 and used["read"]["calls"] >= 1
+    md = (tmp_path / "cov.md").read_text()
+    assert "| 257 | openat | emulated |" in md and "O_CLOEXEC" in md
+    assert "<td>openat<td>emulated" in (tmp_path / "html" / "index.html").read_text()
+    r = pylinuxabi("coverage", "--usage", tmp_path / "nonexistent")
+    assert r.returncode == 125 and len(r.stderr.splitlines()) == 1
