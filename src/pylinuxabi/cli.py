@@ -1,4 +1,5 @@
-"""The `pylinuxabi` command: run a program in the sandbox, with docker run's options.
+"""The `pylinuxabi` command: run a program in the sandbox, with docker run's options;
+conform (conformance/command.py) and coverage (observe/coverage.py).
 
 Parses options and hands them to sandbox.run; a usage error is one line on stderr and exit 125.
 """
@@ -245,7 +246,8 @@ def parser():
 
 
 # options that take the next word as their value; `--strace` and `--report` take one only as =FILE
-TAKES_VALUE = {"--log-json", "--inject", "--random-seed", "--root", "-u", "--user", "--hostname", "-w", "--workdir", "-e", "--env", "--env-file",
+TAKES_VALUE = {"--log-json", "--inject", "--random-seed",
+               "--root", "-u", "--user", "--hostname", "-w", "--workdir", "-e", "--env", "--env-file",
                "--tmpfs", "-v", "--volume", "--upper", "--upper-work", "--cap-add", "--cap-drop",
                "--net", "--network", "-p", "--publish"}
 

@@ -31,7 +31,7 @@ SYS_rt_sigtimedwait = 128
 SIGINFO_SIZE = 128
 # si_signo, si_errno, si_code, then (the union is 8-byte aligned) _kill's si_pid, si_uid
 SIGINFO_KILL = struct.Struct("<iii4xiI")
-SI_USER, SI_KERNEL, SI_TKILL = 0, 0x80, -6
+SI_USER, SI_TKILL = 0, -6
 SUPERVISOR_PID = 1              # the supervisor, as the program's PID namespace sees it (DESIGN §1)
 ALL_SIGNALS = (1 << 64) - 1     # a mask blocking every signal (SIGKILL and SIGSTOP stay unblocked)
 # what a host futex wait returns when a signal interrupts it (with a timeout:
