@@ -3,8 +3,10 @@
  * checks in their order; reading it (adjtimex with no modes, adjtime's query) is
  * for everyone. Run natively without CAP_SYS_TIME (capsh --drop=cap_sys_time), and
  * sandboxed as root without --cap-add SYS_TIME: the host clock is nobody's to set.
- * Changes nothing even with the capability (every set is refused or invalid);
- * with an argument, only settimeofday(NULL, NULL), which sets nothing.
+ * Never run it natively with CAP_SYS_TIME: adjtimex(ADJ_OFFSET_SS_READ |
+ * ADJ_SETOFFSET) passes the checks then and moves the clock by tx.time, the
+ * whole epoch (conform's native run once did, before it was confined). With an
+ * argument it makes only settimeofday(NULL, NULL), which sets nothing.
  */
 #include "common.h"
 #include <sys/time.h>
