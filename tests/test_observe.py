@@ -247,3 +247,15 @@ def test_coverage_sums_a_runs_usage_and_writes_markdown_and_html(tmp_path):
     assert "<td>openat<td>emulated" in (tmp_path / "html" / "index.html").read_text()
     r = pylinuxabi("coverage", "--usage", tmp_path / "nonexistent")
     assert r.returncode == 125 and len(r.stderr.splitlines()) == 1
+
+
+@needs_root
+def test_conforms_runs_get_the_signal_mask_conform_was_given(tmp_path):
+    # `pylinuxabi` holds SIGTERM, SIGCHLD… from its first instruction to pass them on
+    # (startsignals.py); conform's runs once inherited that hold, and a program waiting
+    # for a parent-death SIGTERM waited forever natively
+    r = pylinuxabi("conform", "--", "grep", "SigBlk", "/proc/self/status", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("conforms:")
+    native = subprocess.run(["grep", "SigBlk", "/proc/self/status"], capture_output=True, text=True)
+    assert native.stdout.split() == ["SigBlk:", "0000000000000000"]

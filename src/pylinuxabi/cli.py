@@ -5,6 +5,7 @@ Parses options and hands them to sandbox.run; a usage error is one line on stder
 """
 import argparse
 import os
+import signal
 import sys
 
 from pylinuxabi.startsignals import capture_signals
@@ -291,11 +292,15 @@ def _usage_error(message):
 
 
 def main(argv=None):
-    capture_signals()
+    _, inherited_mask = capture_signals()
     from pylinuxabi import sandbox      # after the hold: importing it may start child processes
     from pylinuxabi.job import terminal
     argv = _bare_optional_values(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.command in ("coverage", "conform"):
+        # only `run` holds signals to pass them on: the runs conform starts must get
+        # the mask we were given, not our hold (SIGTERM, SIGCHLD… blocked)
+        signal.pthread_sigmask(signal.SIG_SETMASK, inherited_mask)
     if args.command == "coverage":
         from pylinuxabi.observe.coverage import main as coverage
         return coverage(args)

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules.txt")
 CONTEXT = 3         # calls shown before a divergence
+# a call a signal interrupted and the kernel restarted: the program never sees it, and
+# whether a signal comes in the middle of a wait is timing
+RESTARTS = {"ERESTARTSYS", "ERESTARTNOINTR", "ERESTARTNOHAND", "ERESTART_RESTARTBLOCK"}
 
 
 class RuleError(Exception):
@@ -108,7 +111,8 @@ class Trace:
 
 OPENS = {"open", "openat", "creat"}
 READS = {"read", "pread64", "readv", "preadv", "preadv2"}
-_READ_DATA = re.compile(r'^(\w+\(\d+, ).*(, \d+(?:, \d+)?\) = )\d+$')
+# a read's data, its count (what is left of a buffer depends on what came before) and result
+_READ_DATA = re.compile(r'^(\w+\(\d+, ).*, \d+((?:, \d+)?\) = )\d+$')
 
 
 class _Files:
@@ -173,7 +177,7 @@ def load(path, rules):
                     comm[key] = r["args"].get("filename")
                 norm = rules.normalise(name, r["text"])
                 if name in READS and rules.varies(files.path(process_of[key], r["args"].get("fd"))):
-                    norm = _READ_DATA.sub(r"\1DATA\2N", norm)
+                    norm = _READ_DATA.sub(r"\1DATA, N\2N", norm)
                     last = threads.get(key, [None])[-1]
                     if last is not None and last.norm == norm:
                         continue        # how many reads a file of varying length takes varies too
@@ -223,10 +227,10 @@ def compare(native, model, optional=frozenset()):
             if x is not None and y is not None and x.norm == y.norm:
                 i, j = i + 1, j + 1
                 continue
-            if x is not None and x.name in optional:
+            if x is not None and (x.name in optional or x.errno in RESTARTS):
                 i += 1
                 continue
-            if y is not None and y.name in optional:
+            if y is not None and (y.name in optional or y.errno in RESTARTS):
                 j += 1
                 continue
             found.append(Divergence(key, native.comm.get(key) or model.comm.get(key) or "?", i,

@@ -32,6 +32,8 @@ SIGINFO_SIZE = 128
 # si_signo, si_errno, si_code, then (the union is 8-byte aligned) _kill's si_pid, si_uid
 SIGINFO_KILL = struct.Struct("<iii4xiI")
 SI_USER, SI_TKILL = 0, -6
+CLD_CONTINUED = 6               # SIGCHLD's si_codes are CLD_EXITED (1) to CLD_CONTINUED
+GONE_KEPT = 256                 # how many processes gone we remember the real uid of
 SUPERVISOR_PID = 1              # the supervisor, as the program's PID namespace sees it (DESIGN §1)
 ALL_SIGNALS = (1 << 64) - 1     # a mask blocking every signal (SIGKILL and SIGSTOP stay unblocked)
 # what a host futex wait returns when a signal interrupts it (with a timeout:
@@ -90,6 +92,7 @@ class Kernel:
         self.timers = Timers()          # kernel timers (timerfd): run when a parked thread comes back
         self.timers.earlier = self.timer_waker
         self.parked_until = {}          # parked task -> time.monotonic() its park ends (inf: never)
+        self.gone_ruids = {}            # pid -> real uid of a process gone lately (its SIGCHLD's si_uid)
 
     def current_process(self):
         return self.current.process
@@ -345,7 +348,7 @@ class Kernel:
         """The siginfo of a signal `task` is stopped delivering, as the program is to see
         it (returned): one the model sent gets its own (send_signal); one a process of
         the program sent with kill or tgkill gets the sender's real uid in the model
-        (the host's is the uid its processes all share)."""
+        (the host's is the uid its processes all share), and so does a SIGCHLD of its child."""
         platform = self.platform
         raw = platform.siginfo(task.thread)
         _, _, code, pid, uid = SIGINFO_KILL.unpack_from(raw)
@@ -354,11 +357,13 @@ class Kernel:
             forged = task.process.forged_signals.pop(sig, None)
         if forged is not None and code in (SI_USER, SI_TKILL) and pid == SUPERVISOR_PID:
             new = forged
-        elif code in (SI_USER, SI_TKILL) and pid != SUPERVISOR_PID:
+        elif (code in (SI_USER, SI_TKILL) or (sig == signal.SIGCHLD and 0 < code <= CLD_CONTINUED)) \
+                and pid != SUPERVISOR_PID:
             sender = self.processes.get(pid) or self.zombies.get(pid)
-            if sender is None or sender.creds.ruid == uid:
+            ruid = sender.creds.ruid if sender is not None else self.gone_ruids.get(pid)
+            if ruid is None or ruid == uid:
                 return raw
-            new = raw[:20] + U32.pack(sender.creds.ruid) + raw[24:]
+            new = raw[:20] + U32.pack(ruid) + raw[24:]
         else:
             return raw
         platform.set_siginfo(task.thread, new)
@@ -776,6 +781,9 @@ class Kernel:
         if tid == proc.pid:
             proc.exit_status = status
             proc.exit_comm = task.comm
+            self.gone_ruids[tid] = proc.creds.ruid
+            if len(self.gone_ruids) > GONE_KEPT:
+                del self.gone_ruids[next(iter(self.gone_ruids))]
             if self.tracer:
                 self.tracer.exited(task, status)
         if not proc.tasks:
