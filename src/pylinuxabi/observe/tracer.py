@@ -5,7 +5,7 @@ Formatting is observe/strace.py's; this only knows where lines go.
 import sys
 
 from pylinuxabi.observe import strace
-from pylinuxabi.observe.jsonlog import exec_text
+from pylinuxabi.observe.jsonlog import exec_text, memory_readers
 
 # offset of uc_sigmask in the rt_sigframe's ucontext rt_sigreturn finds at sp:
 # uc_flags, uc_link, uc_stack (24), uc_mcontext (256)
@@ -39,19 +39,7 @@ class Tracer:
             text = strace.format_sigreturn_mask(sigreturn_mask)
             self._line(task, f"{text} = {strace.format_result(entry.nr, tuple(args), result)}")
             return
-        mem = task.mem
-
-        def read_string(addr, n):
-            try:
-                return mem.read_cstring(addr, n)
-            except Exception:
-                return None
-
-        def read_bytes(addr, n):
-            try:
-                return mem.read(addr, n)
-            except Exception:
-                return None
+        read_string, read_bytes = memory_readers(task.mem)
         self._line(task, strace.format_call(entry.nr, tuple(args), result, read_string, read_bytes))
         if entry.name in ("io_uring_enter", "io_uring_register"):
             self._ring_lines(task, args[0])
